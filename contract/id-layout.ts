@@ -1,0 +1,189 @@
+import { z } from "zod";
+
+/** Bits in an ID below the sign bit: timestamp + worker id + sequence always fill them. */
+export const ID_PAYLOAD_BITS = 63;
+
+/** The default layout: Twitter Snowflake's 41/10/12 split at 1 ms from 2024-01-01. */
+export const DEFAULT_LAYOUT = {
+  timestampBits: 41,
+  workerIdBits: 10,
+  sequenceBits: 12,
+  timeUnitMs: 1,
+  epoch: "2024-01-01T00:00:00Z",
+} as const;
+
+// Worker id and sequence stay JS numbers on the hot path, so they are capped at 31 bits;
+// the timestamp takes whatever is left of the 63 (up to 61 bits).
+const bits = (what: string, max: number) =>
+  z
+    .number({ error: `${what} must be a whole number of bits` })
+    .int({ error: `${what} must be a whole number of bits` })
+    .min(1, { error: `${what} must be at least 1` })
+    .max(max, { error: `${what} must be at most ${max}` });
+
+/**
+ * The bit layout of one fleet's IDs. All fields are immutable once a fleet exists:
+ * changing any of them can mint an ID that an earlier layout already issued.
+ */
+export const idLayoutSchema = z
+  .object({
+    timestampBits: bits("timestampBits", 61)
+      .default(DEFAULT_LAYOUT.timestampBits)
+      .describe("Bits for the time since epoch, in timeUnitMs ticks. timestampBits+workerIdBits+sequenceBits must be 63."),
+    workerIdBits: bits("workerIdBits", 31)
+      .default(DEFAULT_LAYOUT.workerIdBits)
+      .describe("Bits for the worker id; 2^workerIdBits workers can issue IDs at once in one id space."),
+    sequenceBits: bits("sequenceBits", 31)
+      .default(DEFAULT_LAYOUT.sequenceBits)
+      .describe("Bits for the per-tick sequence; one worker issues at most 2^sequenceBits IDs per tick."),
+    timeUnitMs: z
+      .number({ error: "timeUnitMs must be a whole number of milliseconds" })
+      .int({ error: "timeUnitMs must be a whole number of milliseconds" })
+      .min(1, { error: "timeUnitMs must be between 1 and 1000 milliseconds" })
+      .max(1000, { error: "timeUnitMs must be between 1 and 1000 milliseconds" })
+      .default(DEFAULT_LAYOUT.timeUnitMs)
+      .describe("Length of one timestamp tick in milliseconds (1..1000)."),
+    epoch: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, {
+        error: "epoch must be an RFC 3339 UTC timestamp such as 2024-01-01T00:00:00Z",
+      })
+      .default(DEFAULT_LAYOUT.epoch)
+      .describe("Start of the timestamp field, RFC 3339 in UTC (e.g. 2024-01-01T00:00:00Z). Must be in the past."),
+  })
+  .check((ctx) => {
+    const { timestampBits, workerIdBits, sequenceBits } = ctx.value;
+    const sum = timestampBits + workerIdBits + sequenceBits;
+    if (sum !== ID_PAYLOAD_BITS) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["timestampBits"],
+        message: `timestampBits + workerIdBits + sequenceBits must be 63, got ${timestampBits} + ${workerIdBits} + ${sequenceBits} = ${sum}`,
+      });
+    }
+  });
+
+/** A validated ID layout. */
+export type IdLayout = z.output<typeof idLayoutSchema>;
+
+/** An ID taken apart. `timestamp` counts ticks since the layout's epoch. */
+export interface DecodedId {
+  timestamp: number;
+  time: Date;
+  workerId: number;
+  sequence: number;
+}
+
+/**
+ * Derived constants of a layout, computed once. Everything that encodes or decodes
+ * an ID goes through one of these, so the shift and mask math lives in one place.
+ */
+export interface LayoutMath {
+  readonly layout: IdLayout;
+  readonly epochMs: number;
+  readonly maxTimestamp: bigint;
+  readonly maxWorkerId: number;
+  readonly maxSequence: number;
+  /** IDs one worker can issue per tick (2^S). */
+  readonly idsPerTick: number;
+  /** IDs one worker can issue per second at full sequence use. */
+  readonly idsPerSecondPerWorker: number;
+  /** The instant after which the timestamp field overflows, or null if past year 275760. */
+  readonly exhaustsAt: Date | null;
+}
+
+/** Validates a raw layout and throws an error naming the wrong field. */
+export function parseIdLayout(input: unknown, now: Date = new Date()): IdLayout {
+  const parsed = idLayoutSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new Error(`invalid ID layout: ${formatIssues(parsed.error.issues)}`);
+  }
+  const epochMs = Date.parse(parsed.data.epoch);
+  if (!Number.isFinite(epochMs)) {
+    throw new Error(`invalid ID layout: epoch: ${parsed.data.epoch} is not a valid date`);
+  }
+  if (epochMs > now.getTime()) {
+    throw new Error(`invalid ID layout: epoch: ${parsed.data.epoch} is in the future; pick an epoch in the past`);
+  }
+  return parsed.data;
+}
+
+/** Formats zod issues as `path: message; path: message`. */
+export function formatIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+/** Precomputes the constants of a validated layout. */
+export function layoutMath(layout: IdLayout): LayoutMath {
+  const epochMs = Date.parse(layout.epoch);
+  const idsPerTick = 2 ** layout.sequenceBits;
+  const maxTimestamp = (1n << BigInt(layout.timestampBits)) - 1n;
+  // The last representable tick ends at epoch + 2^T ticks; Date tops out at 8.64e15 ms.
+  const endMs = epochMs + 2 ** layout.timestampBits * layout.timeUnitMs;
+  return {
+    layout,
+    epochMs,
+    maxTimestamp,
+    maxWorkerId: 2 ** layout.workerIdBits - 1,
+    maxSequence: idsPerTick - 1,
+    idsPerTick,
+    idsPerSecondPerWorker: (idsPerTick * 1000) / layout.timeUnitMs,
+    exhaustsAt: endMs <= 8.64e15 ? new Date(endMs) : null,
+  };
+}
+
+/** The tick (ticks since epoch) that contains the wall-clock instant `ms`. */
+export function tickAt(math: LayoutMath, ms: number): number {
+  return Math.floor((ms - math.epochMs) / math.layout.timeUnitMs);
+}
+
+/** Wall-clock instant (ms since the Unix epoch) at which `tick` starts. */
+export function tickStartMs(math: LayoutMath, tick: number): number {
+  return math.epochMs + tick * math.layout.timeUnitMs;
+}
+
+/** Packs (timestamp, worker id, sequence) into an ID. Throws if a field does not fit. */
+export function encodeId(math: LayoutMath, timestamp: number, workerId: number, sequence: number): bigint {
+  const { workerIdBits, sequenceBits } = math.layout;
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || BigInt(timestamp) > math.maxTimestamp) {
+    throw new RangeError(`timestamp ${timestamp} does not fit in ${math.layout.timestampBits} bits`);
+  }
+  if (!Number.isInteger(workerId) || workerId < 0 || workerId > math.maxWorkerId) {
+    throw new RangeError(`workerId ${workerId} must be between 0 and ${math.maxWorkerId}`);
+  }
+  if (!Number.isInteger(sequence) || sequence < 0 || sequence > math.maxSequence) {
+    throw new RangeError(`sequence ${sequence} must be between 0 and ${math.maxSequence}`);
+  }
+  return (
+    (BigInt(timestamp) << BigInt(workerIdBits + sequenceBits)) |
+    (BigInt(workerId) << BigInt(sequenceBits)) |
+    BigInt(sequence)
+  );
+}
+
+const MAX_ID = (1n << 63n) - 1n;
+
+/** Parses a decimal ID string; throws a message that says what a valid ID looks like. */
+export function parseIdString(text: string): bigint {
+  if (!/^\d{1,19}$/.test(text)) {
+    throw new RangeError(`"${text}" is not an ID: expected a decimal integer between 0 and ${MAX_ID}`);
+  }
+  const id = BigInt(text);
+  if (id > MAX_ID) {
+    throw new RangeError(`"${text}" is not an ID: it is larger than ${MAX_ID}`);
+  }
+  return id;
+}
+
+/** Takes an ID apart. Exact for every layout. */
+export function decodeId(math: LayoutMath, id: bigint): DecodedId {
+  if (id < 0n || id > MAX_ID) throw new RangeError(`ID ${id} is outside 0..${MAX_ID}`);
+  const { workerIdBits, sequenceBits } = math.layout;
+  const sequence = Number(id & BigInt(math.maxSequence));
+  const workerId = Number((id >> BigInt(sequenceBits)) & BigInt(math.maxWorkerId));
+  const timestamp = Number(id >> BigInt(workerIdBits + sequenceBits));
+  return { timestamp, time: new Date(tickStartMs(math, timestamp)), workerId, sequence };
+}
