@@ -2,11 +2,41 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_LAYOUT, decodeId, encodeId, layoutMath, parseIdLayout, parseIdString } from "./id-layout.ts";
 
 const layouts = {
-  snowflake: { timestampBits: 41, workerIdBits: 10, sequenceBits: 12, timeUnitMs: 1, epoch: "2024-01-01T00:00:00Z" },
-  sonyflake: { timestampBits: 39, workerIdBits: 16, sequenceBits: 8, timeUnitMs: 10, epoch: "2014-09-01T00:00:00Z" },
-  wideTime: { timestampBits: 61, workerIdBits: 1, sequenceBits: 1, timeUnitMs: 1, epoch: "2024-01-01T00:00:00Z" },
-  narrowTime: { timestampBits: 1, workerIdBits: 31, sequenceBits: 31, timeUnitMs: 1000, epoch: "2024-01-01T00:00:00Z" },
-  wideSequence: { timestampBits: 31, workerIdBits: 1, sequenceBits: 31, timeUnitMs: 1, epoch: "2024-01-01T00:00:00Z" },
+  snowflake: {
+    timestampBits: 41,
+    workerIdBits: 10,
+    sequenceBits: 12,
+    timeUnitMs: 1,
+    epoch: "2024-01-01T00:00:00Z",
+  },
+  sonyflake: {
+    timestampBits: 39,
+    workerIdBits: 16,
+    sequenceBits: 8,
+    timeUnitMs: 10,
+    epoch: "2014-09-01T00:00:00Z",
+  },
+  wideTime: {
+    timestampBits: 61,
+    workerIdBits: 1,
+    sequenceBits: 1,
+    timeUnitMs: 1,
+    epoch: "2024-01-01T00:00:00Z",
+  },
+  narrowTime: {
+    timestampBits: 1,
+    workerIdBits: 31,
+    sequenceBits: 31,
+    timeUnitMs: 1000,
+    epoch: "2024-01-01T00:00:00Z",
+  },
+  wideSequence: {
+    timestampBits: 31,
+    workerIdBits: 1,
+    sequenceBits: 31,
+    timeUnitMs: 1,
+    epoch: "2024-01-01T00:00:00Z",
+  },
 };
 
 describe("parseIdLayout", () => {
@@ -18,11 +48,21 @@ describe("parseIdLayout", () => {
     expect(() => parseIdLayout({ timestampBits: 41, workerIdBits: 10, sequenceBits: 11 })).toThrow(
       /timestampBits \+ workerIdBits \+ sequenceBits must be 63, got 41 \+ 10 \+ 11 = 62/,
     );
-    expect(() => parseIdLayout({ workerIdBits: 40, timestampBits: 11 })).toThrow(/workerIdBits: workerIdBits must be at most 31/);
-    expect(() => parseIdLayout({ workerIdBits: 0, timestampBits: 51 })).toThrow(/workerIdBits: workerIdBits must be at least 1/);
-    expect(() => parseIdLayout({ timeUnitMs: 1001 })).toThrow(/timeUnitMs: timeUnitMs must be between 1 and 1000/);
-    expect(() => parseIdLayout({ epoch: "yesterday" })).toThrow(/epoch: epoch must be an RFC 3339 UTC timestamp/);
-    expect(() => parseIdLayout({ epoch: "2999-01-01T00:00:00Z" })).toThrow(/epoch: 2999-01-01T00:00:00Z is in the future/);
+    expect(() => parseIdLayout({ workerIdBits: 40, timestampBits: 11 })).toThrow(
+      /workerIdBits: workerIdBits must be at most 31/,
+    );
+    expect(() => parseIdLayout({ workerIdBits: 0, timestampBits: 51 })).toThrow(
+      /workerIdBits: workerIdBits must be at least 1/,
+    );
+    expect(() => parseIdLayout({ timeUnitMs: 1001 })).toThrow(
+      /timeUnitMs: timeUnitMs must be between 1 and 1000/,
+    );
+    expect(() => parseIdLayout({ epoch: "yesterday" })).toThrow(
+      /epoch: epoch must be an RFC 3339 UTC timestamp/,
+    );
+    expect(() => parseIdLayout({ epoch: "2999-01-01T00:00:00Z" })).toThrow(
+      /epoch: 2999-01-01T00:00:00Z is in the future/,
+    );
   });
 });
 

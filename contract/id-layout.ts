@@ -29,7 +29,9 @@ export const idLayoutSchema = z
   .object({
     timestampBits: bits("timestampBits", 61)
       .default(DEFAULT_LAYOUT.timestampBits)
-      .describe("Bits for the time since epoch, in timeUnitMs ticks. timestampBits+workerIdBits+sequenceBits must be 63."),
+      .describe(
+        "Bits for the time since epoch, in timeUnitMs ticks. timestampBits+workerIdBits+sequenceBits must be 63.",
+      ),
     workerIdBits: bits("workerIdBits", 31)
       .default(DEFAULT_LAYOUT.workerIdBits)
       .describe("Bits for the worker id; 2^workerIdBits workers can issue IDs at once in one id space."),
@@ -49,7 +51,9 @@ export const idLayoutSchema = z
         error: "epoch must be an RFC 3339 UTC timestamp such as 2024-01-01T00:00:00Z",
       })
       .default(DEFAULT_LAYOUT.epoch)
-      .describe("Start of the timestamp field, RFC 3339 in UTC (e.g. 2024-01-01T00:00:00Z). Must be in the past."),
+      .describe(
+        "Start of the timestamp field, RFC 3339 in UTC (e.g. 2024-01-01T00:00:00Z). Must be in the past.",
+      ),
   })
   .check((ctx) => {
     const { timestampBits, workerIdBits, sequenceBits } = ctx.value;
@@ -104,7 +108,9 @@ export function parseIdLayout(input: unknown, now: Date = new Date()): IdLayout 
     throw new Error(`invalid ID layout: epoch: ${parsed.data.epoch} is not a valid date`);
   }
   if (epochMs > now.getTime()) {
-    throw new Error(`invalid ID layout: epoch: ${parsed.data.epoch} is in the future; pick an epoch in the past`);
+    throw new Error(
+      `invalid ID layout: epoch: ${parsed.data.epoch} is in the future; pick an epoch in the past`,
+    );
   }
   return parsed.data;
 }
@@ -112,7 +118,9 @@ export function parseIdLayout(input: unknown, now: Date = new Date()): IdLayout 
 /** Formats zod issues as `path: message; path: message`. */
 export function formatIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
   return issues
-    .map((issue) => (issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message))
+    .map((issue) =>
+      issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message,
+    )
     .join("; ");
 }
 

@@ -74,7 +74,10 @@ export const leaseDataSchema = z.object({
   /** Holder's last measured clock offset against NTP, ms (positive: local clock ahead). */
   clockOffsetMs: floatString("clockOffsetMs").optional(),
   /** Whether the holder's clock sync was healthy at the last renewal. */
-  clockHealthy: z.enum(["true", "false"]).transform((v) => v === "true").optional(),
+  clockHealthy: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
   /** Holder's sequence utilization over its last renewal interval, 0..1. */
   sequenceUtilization: floatString("sequenceUtilization").optional(),
   /** Holder's sequence exhaustion count since it started. */
