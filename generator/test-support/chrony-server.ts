@@ -72,6 +72,7 @@ export async function startChronyServer(): Promise<ChronyServer> {
         await stop();
         throw new Error(
           `chronyd on 127.0.0.1:${port} did not answer within 15 s (${(error as Error).message}):\n${log}`,
+          { cause: error },
         );
       }
       await new Promise((r) => setTimeout(r, 200));
