@@ -11,6 +11,8 @@ export const RefusalCode = {
   ClockBackward: "CLOCK_BACKWARD",
   /** The wall clock is further than maxBackwardWaitMs behind the fence floor (the previous holder's reservation). */
   ClockBehindFloor: "CLOCK_BEHIND_FLOOR",
+  /** Given by the HTTP edge, not the issuer: a request could not be served within its wait budget. */
+  Busy: "BUSY",
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 
