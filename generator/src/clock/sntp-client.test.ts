@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { querySntp } from "./sntp-client.ts";
-import { SntpTestResponder } from "./sntp-test-responder.ts";
+import { SntpTestResponder } from "../../test-support/sntp-test-responder.ts";
 
 // Loopback UDP against an in-process responder that can lie; the real-server test
 // (chronyd) is sntp-chrony.int.test.ts.

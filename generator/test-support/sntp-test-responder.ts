@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
-import { NTP_PACKET_BYTES, writeNtpTimestamp } from "./sntp-packet.ts";
+import { NTP_PACKET_BYTES, writeNtpTimestamp } from "../src/clock/sntp-packet.ts";
 
 /** How the test responder answers: honestly, lying about time, or broken in one way. */
 export interface ResponderBehaviour {
