@@ -14,6 +14,7 @@ import {
   type PlanAction,
 } from "../worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse } from "./sim-api-server.ts";
+import { SIM_MATH } from "./sim-generator.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
 
 /** Deliberate protocol breaks on the operator side. */
@@ -32,6 +33,8 @@ export interface SimFleetSpec {
   leaseDurationMs: number;
   reclaimGraceMs: number;
   reconcileEveryMs: number;
+  /** Added to the operator's tick for a new ledger's baseFloor (reserveAhead + max clock skew). */
+  newLedgerMarginTicks: number;
 }
 
 /**
@@ -125,6 +128,8 @@ export class SimOperator {
             nowMonoMs: this.proc.monoMs(),
             nowWall: `op@${Math.round(this.proc.wallMs())}`,
             leaseDurationMs: this.spec.leaseDurationMs,
+            newLedgerBaseFloor:
+              Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks,
             reclaimGraceMs: this.mutation.reclaimWithoutWaiting
               ? -this.spec.leaseDurationMs
               : this.spec.reclaimGraceMs,

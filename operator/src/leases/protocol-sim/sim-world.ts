@@ -10,7 +10,15 @@ import { SimOperator, type OperatorMutation, type SimFleetSpec } from "./sim-ope
 /** A fault, at a true time, aimed at the `target`-th candidate (modulo how many there are). */
 export type Fault =
   | { at: number; kind: "graceful-delete"; target: number }
-  | { at: number; kind: "force-delete"; target: number; zombieLifeMs: number | null }
+  | {
+      at: number;
+      kind: "force-delete";
+      target: number;
+      /** The old process keeps running this long (null: to the end). */
+      zombieLifeMs: number | null;
+      /** ...cut off from the API server this long, as on a partitioned node (null: not cut off). */
+      partitionMs: number | null;
+    }
   | { at: number; kind: "crash"; target: number }
   | { at: number; kind: "pause"; target: number; durationMs: number }
   | { at: number; kind: "clock-step"; target: number; stepMs: number }
@@ -92,6 +100,7 @@ export function runScenario(s: Scenario): RunResult {
     leaseDurationMs: SIM_TIMING.leaseDurationMs,
     reclaimGraceMs: SIM_TIMING.reclaimGraceMs,
     reconcileEveryMs: 250,
+    newLedgerMarginTicks: SIM_TIMING.reserveAheadTicks + 2 * s.skewMs,
   };
   const holderTiming: SimHolderTiming = SIM_TIMING;
   const pods = new Map<string, PodState>();
@@ -218,6 +227,7 @@ export function runScenario(s: Scenario): RunResult {
           pods.delete(pod.name);
           const zombie = pod.process as SimGenerator;
           zombies.push(zombie);
+          if (fault.partitionMs !== null) zombie.link.partitionedUntil = kernel.now + fault.partitionMs;
           if (fault.zombieLifeMs !== null) kernel.after(fault.zombieLifeMs, () => zombie.proc.kill());
           break;
         }
