@@ -114,7 +114,11 @@ export function renewalWrite(
   const next: LeaseData = {
     ...current,
     state: LeaseState.Active,
-    reservedUntil: nextReservedUntil(current.reservedUntil, nowTick, settings.reserveAheadTicks),
+    // An unhealthy clock reserves nothing new: a clock far ahead would make the next holder
+    // of this id wait that far, and one far behind has nothing to gain.
+    reservedUntil: report.clockHealthy
+      ? nextReservedUntil(current.reservedUntil, nowTick, settings.reserveAheadTicks)
+      : current.reservedUntil,
     renewCount: current.renewCount + 1,
     renewTime: nowWall,
     clockHealthy: report.clockHealthy,
@@ -143,10 +147,12 @@ export function fenceAfterWrite(
   written: LeaseData,
   sentMonoMs: number,
 ): IssueFence {
+  // The operator reclaims by the duration in the lease; never outlive the shorter of the two.
+  const leaseDurationMs = Math.min(settings.leaseDurationMs, written.leaseDurationSeconds * 1000);
   return {
     floorTick,
     ceilingTick: written.reservedUntil,
-    validUntilMonoMs: selfFenceDeadlineMonoMs(sentMonoMs, settings.leaseDurationMs, settings.safetyMarginMs),
+    validUntilMonoMs: selfFenceDeadlineMonoMs(sentMonoMs, leaseDurationMs, settings.safetyMarginMs),
   };
 }
 
