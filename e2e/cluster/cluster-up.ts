@@ -174,6 +174,8 @@ async function up(): Promise<void> {
     `--root-dir=${join(CLUSTER_DIRS.kubelet, "root")}`,
     `--hostname-override=${CLUSTER.nodeName}`,
     `--node-ip=${CLUSTER.nodeIp}`,
+    // -999 (the default) needs CAP_SYS_RESOURCE; see containerdConfig.
+    "--oom-score-adj=0",
     "--v=1",
   ]);
   await waitForComponent(kubelet, "healthy", () => answers200(`http://127.0.0.1:${CLUSTER.kubeletHealthzPort}/healthz`));

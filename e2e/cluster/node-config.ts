@@ -2,13 +2,17 @@ import { stringify } from "yaml";
 import { CLUSTER, CLUSTER_DIRS } from "./cluster-settings.ts";
 import type { ClusterCerts, NodeCerts } from "./cluster-certs.ts";
 
-/** containerd 1.6 config (version 2): CRI on, cgroupfs (SystemdCgroup=false), Debian's CNI plugins. */
+/**
+ * containerd 1.6 config (version 2): CRI on, cgroupfs (SystemdCgroup=false), Debian's CNI plugins.
+ * restrict_oom_score_adj: kubelet asks for oom_score_adj -998 on sandboxes, and lowering it needs
+ * CAP_SYS_RESOURCE, which machines like this one (a VM whose root lacks it) do not grant; clamping to
+ * containerd's own score keeps runc from failing with "can't get final child's PID from pipe".
+ */
 export function containerdConfig(sandboxImage: string): string {
   const d = CLUSTER_DIRS.containerd;
   return `version = 2
 root = "${d}/root"
 state = "${d}/state"
-oom_score = -999
 
 [grpc]
   address = "${CLUSTER_DIRS.containerdSocket}"
@@ -28,7 +32,7 @@ oom_score = -999
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${sandboxImage}"
   enable_selinux = false
-  restrict_oom_score_adj = false
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -127,6 +131,8 @@ export function kubeProxyConfig(kubeconfig: string): string {
     nodePortAddresses: [`${CLUSTER.nodeIp}/32`],
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
     iptables: { localhostNodePorts: false, syncPeriod: "10s", minSyncPeriod: "1s" },
+    // Lowering its own oom_score_adj needs CAP_SYS_RESOURCE, which not every root has.
+    oomScoreAdj: 0,
   });
 }
 
