@@ -107,7 +107,12 @@ export function kubeletConfig(certs: ClusterCerts, node: NodeCerts, resolvConf: 
     rotateCertificates: false,
     serverTLSBootstrap: false,
     // A dev machine's disk is usually fuller than a CI node's: do not evict test pods over it.
-    evictionHard: { "memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+    evictionHard: {
+      "memory.available": "100Mi",
+      "nodefs.available": "1%",
+      "imagefs.available": "1%",
+      "nodefs.inodesFree": "1%",
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     nodeStatusUpdateFrequency: "5s",

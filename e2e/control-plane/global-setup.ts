@@ -33,7 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     withScheduler: false,
     // Loopback cannot be an Endpoints address; nothing in-cluster needs to reach this apiserver.
     apiServerArgs: ["--endpoint-reconciler-type=none"],
-    controllerManagerArgs: ["--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller"],
+    // No nodes here: the node controllers would only log; the rest (namespace, GC, workloads) is real.
+    controllers: "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller",
+    controllerManagerArgs: [],
   });
   const teardown = async () => {
     await controlPlane.stop();

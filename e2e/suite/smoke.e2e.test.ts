@@ -52,7 +52,10 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
                   imagePullPolicy: "Never",
                   ports: [{ name: "http", containerPort: 8080 }],
                   readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 2 },
-                  resources: { requests: { cpu: "100m", memory: "48Mi" }, limits: { cpu: "500m", memory: "160Mi" } },
+                  resources: {
+                    requests: { cpu: "100m", memory: "48Mi" },
+                    limits: { cpu: "500m", memory: "160Mi" },
+                  },
                 },
               ],
             },
@@ -60,8 +63,15 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
         },
       },
     ]);
-    await k(["rollout", "status", "-n", ns.name, `deployment/${APP}`, "--timeout=180s"], { timeoutMs: 190_000 });
-    const deployment = await kJson<{ status: { readyReplicas?: number } }>(["get", "-n", ns.name, `deployment/${APP}`]);
+    await k(["rollout", "status", "-n", ns.name, `deployment/${APP}`, "--timeout=180s"], {
+      timeoutMs: 190_000,
+    });
+    const deployment = await kJson<{ status: { readyReplicas?: number } }>([
+      "get",
+      "-n",
+      ns.name,
+      `deployment/${APP}`,
+    ]);
     expect(deployment.status.readyReplicas).toBe(1);
   });
 
@@ -71,23 +81,40 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: APP },
-        spec: { type: "ClusterIP", selector: { "idfleet.dev/e2e-app": APP }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+        spec: {
+          type: "ClusterIP",
+          selector: { "idfleet.dev/e2e-app": APP },
+          ports: [{ name: "http", port: 80, targetPort: "http" }],
+        },
       },
     ]);
     const service = await kJson<{ spec: { clusterIP: string } }>(["get", "-n", ns.name, `service/${APP}`]);
     expect(service.spec.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    const pods = await kJson<{ items: { metadata: { name: string } }[] }>(["get", "pods", "-n", ns.name, "-l", `idfleet.dev/e2e-app=${APP}`]);
+    const pods = await kJson<{ items: { metadata: { name: string } }[] }>([
+      "get",
+      "pods",
+      "-n",
+      ns.name,
+      "-l",
+      `idfleet.dev/e2e-app=${APP}`,
+    ]);
     const podNames = pods.items.map((p) => p.metadata.name);
 
     client = await startInClusterClient(ns.name, image);
-    const byName = JSON.parse(await getWhenReady(client, `http://${APP}.${ns.name}.svc.cluster.local/`)) as { hostname: string };
+    const byName = JSON.parse(await getWhenReady(client, `http://${APP}.${ns.name}.svc.cluster.local/`)) as {
+      hostname: string;
+    };
     expect(podNames).toContain(byName.hostname);
-    const byIp = JSON.parse(await getWhenReady(client, `http://${service.spec.clusterIP}/`)) as { hostname: string };
+    const byIp = JSON.parse(await getWhenReady(client, `http://${service.spec.clusterIP}/`)) as {
+      hostname: string;
+    };
     expect(podNames).toContain(byIp.hostname);
 
     const forward = await portForward(ns.name, `svc/${APP}`, 80);
     try {
-      const response = await fetch(`http://127.0.0.1:${forward.localPort}/`, { signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`http://127.0.0.1:${forward.localPort}/`, {
+        signal: AbortSignal.timeout(10_000),
+      });
       expect(response.status).toBe(200);
       expect(podNames).toContain(((await response.json()) as { hostname: string }).hostname);
     } finally {
@@ -99,7 +126,15 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
     const line = await waitFor(
       "metrics for the smoke pod",
       async () => {
-        const out = await k(["top", "pod", "-n", ns.name, "-l", `idfleet.dev/e2e-app=${APP}`, "--no-headers"]);
+        const out = await k([
+          "top",
+          "pod",
+          "-n",
+          ns.name,
+          "-l",
+          `idfleet.dev/e2e-app=${APP}`,
+          "--no-headers",
+        ]);
         return out.split("\n").find((l) => /^smoke-\S+\s+\d+m\s+\d+Mi/.test(l.trim()));
       },
       { timeoutMs: 120_000, intervalMs: 5_000 },
@@ -117,11 +152,19 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
           scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: APP },
           minReplicas: 1,
           maxReplicas: 3,
-          metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }],
+          metrics: [
+            {
+              type: "Resource",
+              resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+            },
+          ],
           // Explicit, so the test is as quick on any cluster (kind's controller-manager keeps its 5 min default).
           behavior: {
             scaleUp: { stabilizationWindowSeconds: 0 },
-            scaleDown: { stabilizationWindowSeconds: 30, policies: [{ type: "Percent", value: 100, periodSeconds: 15 }] },
+            scaleDown: {
+              stabilizationWindowSeconds: 30,
+              policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+            },
           },
         },
       },
@@ -146,12 +189,16 @@ describe("smoke: the cluster runs, routes, measures and autoscales a workload", 
         "the HPA to scale the Deployment above 1 replica",
         async () => {
           const hpa = await kJson<Hpa>(["get", "-n", ns.name, `hpa/${APP}`]);
-          return (hpa.status?.desiredReplicas ?? 0) > 1 && (hpa.status?.currentReplicas ?? 0) > 1 ? hpa : undefined;
+          return (hpa.status?.desiredReplicas ?? 0) > 1 && (hpa.status?.currentReplicas ?? 0) > 1
+            ? hpa
+            : undefined;
         },
         { timeoutMs: 240_000, intervalMs: 5_000 },
       );
       expect(cpuUtilization(busy)).toBeGreaterThan(50);
-      await k(["rollout", "status", "-n", ns.name, `deployment/${APP}`, "--timeout=120s"], { timeoutMs: 130_000 });
+      await k(["rollout", "status", "-n", ns.name, `deployment/${APP}`, "--timeout=120s"], {
+        timeoutMs: 130_000,
+      });
     } finally {
       await load.stop();
     }

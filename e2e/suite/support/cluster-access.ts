@@ -10,13 +10,18 @@ import { kubectl } from "../../cluster/kubectl.ts";
 export function suiteKubeconfig(): string {
   const path = process.env.KUBECONFIG?.split(":").find(Boolean) ?? join(homedir(), ".kube", "config");
   if (!existsSync(path)) {
-    throw new Error(`no kubeconfig at ${path}: start a cluster with \`npm run cluster:up\` (or \`npm run e2e:kind\`)`);
+    throw new Error(
+      `no kubeconfig at ${path}: start a cluster with \`npm run cluster:up\` (or \`npm run e2e:kind\`)`,
+    );
   }
   return path;
 }
 
 /** kubectl against the suite's cluster. */
-export async function k(args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function k(
+  args: string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
   return kubectl(args, { kubeconfig: suiteKubeconfig(), ...options });
 }
 

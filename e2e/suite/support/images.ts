@@ -23,6 +23,9 @@ export function suiteImages(): SuiteImages {
 /** One image by role; fails with what is missing (e.g. the generator image before Dockerfile.generator exists). */
 export function requireImage(role: "smoke" | "generator" | "operator" | "base"): string {
   const image = suiteImages()[role];
-  if (!image) throw new Error(`no ${role} image in ${IMAGES_JSON}: add Dockerfile.${role} and run \`npm run images:build\``);
+  if (!image)
+    throw new Error(
+      `no ${role} image in ${IMAGES_JSON}: add Dockerfile.${role} and run \`npm run images:build\``,
+    );
   return image;
 }

@@ -11,7 +11,11 @@ export type InClusterClient = {
  * Starts a client pod from `image` (any image with node in it) in `namespace` and waits until it runs.
  * The pod sleeps; requests are made with `kubectl exec ... node -e fetch(...)`, each bounded by a timeout.
  */
-export async function startInClusterClient(namespace: string, image: string, name = "http-client"): Promise<InClusterClient> {
+export async function startInClusterClient(
+  namespace: string,
+  image: string,
+  name = "http-client",
+): Promise<InClusterClient> {
   await apply(namespace, [
     {
       apiVersion: "v1",
@@ -31,7 +35,9 @@ export async function startInClusterClient(namespace: string, image: string, nam
       },
     },
   ]);
-  await k(["wait", "-n", namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"], { timeoutMs: 130_000 });
+  await k(["wait", "-n", namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"], {
+    timeoutMs: 130_000,
+  });
   const get = async (url: string) => {
     const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(10000) })
       .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
@@ -43,9 +49,17 @@ export async function startInClusterClient(namespace: string, image: string, nam
 }
 
 /** GET `url` from the client until it answers 200 (Services and DNS take a moment to program). */
-export async function getWhenReady(client: InClusterClient, url: string, timeoutMs = 60_000): Promise<string> {
-  return waitFor(`200 from ${url}`, async () => {
-    const response = await client.get(url);
-    return response.status === 200 ? response.body : undefined;
-  }, { timeoutMs });
+export async function getWhenReady(
+  client: InClusterClient,
+  url: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  return waitFor(
+    `200 from ${url}`,
+    async () => {
+      const response = await client.get(url);
+      return response.status === 200 ? response.body : undefined;
+    },
+    { timeoutMs },
+  );
 }

@@ -52,7 +52,16 @@ export async function startLoad(
   ]);
   return {
     stop: async () => {
-      await k(["delete", "pod", "-n", namespace, name, "--grace-period=1", "--wait=false", "--ignore-not-found"]);
+      await k([
+        "delete",
+        "pod",
+        "-n",
+        namespace,
+        name,
+        "--grace-period=1",
+        "--wait=false",
+        "--ignore-not-found",
+      ]);
     },
   };
 }

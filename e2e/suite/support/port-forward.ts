@@ -9,10 +9,23 @@ export type PortForward = { localPort: number; close: () => void };
  * Forwards a random loopback port to `target` (e.g. `svc/generator`, `pod/x`) port `remotePort`.
  * Resolves once kubectl reports the forward; fails after `timeoutMs`.
  */
-export async function portForward(namespace: string, target: string, remotePort: number, timeoutMs = 30_000): Promise<PortForward> {
+export async function portForward(
+  namespace: string,
+  target: string,
+  remotePort: number,
+  timeoutMs = 30_000,
+): Promise<PortForward> {
   const child = spawn(
     kubectlPath(),
-    [`--kubeconfig=${suiteKubeconfig()}`, "port-forward", "-n", namespace, "--address=127.0.0.1", target, `:${remotePort}`],
+    [
+      `--kubeconfig=${suiteKubeconfig()}`,
+      "port-forward",
+      "-n",
+      namespace,
+      "--address=127.0.0.1",
+      target,
+      `:${remotePort}`,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const close = () => {
@@ -22,7 +35,11 @@ export async function portForward(namespace: string, target: string, remotePort:
     let output = "";
     const timer = setTimeout(() => {
       close();
-      reject(new Error(`port-forward ${namespace}/${target}:${remotePort} not ready after ${timeoutMs / 1000}s: ${output}`));
+      reject(
+        new Error(
+          `port-forward ${namespace}/${target}:${remotePort} not ready after ${timeoutMs / 1000}s: ${output}`,
+        ),
+      );
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();

@@ -14,7 +14,10 @@ export type E2eNamespace = { readonly name: string };
  * LOG_ROOT/e2e/<namespace>/ so a failed run can be diagnosed.
  */
 export function useE2eNamespace(prefix: string): E2eNamespace {
-  const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 40)}-${randomBytes(3).toString("hex")}`;
+  const name = `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 40)}-${randomBytes(3).toString("hex")}`;
   beforeAll(async () => {
     await k(["create", "namespace", name]);
     await k(["label", "namespace", name, "idfleet.dev/e2e=true"]);
@@ -30,9 +33,16 @@ export function useE2eNamespace(prefix: string): E2eNamespace {
     }
     writeFileSync(
       join(dir, "pod-logs.txt"),
-      await k(["logs", "-n", name, "--all-containers", "--prefix", "--tail=200", "-l", "idfleet.dev/e2e-app"]).catch(
-        (e: unknown) => String(e),
-      ),
+      await k([
+        "logs",
+        "-n",
+        name,
+        "--all-containers",
+        "--prefix",
+        "--tail=200",
+        "-l",
+        "idfleet.dev/e2e-app",
+      ]).catch((e: unknown) => String(e)),
     );
     await k(["delete", "namespace", name, "--wait=false"]).catch(() => "");
   });

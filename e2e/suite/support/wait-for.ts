@@ -14,7 +14,7 @@ export async function waitFor<T>(
   { timeoutMs, intervalMs = 2_000 }: WaitOptions,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last: string | undefined;
   for (;;) {
     try {
       const value = await probe();
@@ -26,5 +26,5 @@ export async function waitFor<T>(
     if (Date.now() + intervalMs > deadline) break;
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${description} (${last})`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${description} (${last ?? "no result"})`);
 }
