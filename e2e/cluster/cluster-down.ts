@@ -116,8 +116,8 @@ function unmount(path: string): boolean {
   return false;
 }
 
-/** Removes kubelet's kubepods cgroups (depth first) in every cgroup v1 hierarchy and in cgroup v2. */
-function removeKubepodsCgroups(): number {
+/** Removes the named top-level cgroup trees (depth first) in every cgroup v1 hierarchy and in cgroup v2. */
+function removeCgroupTrees(names: string[]): number {
   let removed = 0;
   const rmTree = (dir: string) => {
     for (const entry of readdirSync(dir)) {
@@ -137,7 +137,7 @@ function removeKubepodsCgroups(): number {
   };
   const roots = ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h))];
   for (const root of roots) {
-    for (const name of ["kubepods", "kubepods.slice"]) {
+    for (const name of names) {
       const dir = join(root, name);
       if (existsSync(dir)) rmTree(dir);
     }
@@ -208,7 +208,7 @@ export async function clusterDown(): Promise<void> {
     log(`unmounted ${unmounted} mount(s), removed ${netns.length} network namespace(s)`);
   removeDevice(CLUSTER.podBridge);
   removeDevice(CLUSTER.nodeDevice);
-  const cgroups = removeKubepodsCgroups();
+  const cgroups = removeCgroupTrees(["kubepods", "kubepods.slice"]);
   if (cgroups > 0) log(`removed ${cgroups} cgroup(s)`);
 
   // Files the kubelet and CNI keep outside the state dir.
@@ -242,6 +242,7 @@ export async function clusterDown(): Promise<void> {
   if (dockerPid !== undefined && isAlive(dockerPid)) {
     await stopPid(dockerPid, 20_000);
     for (const mount of mountsUnder("/var/lib/docker")) unmount(mount);
+    removeCgroupTrees(["docker"]);
     log("stopped dockerd");
   }
   rmSync(join(IDFLEET_TMP, "docker"), { recursive: true, force: true });

@@ -37,7 +37,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     controllers: "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller",
     controllerManagerArgs: [],
   });
+  // Safety net for an abrupt exit (vitest killed): the children must not outlive this process.
+  const killAll = () => {
+    for (const c of controlPlane.components) {
+      try {
+        process.kill(c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once("exit", killAll);
   const teardown = async () => {
+    process.off("exit", killAll);
     await controlPlane.stop();
     if (!process.env.IDFLEET_KEEP_CONTROL_PLANE_DIR) rmSync(dir, { recursive: true, force: true });
   };
