@@ -5,7 +5,7 @@
  * Idempotent: a healthy cluster is left as is; a partial one is torn down and rebuilt.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CLUSTER, CLUSTER_DIRS, CLUSTER_KUBECONFIG } from "./cluster-settings.ts";
@@ -117,6 +117,11 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 
 async function up(): Promise<void> {
   const started = Date.now();
+  // Fresh logs per bring-up (the previous generation is kept beside them), so a failure's tail is this run's.
+  if (existsSync(CLUSTER_DIRS.logs)) {
+    rmSync(`${CLUSTER_DIRS.logs}.previous`, { recursive: true, force: true });
+    renameSync(CLUSTER_DIRS.logs, `${CLUSTER_DIRS.logs}.previous`);
+  }
   for (const d of Object.values(CLUSTER_DIRS))
     if (!d.endsWith(".json") && !d.endsWith(".sock")) mkdirSync(d, { recursive: true });
   const previousState = readClusterState();
