@@ -31,7 +31,7 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   ...over,
 });
 
-const cond = (status: { conditions?: { type: string }[] }, type: string) =>
+const cond = (status: { conditions?: { type: string; message: string }[] }, type: string) =>
   status.conditions!.find((c) => c.type === type);
 const now = new Date("2026-11-21T12:00:00.123Z");
 
@@ -61,7 +61,7 @@ describe("fleet status", () => {
     const fleet = fleetFixture({ replicas: 5 });
     const s = computeFleetStatus(fleet, observation({ runnableReplicas: 3, leasableWorkerIds: 3 }), now);
     expect(cond(s, "WorkerIdsExhausted")).toMatchObject({ status: "True", reason: "NotEnoughWorkerIds" });
-    expect((cond(s, "WorkerIdsExhausted") as { message: string }).message).toContain("lower replicas");
+    expect(cond(s, "WorkerIdsExhausted")!.message).toContain("lower replicas");
     expect(cond(s, "Ready")).toMatchObject({ status: "False" });
     expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "WorkerIdsExhausted" });
   });
