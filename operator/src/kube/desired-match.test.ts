@@ -24,6 +24,10 @@ describe("desired-state matching", () => {
     const before = withAppliedHash({ metadata: { name: "x" }, spec: { a: 1, b: 2 } });
     const after = withAppliedHash({ metadata: { name: "x" }, spec: { a: 1 } });
     expect(isUpToDate(before, before)).toBe(true);
+    const { spec, metadata } = before;
+    expect(isUpToDate({ spec, metadata }, { apiVersion: "v1", kind: "X", ...before } as typeof before)).toBe(
+      true,
+    );
     expect(isUpToDate(before, after)).toBe(false);
     expect(isUpToDate(undefined, after)).toBe(false);
     expect(isUpToDate({ ...before, spec: { a: 9, b: 2 } }, before)).toBe(false);

@@ -7,7 +7,7 @@ type Json = unknown;
 
 /** Any Kubernetes object, as far as the applied-hash annotation is concerned. */
 export interface Annotated {
-  metadata?: { name?: string; annotations?: Record<string, string> } & Record<string, unknown>;
+  metadata?: { name?: string; annotations?: Record<string, string> };
 }
 
 /** Canonical JSON (sorted keys) of a value, so equal objects hash equally. */
@@ -62,6 +62,12 @@ export function withAppliedHash<T extends Annotated>(desired: T): T {
   };
 }
 
+// Objects listed through typed clients come without apiVersion and kind; the cache key already implies them.
+function withoutTypeMeta(obj: Annotated): Annotated {
+  const { apiVersion: _a, kind: _k, ...rest } = obj as Annotated & { apiVersion?: string; kind?: string };
+  return rest;
+}
+
 /**
  * True when applying `desired` (already carrying its hash) would change nothing we own:
  * the live object carries the same hash (no field of ours was dropped since) and still
@@ -73,6 +79,6 @@ export function isUpToDate(live: Json, desired: Annotated): boolean {
   return (
     liveHash !== undefined &&
     liveHash === desired.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] &&
-    containsDesired(live, desired)
+    containsDesired(live, withoutTypeMeta(desired))
   );
 }

@@ -36,7 +36,8 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
     fleet: name,
     idSpace: idSpaceNameOf(name, spec),
     layout: spec.layout,
-    ntpServers: spec.clock.ntpServers,
+    // An empty value would be dropped by the API server and make every apply look like a change.
+    ...(spec.clock.ntpServers.length ? { ntpServers: spec.clock.ntpServers } : {}),
     maxDriftMs: spec.clock.maxDriftMs,
     maxBackwardWaitMs: spec.clock.maxBackwardWaitMs,
     leaseDurationSeconds: spec.leases.durationSeconds,
