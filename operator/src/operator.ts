@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
-import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { LeaseSync } from "./leases/lease-sync.ts";
 import type { OperatorConfig } from "./config/operator-config.ts";
 import { startFleetCaches, type FleetCaches } from "./kube/fleet-caches.ts";
 import { ObjectWriter } from "./kube/object-writer.ts";
@@ -52,8 +53,14 @@ export async function startOperator(
         metrics.isLeader.set(1);
         void caches.waitForSync().then(() => {
           if (abort.signal.aborted) return;
+          const leaseSync = new LeaseSync(
+            kubeConfig.makeApiClient(CoreV1Api),
+            caches,
+            metrics,
+            () => elector.isLeader,
+          );
           controller = new FleetController(
-            { caches, writer, defaultImage: config.generatorImage, now: () => new Date(), log },
+            { caches, writer, leaseSync, defaultImage: config.generatorImage, now: () => new Date(), log },
             metrics,
           );
           controller.start(config.workers);
