@@ -81,7 +81,7 @@ export class LeaseSync {
           applied.push(describeAction(action));
         } catch (err) {
           failure = `${describeAction(action)}: ${describeError(err)}`;
-          if (!isConflict(err) && !isNotFound(err)) throw new Error(failure);
+          if (!isConflict(err) && !isNotFound(err)) throw new Error(failure, { cause: err });
           break;
         }
       }
@@ -195,8 +195,6 @@ export class LeaseSync {
     switch (action.kind) {
       case "write-ledger": {
         const name = ledgerNameForIdSpace(idSpace);
-        const current =
-          action.resourceVersion === null ? undefined : this.#caches.configMaps.get(name, namespace);
         const body: V1ConfigMap = {
           apiVersion: "v1",
           kind: "ConfigMap",
