@@ -15,6 +15,8 @@ export interface RunningOperator {
   caches: FleetCaches;
   server: Server;
   isLeader: () => boolean;
+  /** Queues a fleet key for reconcile (no-op unless leading). */
+  enqueue: (key: string) => void;
   /** Resolves when leadership is lost (the process should exit then) or stop() was called. */
   stoppedLeading: Promise<void>;
   stop: () => Promise<void>;
@@ -36,7 +38,7 @@ export async function startOperator(
   const writer = new ObjectWriter(kubeConfig, metrics);
   let controller: FleetController | undefined;
   const enqueue = (key: string) => controller?.enqueue(key);
-  const caches = startFleetCaches(kubeConfig, enqueue, log);
+  const caches = startFleetCaches(kubeConfig, enqueue, log, config.watchNamespace);
   const enqueueAll = () => {
     for (const f of caches.fleets.list())
       if (f.metadata?.namespace && f.metadata.name) enqueue(`${f.metadata.namespace}/${f.metadata.name}`);
@@ -97,6 +99,7 @@ export async function startOperator(
     caches,
     server,
     isLeader: () => elector.isLeader,
+    enqueue,
     stoppedLeading,
     async stop() {
       clearInterval(resync);
