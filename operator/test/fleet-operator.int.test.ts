@@ -239,15 +239,13 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     );
 
     // Delete: the finalizer holds the fleet until pods are gone and the fence has passed, then GC removes the rest.
-    await kubeConfig
-      .makeApiClient(CustomObjectsApi)
-      .deleteNamespacedCustomObject({
-        group: FleetResource.group,
-        version: FleetResource.version,
-        plural: FleetResource.plural,
-        namespace: ns,
-        name: "ids",
-      });
+    await kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: FleetResource.group,
+      version: FleetResource.version,
+      plural: FleetResource.plural,
+      namespace: ns,
+      name: "ids",
+    });
     await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
     expect(Date.now()).toBeGreaterThan(math.epochMs + (reservedUntil + 1) * math.layout.timeUnitMs);
     await waitFor(
