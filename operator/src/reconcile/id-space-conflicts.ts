@@ -1,0 +1,25 @@
+import { idSpaceNameOf, workerIdRangeOf, type FleetSpec } from "../../../contract/fleet-spec.ts";
+
+/** One fleet as seen by the overlap check. */
+export interface FleetInSpace {
+  name: string;
+  spec: FleetSpec;
+}
+
+/**
+ * Names of the fleets in `others` that share `fleet`'s id space and whose worker-id
+ * ranges overlap its own. The shared ledger keeps their ids disjoint anyway; the overlap
+ * is reported (WorkerIdConflict) because it silently shrinks both fleets. Pure.
+ */
+export function findRangeOverlaps(fleet: FleetInSpace, others: readonly FleetInSpace[]): string[] {
+  const space = idSpaceNameOf(fleet.name, fleet.spec);
+  const range = workerIdRangeOf(fleet.spec);
+  return others
+    .filter((o) => {
+      if (o.name === fleet.name || idSpaceNameOf(o.name, o.spec) !== space) return false;
+      const r = workerIdRangeOf(o.spec);
+      return r.min <= range.max && range.min <= r.max;
+    })
+    .map((o) => o.name)
+    .sort();
+}
