@@ -69,7 +69,7 @@ describe("worker-id ledger", () => {
     const data = serializeLedgerData(ledger);
     expect(Object.keys(data)).toEqual(["nextAssignment", "baseFloor", "w-0", "w-2", "w-7"]);
     expect(parseLedgerData(data)).toEqual(ledger);
-    expect(parseLedgerData(undefined)).toEqual({ nextAssignment: 1, baseFloor: 0, entries: new Map() });
+    expect(parseLedgerData(undefined)).toEqual({ nextAssignment: 1, entries: new Map() });
     expect(() => parseLedgerData({ ...data, "w-2": '{"state":"retiring"}' })).toThrow(/w-2: fleet/);
     expect(() => parseLedgerData({ ...data, "w-3": "nope" })).toThrow(/w-3 is not JSON/);
     expect(() => parseLedgerData({ ...data, nextAssignment: "0" })).toThrow(/nextAssignment/);

@@ -172,15 +172,16 @@ export interface Ledger {
   /**
    * Floor (ticks) for ids that have no entry: set when the ledger is created to a tick the
    * operator's clock has not reached yet, so a ledger that was lost and recreated cannot
-   * hand out an id below a reservation it forgot. 0 in ledgers written before it existed.
+   * hand out an id below a reservation it forgot. Absent means 0. Writers that rebuild a
+   * ledger must carry it over (spread the ledger they read).
    */
-  baseFloor: number;
+  baseFloor?: number;
   /** Entries by worker id. */
   entries: ReadonlyMap<number, LedgerEntry>;
 }
 
 /** An empty ledger, as the operator creates it. */
-export const EMPTY_LEDGER: Ledger = Object.freeze({ nextAssignment: 1, baseFloor: 0, entries: new Map() });
+export const EMPTY_LEDGER: Ledger = Object.freeze({ nextAssignment: 1, entries: new Map() });
 
 /** ConfigMap name of the ledger of an id space (namespaced, like the fleets that share it). */
 export function ledgerNameForIdSpace(idSpace: string): string {
@@ -236,15 +237,13 @@ export function parseLedgerData(data: Record<string, string> | undefined): Ledge
     }
     entries.set(Number(match[1]), parsed.data);
   }
-  return { nextAssignment, baseFloor, entries };
+  return baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries };
 }
 
 /** Serializes a ledger into ConfigMap data. Inverse of parseLedgerData. */
 export function serializeLedgerData(ledger: Ledger): Record<string, string> {
-  const out: Record<string, string> = {
-    [LEDGER_NEXT_ASSIGNMENT_KEY]: String(ledger.nextAssignment),
-    [LEDGER_BASE_FLOOR_KEY]: String(ledger.baseFloor),
-  };
+  const out: Record<string, string> = { [LEDGER_NEXT_ASSIGNMENT_KEY]: String(ledger.nextAssignment) };
+  if (ledger.baseFloor) out[LEDGER_BASE_FLOOR_KEY] = String(ledger.baseFloor);
   for (const workerId of [...ledger.entries.keys()].sort((a, b) => a - b)) {
     out[ledgerKey(workerId)] = JSON.stringify(ledger.entries.get(workerId));
   }

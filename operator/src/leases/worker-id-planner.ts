@@ -188,7 +188,9 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const entries = new Map<number, LedgerEntry>(input.ledger.ledger.entries);
   let nextAssignment = input.ledger.ledger.nextAssignment;
   const baseFloor =
-    input.ledger.resourceVersion === null ? (input.newLedgerBaseFloor ?? 0) : input.ledger.ledger.baseFloor;
+    input.ledger.resourceVersion === null
+      ? (input.newLedgerBaseFloor ?? 0)
+      : (input.ledger.ledger.baseFloor ?? 0);
   const entryFloor = (entry: LedgerEntry | undefined): number => {
     if (entry === undefined) return baseFloor;
     return entry.state === LedgerEntryState.Leased ? entry.floor : entry.reservedUntil;
@@ -555,7 +557,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     actions.push({
       kind: "write-ledger",
       resourceVersion: input.ledger.resourceVersion,
-      ledger: { nextAssignment, baseFloor, entries },
+      ledger: baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries },
       reasons: ledgerReasons,
     });
   }
