@@ -1,7 +1,11 @@
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { layoutMath } from "../../contract/id-layout.ts";
+import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
+import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
+import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
 
 /**
  * A running mode drives the issuer's worker id and fence. `shutdown` runs after the
@@ -21,12 +25,50 @@ function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandl
 /**
  * Lease mode: acquire and renew this pod's worker-id lease (docs/lease-protocol.md),
  * setting the issuer's fence from it and writing runtime.telemetry.snapshot() on renewal.
- * Not in this build yet: refuse to start rather than serve without a lease.
  */
-async function startLeaseMode(_runtime: GeneratorRuntime, _mode: LeaseMode): Promise<ModeHandle> {
-  throw new Error(
-    "lease mode (IDGEN_WORKER_ID unset) is not available in this build; set IDGEN_WORKER_ID to run standalone with a fixed worker id",
+async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promise<ModeHandle> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const store = kubernetesConfigMapStore(
+    kubeConfig.makeApiClient(CoreV1Api),
+    mode.podNamespace,
+    mode.renewIntervalSeconds * 1000,
   );
+  const math = layoutMath(runtime.config.layout);
+  const keeper = new LeaseKeeper({
+    store,
+    issuer: runtime.issuer,
+    readiness: runtime.readiness,
+    report: () => {
+      const t = runtime.telemetry.snapshot();
+      const failing = runtime.readiness
+        .evaluate()
+        .failing.filter((f) => f.condition !== LEASE_CONDITION)
+        .map((f) => `${f.condition}: ${f.message}`);
+      return {
+        clockOffsetMs: t.clockOffsetMs,
+        clockHealthy: t.clockHealthy,
+        sequenceUtilization: t.sequenceUtilization,
+        sequenceExhaustions: t.sequenceExhaustions,
+        message: failing.length ? failing.join("; ").slice(0, 1000) : null,
+      };
+    },
+    math,
+    settings: {
+      fleet: mode.fleet,
+      podName: mode.podName,
+      podUid: mode.podUid,
+      leaseName: leaseNameForPod(mode.podName),
+      leaseDurationMs: mode.leaseDurationSeconds * 1000,
+      safetyMarginMs: mode.safetyMarginSeconds * 1000,
+      reserveAheadTicks: Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs),
+    },
+    ledgerName: ledgerNameForIdSpace(runtime.config.idSpace),
+    renewIntervalMs: mode.renewIntervalSeconds * 1000,
+    log: (level, message, fields) => runtime.app.log[level](fields ?? {}, message),
+  });
+  keeper.start();
+  return { shutdown: () => keeper.shutdown(mode.releaseOnShutdown) };
 }
 
 function readConfig(): GeneratorConfig {

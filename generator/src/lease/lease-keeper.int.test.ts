@@ -1,9 +1,14 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestNamespace, type TestNamespace } from "../../../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../../../e2e/control-plane/user-kubeconfig.ts";
-import { layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
+import { decodeId, layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
 import {
   LeaseState,
   leaseNameForPod,
@@ -345,3 +350,79 @@ describe("lease keeper against a real API server and operator", () => {
     await forbidden("read pods", () => asGenerator.listNamespacedPod({ namespace: ns.name }));
   });
 });
+
+describe("the generator process in lease mode", () => {
+  it("serves IDs on its leased worker id, and on SIGTERM answers, stops and releases", async () => {
+    const { ns, core, sa } = await fleetWithOperator(1);
+    const pod = `${FLEET}-0`;
+    const uid = await podUid(core, ns.name, pod);
+    const dir = mkdtempSync(join(tmpdir(), "idfleet-gen-"));
+    const kubeconfigPath = join(dir, "kubeconfig");
+    writeFileSync(kubeconfigPath, sa.exportConfig());
+    const port = await freePort();
+    const child = spawn(process.execPath, ["generator/src/main.ts"], {
+      env: {
+        PATH: process.env.PATH,
+        KUBECONFIG: kubeconfigPath,
+        POD_NAME: pod,
+        POD_UID: uid,
+        POD_NAMESPACE: ns.name,
+        IDGEN_FLEET: FLEET,
+        IDGEN_ID_SPACE: FLEET,
+        IDGEN_HOST: "127.0.0.1",
+        IDGEN_PORT: String(port),
+        IDGEN_LEASE_DURATION_SECONDS: String(LEASES.durationSeconds),
+        IDGEN_RENEW_INTERVAL_SECONDS: String(LEASES.renewIntervalSeconds),
+        IDGEN_SAFETY_MARGIN_SECONDS: String(LEASES.safetyMarginSeconds),
+        IDGEN_RESERVE_AHEAD_MS: String(LEASES.reserveAheadMs),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    cleanups.push(async () => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      `generator ready (output so far: ${output.slice(-500)})`,
+      async () => (await fetch(`${base}/readyz`)).ok,
+      20_000,
+    );
+    const lease = await readLease(core, ns.name, pod);
+    const body = (await (await fetch(`${base}/v1/id`)).json()) as { id: string };
+    const decoded = decodeId(math, BigInt(body.id));
+    expect(decoded.workerId).toBe(lease.workerId);
+    expect(decoded.timestamp).toBeGreaterThan(lease.handoverAfter);
+
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    // Released, and (the pod itself lives on) possibly already freed and reassigned by the operator:
+    // a clean release frees the id at once, with the released reservation as its floor.
+    const after = await readLease(core, ns.name, pod);
+    if (after.assignment === lease.assignment) {
+      expect(after.state).toBe(LeaseState.Released);
+      expect(after.reservedUntil).toBeGreaterThanOrEqual(decoded.timestamp);
+    } else {
+      const entry = (await readLedger(core, ns.name)).entries.get(lease.workerId);
+      const floor =
+        entry?.state === "leased" ? entry.floor : entry?.state === "free" ? entry.reservedUntil : -1;
+      expect(entry?.state).not.toBe("retiring");
+      expect(floor).toBeGreaterThanOrEqual(decoded.timestamp);
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
