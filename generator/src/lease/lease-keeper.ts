@@ -40,6 +40,18 @@ export interface KeeperClock {
 
 const systemClock: KeeperClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
+function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** Everything the keeper needs. */
 export interface LeaseKeeperOptions {
   store: ConfigMapStore;
@@ -55,6 +67,8 @@ export interface LeaseKeeperOptions {
   /** How often to look again while waiting for a lease. */
   acquirePollMs?: number;
   clock?: KeeperClock;
+  /** Waits `ms` on the monotonic clock or until `signal` aborts (injectable for simulation). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -94,7 +108,7 @@ export class LeaseKeeper {
   private renewalFailures = 0;
 
   constructor(options: LeaseKeeperOptions) {
-    this.o = { acquirePollMs: 1000, clock: systemClock, ...options };
+    this.o = { acquirePollMs: 1000, clock: systemClock, sleep: timerSleep, ...options };
   }
 
   /** Registers the readiness condition and starts acquiring. */
@@ -313,16 +327,7 @@ export class LeaseKeeper {
 
   private async sleep(ms: number): Promise<void> {
     if (ms <= 0 || this.stopping) return;
-    const signal = this.wake.signal;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    await this.o.sleep(ms, this.wake.signal);
   }
 
   private log(level: "info" | "warn", message: string, fields: Record<string, unknown> = {}): void {

@@ -82,12 +82,12 @@ const scenarioArb = (
 const RUNS = Number(process.env.LEASE_SIM_RUNS ?? 150);
 
 describe("lease protocol simulation", () => {
-  it(`keeps every invariant under random faults (${RUNS} schedules)`, { timeout: 600_000 }, () => {
+  it(`keeps every invariant under random faults (${RUNS} schedules)`, { timeout: 600_000 }, async () => {
     let issued = 0;
     let handovers = 0;
-    fc.assert(
-      fc.property(scenarioArb(), (s) => {
-        const r = runScenario(s);
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(), async (s) => {
+        const r = await runScenario(s);
         issued += r.issued;
         handovers += r.handovers;
         expect(r.violations).toEqual([]);
@@ -107,6 +107,7 @@ describe("lease protocol simulation", () => {
     [
       "an operator that reuses retiring ids without waiting",
       { operatorMutation: { reclaimWithoutWaiting: true } },
+      fc.oneof(faultArbs.force, faultArbs.scale),
     ],
     [
       "an operator that hands ids over without the previous holder's reservation",
@@ -123,9 +124,12 @@ describe("lease protocol simulation", () => {
     ],
   ];
   for (const [name, mutation, faults] of mutants) {
-    it(`catches ${name}`, { timeout: 600_000 }, () => {
-      const result = fc.check(
-        fc.property(scenarioArb(mutation, faults), (s) => runScenario(s).violations.length === 0),
+    it(`catches ${name}`, { timeout: 600_000 }, async () => {
+      const result = await fc.check(
+        fc.asyncProperty(
+          scenarioArb(mutation, faults),
+          async (s) => (await runScenario(s)).violations.length === 0,
+        ),
         { numRuns: 300 },
       );
       expect(result.failed).toBe(true);

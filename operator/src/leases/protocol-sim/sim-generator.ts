@@ -1,26 +1,18 @@
-import { layoutMath, parseIdLayout, tickAt } from "../../../../contract/id-layout.ts";
-import {
-  parseLeaseData,
-  parseLedgerData,
-  serializeLeaseData,
-  type LeaseData,
-} from "../../../../contract/lease-record.ts";
-import {
-  classifyRenewalConflict,
-  RenewalConflict,
-  type HeldAssignment,
-} from "../../../../contract/lease-rules.ts";
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { layoutMath, parseIdLayout } from "../../../../contract/id-layout.ts";
+import { ReadinessGate } from "../../../../generator/src/health/readiness-gate.ts";
 import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
 import { Issuer } from "../../../../generator/src/issuing/issuer.ts";
 import {
-  decideAcquire,
-  fenceAfterWrite,
-  releaseWrite,
-  renewalWrite,
-  type HolderReport,
-  type HolderSettings,
-} from "../../../../generator/src/lease/lease-holding.ts";
-import type { LinkState, SimApiServer, SimResponse, StoredObject } from "./sim-api-server.ts";
+  ConfigMapConflict,
+  ConfigMapMissing,
+  ConfigMapTimeout,
+  type ConfigMapStore,
+  type StoredConfigMap,
+} from "../../../../generator/src/lease/configmap-store.ts";
+import type { HolderReport } from "../../../../generator/src/lease/lease-holding.ts";
+import { LeaseKeeper } from "../../../../generator/src/lease/lease-keeper.ts";
+import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
 
@@ -51,30 +43,23 @@ const REPORT: HolderReport = {
 };
 
 /**
- * One generator container: the lease keeper's loop (acquire, confirm, renew, handle
- * conflicts, release) around the real pure holder functions and the real Issuer, plus a
- * client that asks it for IDs at random moments.
+ * One generator container: the real LeaseKeeper and the real Issuer, with the simulated
+ * network as their ConfigMap store and the process's simulated clocks and timers, plus a
+ * client that asks for IDs at random moments.
  */
 export class SimGenerator implements IssuerView {
   readonly id: string;
   private readonly issuer = new Issuer({ math: SIM_MATH, workerId: null, maxBackwardWaitMs: 5 });
-  private lease: { resourceVersion: string; data: LeaseData } | null = null;
-  private held: HeldAssignment | null = null;
-  private floorTick = 0;
+  private readonly keeper: LeaseKeeper;
+  /** Send time (own monotonic clock) of the last lease write the server applied and this process heard back about. */
   private lastAckedSendMono: number | null = null;
-  private mode: "acquiring" | "holding" | "stopped" | "releasing" = "acquiring";
-  private readonly settings: HolderSettings;
   readonly proc: SimProcess;
   readonly link: LinkState;
   private readonly api: SimApiServer;
   private readonly tracker: InvariantTracker;
   private readonly random: Random;
-  private readonly timing: SimHolderTiming;
-  private readonly ledgerName: string;
-  private readonly mutation: GeneratorMutation;
   /** True time of the last successful issue, for liveness checks. */
   lastIssuedAt = -Infinity;
-  private stopReason = "";
 
   constructor(
     proc: SimProcess,
@@ -91,19 +76,37 @@ export class SimGenerator implements IssuerView {
     this.api = api;
     this.tracker = tracker;
     this.random = random;
-    this.timing = timing;
-    this.mutation = mutation;
-    this.ledgerName = pod.ledgerName;
     this.id = `${pod.name}/${pod.uid}/${proc.name}`;
-    this.settings = {
-      fleet: pod.fleet,
-      podName: pod.name,
-      podUid: pod.uid,
-      leaseName: `${pod.name}-lease`,
-      leaseDurationMs: timing.leaseDurationMs,
-      safetyMarginMs: timing.safetyMarginMs,
-      reserveAheadTicks: timing.reserveAheadTicks,
-    };
+    const issuer = this.issuer;
+    this.keeper = new LeaseKeeper({
+      store: this.store(pod.ledgerName),
+      issuer: {
+        setFence: (fence) => {
+          if (fence && mutation.neverSelfFence) fence = { ...fence, validUntilMonoMs: Infinity };
+          if (fence && mutation.ignoreHandoverFloor) fence = { ...fence, floorTick: -1 };
+          issuer.setFence(fence);
+        },
+        setWorkerId: (w) => issuer.setWorkerId(w),
+        getWorkerId: () => issuer.getWorkerId(),
+      },
+      readiness: new ReadinessGate(),
+      report: () => REPORT,
+      math: SIM_MATH,
+      settings: {
+        fleet: pod.fleet,
+        podName: pod.name,
+        podUid: pod.uid,
+        leaseName: `${pod.name}-lease`,
+        leaseDurationMs: timing.leaseDurationMs,
+        safetyMarginMs: timing.safetyMarginMs,
+        reserveAheadTicks: timing.reserveAheadTicks,
+      },
+      ledgerName: pod.ledgerName,
+      renewIntervalMs: timing.renewIntervalMs,
+      acquirePollMs: timing.acquirePollMs,
+      clock: { wallMs: () => proc.wallMs(), monoMs: () => proc.monoMs() },
+      sleep: (ms, signal) => this.sleep(ms, signal),
+    });
     tracker.register(this);
   }
 
@@ -127,162 +130,83 @@ export class SimGenerator implements IssuerView {
     const fence = f
       ? `w${f.workerId} (${f.fence.floorTick}, ${f.fence.ceilingTick}] until mono ${Math.round(f.fence.validUntilMonoMs)}`
       : "none";
-    return `${this.id} mode=${this.mode}${this.stopReason ? ` (${this.stopReason})` : ""} alive=${this.alive} paused=${this.proc.paused} fence=${fence} mono=${Math.round(this.monoMs())} tick=${this.nowTick()} lastIssuedAt=${this.lastIssuedAt}`;
+    const s = this.keeper.state();
+    return `${this.id} mode=${s.mode} alive=${this.alive} paused=${this.proc.paused} fence=${fence} mono=${Math.round(this.monoMs())} lastIssuedAt=${this.lastIssuedAt}`;
   }
 
   start(): void {
-    this.acquireSoon(0);
+    this.proc.deliver(() => this.keeper.start());
     this.clientLoop();
   }
 
-  private nowTick(): number {
-    return tickAt(SIM_MATH, this.proc.wallMs());
-  }
-
-  private send(req: Parameters<SimApiServer["send"]>[2], done: (res: SimResponse) => void): void {
-    this.api.send(this.proc, this.link, req, done);
-  }
-
-  private setFence(fence: IssueFence | null, workerId?: number): void {
-    if (fence === null) {
+  /** SIGTERM: stop issuing, then release; `exited` runs when the process would exit. */
+  terminate(exited: () => void): void {
+    this.proc.deliver(() => {
       this.issuer.setFence(null);
-      return;
-    }
-    if (this.mutation.neverSelfFence) fence = { ...fence, validUntilMonoMs: Infinity };
-    if (this.mutation.ignoreHandoverFloor) fence = { ...fence, floorTick: -1 };
-    if (workerId !== undefined && this.issuer.getWorkerId() !== workerId) {
-      this.issuer.setFence(null);
-      this.issuer.setWorkerId(workerId);
-    }
-    this.issuer.setFence(fence);
+      void this.keeper.shutdown(true).then(exited);
+    });
   }
 
-  // --- acquire -----------------------------------------------------------------------
+  // --- the simulated edges of the keeper ------------------------------------------------
 
-  private acquireSoon(delay: number): void {
-    this.proc.timer(delay, () => this.acquire());
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        this.proc.kernel.settleAfterEvent = true;
+        resolve();
+      };
+      this.proc.timer(ms, done);
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
-  private acquire(): void {
-    if (this.mode !== "acquiring") return;
-    this.send({ op: "get", name: `lease/${this.settings.leaseName}` }, (res) => {
-      if (this.mode !== "acquiring") return;
-      if (!res.ok || !res.object) return this.acquireSoon(this.timing.acquirePollMs);
-      const leaseObj = res.object;
-      this.send({ op: "get", name: this.ledgerName }, (ledgerRes) => {
-        if (this.mode !== "acquiring") return;
-        if (!ledgerRes.ok || !ledgerRes.object) return this.acquireSoon(this.timing.acquirePollMs);
-        const lease = parseLeaseData(leaseObj.data);
-        const ledger = parseLedgerData(ledgerRes.object.data);
-        const entry = ledger.entries.get(lease.workerId);
-        const decision = decideAcquire(this.settings, lease, entry, this.nowTick(), REPORT, "");
-        if (decision.kind === "wait") return this.acquireSoon(this.timing.acquirePollMs);
-        const sent = this.proc.monoMs();
-        this.write(leaseObj.resourceVersion, decision.write, (outcome, stored) => {
-          if (this.mode !== "acquiring") return;
-          if (outcome !== "ok" || !stored) return this.acquireSoon(this.timing.acquirePollMs);
-          this.held = decision.held;
-          this.floorTick = decision.floorTick;
-          this.mode = "holding";
-          this.confirmed(stored, decision.write, sent);
-        });
+  private request(req: SimRequest): Promise<SimResponse> {
+    return new Promise((resolve) => {
+      this.api.send(this.proc, this.link, req, (res) => {
+        this.proc.kernel.settleAfterEvent = true;
+        resolve(res);
       });
     });
   }
 
-  private write(
-    resourceVersion: string,
-    data: LeaseData,
-    done: (outcome: "ok" | "conflict" | "gone" | "failed", stored: StoredObject | null) => void,
-  ): void {
-    this.send(
-      {
-        op: "replace",
-        name: `lease/${this.settings.leaseName}`,
-        resourceVersion,
-        data: serializeLeaseData(data),
-      },
-      (res) => {
-        if (res.ok) return done("ok", res.object);
-        done(res.status === 409 ? "conflict" : res.status === 404 ? "gone" : "failed", null);
-      },
-    );
-  }
-
-  private confirmed(stored: StoredObject, written: LeaseData, sentMono: number): void {
-    this.lease = { resourceVersion: stored.resourceVersion, data: written };
-    this.lastAckedSendMono = sentMono;
-    this.setFence(fenceAfterWrite(this.settings, this.floorTick, written, sentMono), written.workerId);
-    const next = sentMono + this.timing.renewIntervalMs - this.proc.monoMs();
-    this.proc.timer(next, () => this.renew());
-  }
-
-  // --- renew -------------------------------------------------------------------------
-
-  private renew(): void {
-    if (this.mode !== "holding" || !this.lease) return;
-    const data = renewalWrite(this.settings, this.lease.data, this.nowTick(), REPORT, "");
-    const sent = this.proc.monoMs();
-    this.write(this.lease.resourceVersion, data, (outcome, stored) => {
-      if (this.mode !== "holding") return;
-      if (outcome === "ok" && stored) return this.confirmed(stored, data, sent);
-      if (outcome === "gone") return this.lost("lease gone on renewal");
-      if (outcome === "failed") return this.proc.timer(this.timing.renewIntervalMs / 4, () => this.renew());
-      this.resolveConflict(() => this.renew());
+  private store(ledgerName: string): ConfigMapStore {
+    const objectName = (name: string) => (name === ledgerName ? `ledger/${name}` : `lease/${name}`);
+    const toStored = (name: string, obj: StoredObject): StoredConfigMap => ({
+      resourceVersion: obj.resourceVersion,
+      data: obj.data,
+      object: {
+        metadata: { name, resourceVersion: obj.resourceVersion },
+        data: obj.data,
+      } satisfies V1ConfigMap,
     });
-  }
-
-  private resolveConflict(retry: () => void): void {
-    this.send({ op: "get", name: `lease/${this.settings.leaseName}` }, (res) => {
-      if (this.mode !== "holding" && this.mode !== "releasing") return;
-      if (!res.ok && res.status !== 404)
-        return this.proc.timer(this.timing.renewIntervalMs / 4, () => this.resolveConflict(retry));
-      const current = res.ok && res.object ? parseLeaseData(res.object.data) : null;
-      const verdict = this.held ? classifyRenewalConflict(this.held, current) : RenewalConflict.Lost;
-      if (verdict === RenewalConflict.Retry && res.ok && res.object && current) {
-        this.lease = { resourceVersion: res.object.resourceVersion, data: current };
-        return retry();
-      }
-      const lease = current ? `${current.holderUid}/${current.assignment}/${current.state}` : "gone";
-      this.lost(`conflict verdict ${verdict}, lease now ${lease}`);
-    });
-  }
-
-  /** The assignment is over: stop issuing now, then look for a new one (releasing: just stop). */
-  private lost(why: string): void {
-    this.stopReason = why;
-    this.setFence(null);
-    this.held = null;
-    this.lease = null;
-    if (this.mode === "releasing") {
-      this.mode = "stopped";
-      return;
-    }
-    this.mode = "acquiring";
-    this.acquireSoon(this.timing.acquirePollMs);
-  }
-
-  // --- release (SIGTERM) ---------------------------------------------------------------
-
-  /** SIGTERM: stop issuing, then write Released; `exited` runs when the process would exit. */
-  terminate(exited: () => void): void {
-    this.proc.deliver(() => {
-      this.setFence(null);
-      if (this.mode !== "holding" || !this.lease) {
-        this.mode = "stopped";
-        return exited();
-      }
-      this.mode = "releasing";
-      const release = () => {
-        if (!this.lease) return exited();
-        this.write(this.lease.resourceVersion, releaseWrite(this.lease.data, ""), (outcome) => {
-          if (outcome === "conflict") return this.resolveConflict(release);
-          this.mode = "stopped";
-          exited();
+    const fail = (res: SimResponse & { ok: false }, name: string): Error => {
+      if (res.status === 409) return new ConfigMapConflict(`${name}: conflict`);
+      if (res.status === 404) return new ConfigMapMissing(`${name}: not found`);
+      if (res.status === "timeout") return new ConfigMapTimeout(`${name}: timeout`);
+      return new Error(`${name}: HTTP ${res.status}`);
+    };
+    return {
+      read: async (name) => {
+        const res = await this.request({ op: "get", name: objectName(name) });
+        if (res.ok) return res.object ? toStored(name, res.object) : null;
+        if (res.status === 404) return null;
+        throw fail(res, name);
+      },
+      replace: async (previous, data) => {
+        const name = previous.object.metadata?.name ?? "";
+        const sent = this.proc.monoMs();
+        const res = await this.request({
+          op: "replace",
+          name: objectName(name),
+          resourceVersion: previous.resourceVersion,
+          data,
         });
-      };
-      release();
-    });
+        if (!res.ok || !res.object) throw fail(res as SimResponse & { ok: false }, name);
+        this.lastAckedSendMono = sent;
+        return toStored(name, res.object);
+      },
+    };
   }
 
   // --- clients -----------------------------------------------------------------------
@@ -299,12 +223,7 @@ export class SimGenerator implements IssuerView {
     const decision = this.issuer.next(1, this.proc.wallMs(), this.proc.monoMs());
     if (decision.kind !== "issued") return;
     this.lastIssuedAt = this.proc.kernel.now;
-    this.tracker.issued(
-      this,
-      this.held?.assignment ?? -1,
-      decision.workerId,
-      decision.tick,
-      this.lastAckedSendMono,
-    );
+    const assignment = this.keeper.state().assignment ?? -1;
+    this.tracker.issued(this, assignment, decision.workerId, decision.tick, this.lastAckedSendMono);
   }
 }

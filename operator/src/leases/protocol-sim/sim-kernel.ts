@@ -59,8 +59,14 @@ export class Kernel {
     this.at(this.now + delay, run);
   }
 
+  /**
+   * Set by whoever resolves a promise inside an event (a simulated API answer or timer for
+   * async code): the run loop then lets every continuation finish before time moves on.
+   */
+  settleAfterEvent = false;
+
   /** Runs events until `until` (true time). */
-  runUntil(until: number): void {
+  async runUntil(until: number): Promise<void> {
     const h = this.heap;
     while (h.length > 0 && (h[0] as Scheduled).at <= until) {
       const top = h[0] as Scheduled;
@@ -81,6 +87,11 @@ export class Kernel {
       }
       this.now = top.at;
       top.run();
+      if (this.settleAfterEvent) {
+        this.settleAfterEvent = false;
+        // A macrotask boundary drains every chained microtask (await after await).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
     this.now = until;
   }

@@ -73,7 +73,7 @@ interface PodState extends FleetPod {
 }
 
 /** Runs one scenario to the end and reports what the invariant checks saw. */
-export function runScenario(s: Scenario): RunResult {
+export async function runScenario(s: Scenario): Promise<RunResult> {
   const kernel = new Kernel();
   const random = new Random(s.seed);
   const range = { min: 3, max: 3 + s.rangeSize - 1 };
@@ -125,7 +125,7 @@ export function runScenario(s: Scenario): RunResult {
         fleet,
         name: pod.name,
         uid: pod.uid,
-        ledgerName: `ledger/${fleet}-worker-ids`,
+        ledgerName: `${fleet}-worker-ids`,
       },
       s.generatorMutation ?? {},
     );
@@ -285,7 +285,7 @@ export function runScenario(s: Scenario): RunResult {
     });
   }
 
-  kernel.runUntil(s.horizonMs + s.tailMs);
+  await kernel.runUntil(s.horizonMs + s.tailMs);
   tracker.finish();
 
   const liveness: string[] = [];
