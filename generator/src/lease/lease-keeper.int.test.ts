@@ -4,7 +4,15 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import { FleetResource } from "../../../contract/fleet-spec.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestNamespace, type TestNamespace } from "../../../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../../../e2e/control-plane/user-kubeconfig.ts";
@@ -348,6 +356,65 @@ describe("lease keeper against a real API server and operator", () => {
       asGenerator.readNamespacedConfigMap({ name: leaseNameForPod("other-0"), namespace: ns.name }),
     );
     await forbidden("read pods", () => asGenerator.listNamespacedPod({ namespace: ns.name }));
+  });
+});
+
+describe("allocation across fleets and operator restarts", () => {
+  it("keeps two fleets of one id space on one ledger with disjoint ids, across an operator restart", async () => {
+    const ns = await createTestNamespace("lease-shared");
+    const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+    let op = await startTestOperator(ns.kubeConfig, ns.name, "op-1");
+    cleanups.push(() => op.stop());
+    const spec = (min: number, replicas: number) => ({
+      replicas,
+      leases: LEASES,
+      service: { port: 8080 },
+      idSpace: { name: "shared", workerIdRange: { min, max: min + 3 } },
+    });
+    await createFleet(ns.kubeConfig, ns.name, "a", spec(0, 2));
+    await createFleet(ns.kubeConfig, ns.name, "b", spec(4, 2));
+    const leases = async () =>
+      (await core.listNamespacedConfigMap({ namespace: ns.name })).items
+        .filter((cm) => cm.metadata?.name?.endsWith("-lease"))
+        .map((cm) => parseLeaseData(cm.data));
+    await waitFor("four leases", async () => (await leases()).length === 4, 30_000);
+
+    // The operator restarts (a new process, nothing remembered) and the fleets scale up meanwhile.
+    await op.stop();
+    const custom = ns.kubeConfig.makeApiClient(CustomObjectsApi);
+    for (const name of ["a", "b"]) {
+      await custom.patchNamespacedCustomObject(
+        {
+          group: FleetResource.group,
+          version: FleetResource.version,
+          plural: FleetResource.plural,
+          namespace: ns.name,
+          name,
+          body: { spec: { replicas: 3 } },
+        },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    }
+    op = await startTestOperator(ns.kubeConfig, ns.name, "op-2");
+    const all = await waitFor(
+      "six leases",
+      async () => {
+        const l = await leases();
+        return l.length === 6 ? l : undefined;
+      },
+      30_000,
+    );
+    const ids = all.map((l) => l.workerId);
+    expect(new Set(ids).size).toBe(6);
+    for (const l of all) expect(l.idSpace).toBe("shared");
+    expect(all.filter((l) => l.holderPod.startsWith("a-")).every((l) => l.workerId <= 3)).toBe(true);
+    expect(all.filter((l) => l.holderPod.startsWith("b-")).every((l) => l.workerId >= 4)).toBe(true);
+    const ledger = parseLedgerData(
+      (await core.readNamespacedConfigMap({ name: ledgerNameForIdSpace("shared"), namespace: ns.name })).data,
+    );
+    const claims = [...ledger.entries].filter(([, e]) => e.state === "leased");
+    expect(claims.map(([w]) => w).sort((x, y) => x - y)).toEqual([...ids].sort((x, y) => x - y));
+    expect(new Set(all.map((l) => l.assignment)).size).toBe(6);
   });
 });
 
