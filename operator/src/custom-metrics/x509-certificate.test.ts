@@ -3,7 +3,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { connect, createServer } from "node:tls";
 import { describe, expect, it } from "vitest";
-import { createSelfSignedCertificate } from "./self-signed-certificate.ts";
+import { createSelfSignedCertificate } from "./x509-certificate.ts";
 
 const hosts = ["idfleet-custom-metrics.idfleet-system.svc", "idfleet-custom-metrics", "127.0.0.1", "::1"];
 
