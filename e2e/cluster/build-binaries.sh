@@ -6,14 +6,17 @@ set -euo pipefail
 K8S_VERSION="${K8S_VERSION:-v1.34.4}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
 CACHE_ROOT="${IDFLEET_CACHE:-$HOME/.cache/idfleet}"
 BIN_DIR="$CACHE_ROOT/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-ms-$METRICS_SERVER_VERSION/bin"
+# CoreDNS has its own cache key (added later; the main key stays valid) and is linked into BIN_DIR.
+COREDNS_DIR="$CACHE_ROOT/coredns-$COREDNS_VERSION"
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 
 all_present() {
-  for b in "${K8S_BINARIES[@]}" etcd metrics-server; do
+  for b in "${K8S_BINARIES[@]}" etcd metrics-server coredns; do
     [ -x "$BIN_DIR/$b" ] || return 1
   done
 }
@@ -108,6 +111,15 @@ if [ ! -x "$BIN_DIR/metrics-server" ]; then
   GONOSUMDB=sigs.k8s.io/metrics-server GOBIN="$WORK/gobin" go install "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
   mv "$WORK/gobin/metrics-server" "$BIN_DIR/metrics-server"
 fi
+
+# --- coredns (in-cluster DNS, run as a host process by the local cluster) ---
+if [ ! -x "$COREDNS_DIR/coredns" ]; then
+  log "building coredns $COREDNS_VERSION"
+  mkdir -p "$COREDNS_DIR"
+  GOBIN="$WORK/gobin" go install "github.com/coredns/coredns@$COREDNS_VERSION"
+  mv "$WORK/gobin/coredns" "$COREDNS_DIR/coredns"
+fi
+ln -sfn "$COREDNS_DIR/coredns" "$BIN_DIR/coredns"
 
 log "done in $(( $(date +%s) - start ))s: $BIN_DIR"
 echo "$BIN_DIR"
