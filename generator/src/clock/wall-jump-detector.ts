@@ -1,0 +1,23 @@
+/**
+ * Detects steps of the wall clock by comparing how far it moved with how far the
+ * monotonic clock moved since the previous observation. Both advance together however
+ * late the observation runs, so event-loop lag is not a jump; NTP slewing (<= 500 ppm)
+ * stays far below any sensible threshold.
+ */
+export class WallJumpDetector {
+  private last: { wallMs: number; monoMs: number } | null = null;
+  readonly thresholdMs: number;
+
+  constructor(thresholdMs: number) {
+    this.thresholdMs = thresholdMs;
+  }
+
+  /** Returns the step since the last observation in ms (positive: wall jumped forward), or 0 below the threshold. */
+  observe(wallMs: number, monoMs: number): number {
+    const last = this.last;
+    this.last = { wallMs, monoMs };
+    if (!last) return 0;
+    const step = wallMs - last.wallMs - (monoMs - last.monoMs);
+    return Math.abs(step) > this.thresholdMs ? step : 0;
+  }
+}

@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { parseGeneratorEnv } from "../../../contract/generator-env.ts";
+import { decodeId, layoutMath, parseIdLayout, tickAt } from "../../../contract/id-layout.ts";
+import { createGeneratorRuntime, type GeneratorRuntime } from "../generator-runtime.ts";
+import { startStandaloneFence } from "../issuing/standalone-fence.ts";
+import { batchLimit } from "./generator-app.ts";
+
+// The HTTP edge through fastify's in-process inject: real routes, no sockets.
+let runtime: GeneratorRuntime | undefined;
+afterEach(async () => {
+  runtime?.stop();
+  await runtime?.app.close();
+  runtime = undefined;
+});
+
+async function start(env: Record<string, string> = {}, standalone = true): Promise<GeneratorRuntime> {
+  runtime = await createGeneratorRuntime(parseGeneratorEnv({ IDGEN_WORKER_ID: "9", ...env }));
+  if (standalone) {
+    runtime.issuer.setWorkerId(9);
+    startStandaloneFence(runtime.issuer)();
+  }
+  return runtime;
+}
+
+describe("generator HTTP API", () => {
+  it("issues one ID as a decimal string that decodes to this worker and now", async () => {
+    const { app, issuer } = await start();
+    const res = await app.inject("/v1/id");
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/application\/json/);
+    const { id } = res.json() as { id: string };
+    expect(id).toMatch(/^\d+$/);
+    const decoded = decodeId(issuer.math, BigInt(id));
+    expect(decoded.workerId).toBe(9);
+    expect(Math.abs(decoded.time.getTime() - Date.now())).toBeLessThan(5000);
+  });
+
+  it("issues a batch spanning several ticks, strictly increasing", async () => {
+    const { app } = await start();
+    const res = await app.inject("/v1/ids?count=10000");
+    expect(res.statusCode).toBe(200);
+    const ids = (res.json() as { ids: string[] }).ids.map(BigInt);
+    expect(ids).toHaveLength(10_000);
+    for (let i = 1; i < ids.length; i++) expect((ids[i] as bigint) > (ids[i - 1] as bigint)).toBe(true);
+  });
+
+  it.each([
+    ["/v1/ids", "count: is required: /v1/ids?count=N with N from 1 to 10000"],
+    ["/v1/ids?count=0", "count: must be from 1 to 10000"],
+    ["/v1/ids?count=1.5", "count: must be a whole number from 1 to 10000"],
+    ["/v1/ids?count=10001", "count: must be at most 10000"],
+    ["/v1/parse/12x", '"12x" is not an ID: expected a decimal integer between 0 and 9223372036854775807'],
+    ["/v1/parse/9223372036854775808", "larger than 9223372036854775807"],
+  ])("answers %s with 400 and a message saying what is allowed", async (url, message) => {
+    const { app } = await start();
+    const res = await app.inject(url);
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("INVALID_PARAMETER");
+    expect(body.error.message).toContain(message);
+  });
+
+  it("honours IDGEN_MAX_BATCH and caps batches at one second of a slow layout", async () => {
+    const { app } = await start({ IDGEN_MAX_BATCH: "50" });
+    expect((await app.inject("/v1/ids?count=51")).statusCode).toBe(400);
+    expect((await app.inject("/v1/ids?count=50")).statusCode).toBe(200);
+    const slow = layoutMath(
+      parseIdLayout({ timestampBits: 52, workerIdBits: 10, sequenceBits: 1, timeUnitMs: 1000 }),
+    );
+    expect(batchLimit(slow, 10_000)).toBe(2);
+  });
+
+  it("decodes an ID", async () => {
+    const { app } = await start();
+    const res = await app.inject("/v1/parse/382667968540069889");
+    expect(res.json()).toEqual({
+      id: "382667968540069889",
+      time: "2026-11-21T23:05:53.327Z",
+      timestamp: 91235153327,
+      workerId: 5,
+      sequence: 1,
+    });
+  });
+
+  it("refuses with 503, Retry-After and the reason when not leased, and /readyz says why", async () => {
+    const { app } = await start({}, false);
+    const res = await app.inject("/v1/id");
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
+    expect(res.json()).toEqual({
+      error: { code: "NOT_LEASED", message: "this generator holds no worker-id lease" },
+    });
+    const ready = await app.inject("/readyz");
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({
+      ready: false,
+      error: { code: "NOT_READY" },
+      failing: [{ condition: "issuer", reason: "NOT_LEASED" }],
+    });
+  });
+
+  it("refuses with FENCED once the clock is past the reserved range", async () => {
+    const { app, issuer } = await start({}, false);
+    issuer.setWorkerId(9);
+    const now = tickAt(issuer.math, Date.now());
+    issuer.setFence({ floorTick: now - 100, ceilingTick: now - 1, validUntilMonoMs: Infinity });
+    const res = await app.inject("/v1/ids?count=3");
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: "FENCED" } });
+    const metrics = await app.inject("/metrics");
+    expect(metrics.body).toMatch(/^idgen_refusals_total\{code="FENCED"\} 1$/m);
+  });
+
+  it("refuses with the clock's reason while the clock is unhealthy", async () => {
+    // An NTP server nobody answers on: unsynced until the first reply.
+    const { app } = await start({ IDGEN_NTP_SERVERS: "127.0.0.1:9" });
+    const res = await app.inject("/v1/id");
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: "CLOCK_UNSYNCED" } });
+    expect(res.headers["retry-after"]).toBe("1");
+    expect((await app.inject("/readyz")).json()).toMatchObject({
+      failing: [{ condition: "clock", reason: "CLOCK_UNSYNCED" }],
+    });
+  });
+
+  it("serves liveness, Prometheus metrics and the OpenAPI document", async () => {
+    const { app } = await start();
+    await app.inject("/v1/ids?count=7");
+    expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
+    const metrics = (await app.inject("/metrics")).body;
+    for (const name of [
+      "idgen_ids_issued_total 7",
+      "idgen_sequence_utilization ",
+      "idgen_sequence_exhaustions_total 0",
+      "idgen_sequence_wait_seconds_total",
+      "idgen_clock_offset_seconds",
+      "idgen_clock_healthy 1",
+      "idgen_clock_backward_steps_total 0",
+      "idgen_timestamp_exhaustion_timestamp_seconds 3903090455.552",
+      "idgen_worker_id 9",
+      "idgen_fence_ceiling_tick",
+      "idgen_process_resident_memory_bytes",
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    const doc = (await app.inject("/docs/json")).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/id", "/v1/ids", "/v1/parse/{id}", "/healthz", "/readyz", "/metrics"]),
+    );
+    expect((await app.inject("/docs")).statusCode).toBeLessThan(400);
+    expect((await app.inject("/nope")).json()).toEqual({
+      error: { code: "NOT_FOUND", message: "no route GET /nope; the API is described at /docs" },
+    });
+  });
+});

@@ -1,0 +1,280 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
+import { z } from "zod";
+import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
+import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
+import type { Issuer, Refusal } from "../issuing/issuer.ts";
+import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
+import { issueDecimalIds, type IssueOutcome } from "./issue-ids.ts";
+
+/** Codes of 4xx errors; 503 errors carry the issuer's refusal codes or the clock's reason. */
+export const HttpErrorCode = {
+  InvalidParameter: "INVALID_PARAMETER",
+  NotFound: "NOT_FOUND",
+  NotReady: "NOT_READY",
+  Internal: "INTERNAL",
+} as const;
+
+export interface GeneratorAppOptions {
+  issuer: Issuer;
+  readiness: ReadinessGate;
+  /** Clock health; issuing is refused (503) while it is not ok. Called per request: keep it cheap. */
+  clockStatus: () => ConditionStatus;
+  metrics: GeneratorMetrics;
+  /** Largest count /v1/ids accepts (IDGEN_MAX_BATCH, further capped by the layout; see batchLimit). */
+  maxBatch: number;
+  logger?: boolean;
+}
+
+/** Time budget for waiting inside one request (sequence exhaustion, small clock steps). */
+export const REQUEST_WAIT_BUDGET_MS = 2000;
+
+/**
+ * The largest batch one request may ask for: IDGEN_MAX_BATCH, but never more than one
+ * second of the layout's capacity (at least one tick's worth), so a batch never waits
+ * long for its sequence to refill (e.g. S=1 at 1000 ms ticks allows 2 per request).
+ */
+export function batchLimit(math: LayoutMath, maxBatch: number): number {
+  return Math.max(1, Math.min(maxBatch, Math.max(math.idsPerTick, Math.floor(math.idsPerSecondPerWorker))));
+}
+
+const errorSchema = {
+  type: "object",
+  properties: {
+    error: {
+      type: "object",
+      properties: { code: { type: "string" }, message: { type: "string" } },
+      required: ["code", "message"],
+    },
+  },
+  required: ["error"],
+} as const;
+
+/** zod → JSON Schema for the OpenAPI document (input side: what the client sends). */
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: "input" }) as Record<string, unknown>;
+  return rest;
+}
+
+function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  retryAfterMs?: number,
+) {
+  if (retryAfterMs !== undefined)
+    reply.header("retry-after", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  return reply
+    .code(status)
+    .type("application/json")
+    .send(JSON.stringify({ error: { code, message } }));
+}
+
+/** Builds the generator's HTTP API. Request path: validate, check clock, issue (waiting if told), encode. */
+export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<FastifyInstance> {
+  const { issuer, readiness, clockStatus, metrics } = options;
+  const math = issuer.math;
+  const maxCount = batchLimit(math, options.maxBatch);
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // A log line per request would cost more than issuing the ID.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  // zod is the only validator: route schemas below exist for the OpenAPI document.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "idfleet generator",
+        description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings.`,
+        version: "1",
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      404,
+      HttpErrorCode.NotFound,
+      `no route ${request.method} ${request.url}; the API is described at /docs`,
+    ),
+  );
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error(error);
+    return sendError(
+      reply,
+      status,
+      status >= 500 ? HttpErrorCode.Internal : HttpErrorCode.InvalidParameter,
+      status >= 500 ? "internal error" : error.message,
+    );
+  });
+
+  /** 503 when the clock or the issuer forbids issuing; otherwise the IDs. */
+  const refuse = (reply: FastifyReply, refusal: Pick<Refusal, "code" | "message" | "retryAfterMs">) => {
+    metrics.recordRefusal(refusal.code);
+    return sendError(reply, 503, refusal.code, refusal.message, refusal.retryAfterMs);
+  };
+  const issue = (count: number): IssueOutcome | Promise<IssueOutcome> | Refusal => {
+    const clock = clockStatus();
+    if (!clock.ok)
+      return {
+        kind: "refused",
+        code: clock.reason as Refusal["code"],
+        message: clock.message,
+        retryAfterMs: 1000,
+      };
+    return issueDecimalIds(issuer, count, REQUEST_WAIT_BUDGET_MS, {
+      onWait: (reason, s) => metrics.recordWait(reason, s),
+    });
+  };
+
+  app.get(
+    "/v1/id",
+    {
+      schema: {
+        summary: "Issue one ID",
+        response: {
+          200: { type: "object", properties: { id: { type: "string", description: "decimal" } } },
+          503: errorSchema,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const issued = issue(1);
+      const outcome = issued instanceof Promise ? await issued : issued;
+      if ("kind" in outcome) return refuse(reply, outcome);
+      if (!outcome.ok) return refuse(reply, outcome.refusal);
+      return reply.type("application/json").send(`{"id":"${outcome.ids[0]}"}`);
+    },
+  );
+
+  const idsQuery = z.object({
+    count: z
+      .string({ error: `is required: /v1/ids?count=N with N from 1 to ${maxCount}` })
+      .regex(/^\d+$/, { error: `must be a whole number from 1 to ${maxCount}` })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(1, { error: `must be from 1 to ${maxCount}` })
+          .max(maxCount, {
+            error: `must be at most ${maxCount} (IDGEN_MAX_BATCH, capped at one second of the layout's capacity)`,
+          }),
+      )
+      .describe(`How many IDs, 1..${maxCount}`),
+  });
+  app.get(
+    "/v1/ids",
+    {
+      schema: {
+        summary: "Issue a batch of IDs (strictly increasing)",
+        querystring: jsonSchema(idsQuery),
+        response: {
+          200: { type: "object", properties: { ids: { type: "array", items: { type: "string" } } } },
+          400: errorSchema,
+          503: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = idsQuery.safeParse(request.query);
+      if (!query.success) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
+      }
+      metrics.recordBatch(query.data.count);
+      const issued = issue(query.data.count);
+      const outcome = issued instanceof Promise ? await issued : issued;
+      if ("kind" in outcome) return refuse(reply, outcome);
+      if (!outcome.ok) return refuse(reply, outcome.refusal);
+      return reply.type("application/json").send(`{"ids":["${outcome.ids.join('","')}"]}`);
+    },
+  );
+
+  const parseParams = z.object({
+    id: z.string().describe("A decimal ID, 0 .. 9223372036854775807"),
+  });
+  app.get(
+    "/v1/parse/:id",
+    {
+      schema: {
+        summary: "Decode an ID into its time, worker id and sequence",
+        params: jsonSchema(parseParams),
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              id: { type: "string" },
+              time: { type: "string", format: "date-time" },
+              timestamp: { type: "integer", description: "ticks since the layout's epoch" },
+              workerId: { type: "integer" },
+              sequence: { type: "integer" },
+            },
+          },
+          400: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const params = parseParams.parse(request.params);
+      let id: bigint;
+      try {
+        id = parseIdString(params.id);
+      } catch (error) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, (error as Error).message);
+      }
+      const decoded = decodeId(math, id);
+      if (Number.isNaN(decoded.time.getTime())) {
+        return sendError(
+          reply,
+          400,
+          HttpErrorCode.InvalidParameter,
+          `ID ${params.id} has a timestamp beyond the year 275760`,
+        );
+      }
+      return reply.send({
+        id: id.toString(),
+        time: decoded.time.toISOString(),
+        timestamp: decoded.timestamp,
+        workerId: decoded.workerId,
+        sequence: decoded.sequence,
+      });
+    },
+  );
+
+  app.get("/healthz", { schema: { summary: "Liveness: the process serves HTTP" } }, async () => ({
+    status: "ok",
+  }));
+
+  app.get(
+    "/readyz",
+    { schema: { summary: "Readiness: 200 only when every condition is ok, else 503 with the reasons" } },
+    async (_request, reply) => {
+      const state = readiness.evaluate();
+      if (state.ready) return reply.send({ ready: true, conditions: state.conditions });
+      return reply.code(503).send({
+        ready: false,
+        error: {
+          code: HttpErrorCode.NotReady,
+          message: state.failing.map((f) => `${f.condition}: ${f.reason}: ${f.message}`).join("; "),
+        },
+        failing: state.failing,
+      });
+    },
+  );
+
+  app.get(
+    "/metrics",
+    { schema: { summary: "Prometheus metrics (idgen_ prefix)" } },
+    async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  return app;
+}

@@ -1,0 +1,87 @@
+import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
+import { layoutMath } from "../../contract/id-layout.ts";
+import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
+import { startStandaloneFence } from "./issuing/standalone-fence.ts";
+
+/**
+ * A running mode drives the issuer's worker id and fence. `shutdown` runs after the
+ * issuer has stopped issuing and the HTTP server has answered in-flight requests.
+ */
+export interface ModeHandle {
+  shutdown(): Promise<void>;
+}
+
+/** Standalone: a fixed worker id and a fence that advances in memory (no Kubernetes). */
+function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandle {
+  runtime.issuer.setWorkerId(workerId);
+  const stopFence = startStandaloneFence(runtime.issuer);
+  return { shutdown: async () => stopFence() };
+}
+
+/**
+ * Lease mode: acquire and renew this pod's worker-id lease (docs/lease-protocol.md),
+ * setting the issuer's fence from it and writing runtime.telemetry.snapshot() on renewal.
+ * Not in this build yet: refuse to start rather than serve without a lease.
+ */
+async function startLeaseMode(_runtime: GeneratorRuntime, _mode: LeaseMode): Promise<ModeHandle> {
+  throw new Error(
+    "lease mode (IDGEN_WORKER_ID unset) is not available in this build; set IDGEN_WORKER_ID to run standalone with a fixed worker id",
+  );
+}
+
+function readConfig(): GeneratorConfig {
+  try {
+    return parseGeneratorEnv(process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const runtime = await createGeneratorRuntime(config, { logger: true });
+  const { app, issuer } = runtime;
+
+  let mode: ModeHandle;
+  try {
+    mode =
+      config.mode.kind === "standalone"
+        ? startStandalone(runtime, config.mode.workerId)
+        : await startLeaseMode(runtime, config.mode);
+  } catch (error) {
+    app.log.error((error as Error).message);
+    runtime.stop();
+    process.exit(2);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down: stop issuing, finish in-flight requests, release");
+    issuer.setFence(null);
+    await app.close();
+    await mode.shutdown();
+    runtime.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await app.listen({ host: config.host, port: config.port });
+  const math = layoutMath(config.layout);
+  app.log.info(
+    {
+      mode: config.mode.kind,
+      workerId: issuer.getWorkerId(),
+      idSpace: config.idSpace,
+      layout: config.layout,
+      capacityIdsPerSecond: math.idsPerSecondPerWorker,
+      timestampExhaustsAt: math.exhaustsAt?.toISOString() ?? "after year 275760",
+    },
+    "generator ready",
+  );
+}
+
+await main();
