@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type LeaseData, LeaseState, parseLeaseData, serializeLeaseData } from "./lease-record.ts";
+import {
+  type LeaseData,
+  type Ledger,
+  type LedgerEntry,
+  LeaseState,
+  parseLeaseData,
+  parseLedgerData,
+  serializeLeaseData,
+  serializeLedgerData,
+} from "./lease-record.ts";
 
 const lease: LeaseData = {
   workerId: 7,
@@ -31,5 +40,37 @@ describe("lease data", () => {
       /reservedUntil: reservedUntil must be an integer/,
     );
     expect(() => parseLeaseData({ ...serializeLeaseData(lease), state: "Stolen" })).toThrow(/state:/);
+  });
+});
+
+describe("worker-id ledger", () => {
+  it("round-trips through ConfigMap strings and names bad keys", () => {
+    const ledger: Ledger = {
+      nextAssignment: 4,
+      entries: new Map<number, LedgerEntry>([
+        [
+          0,
+          {
+            state: "leased",
+            fleet: "ids",
+            lease: "ids-0-lease",
+            podName: "ids-0",
+            podUid: "u",
+            assignment: 3,
+            floor: 10,
+            since: "t",
+          },
+        ],
+        [2, { state: "retiring", fleet: "ids", reservedUntil: 99, since: "t", formerHolder: "ids-2" }],
+        [7, { state: "free", reservedUntil: 5, since: "t" }],
+      ]),
+    };
+    const data = serializeLedgerData(ledger);
+    expect(Object.keys(data)).toEqual(["nextAssignment", "w-0", "w-2", "w-7"]);
+    expect(parseLedgerData(data)).toEqual(ledger);
+    expect(parseLedgerData(undefined)).toEqual({ nextAssignment: 1, entries: new Map() });
+    expect(() => parseLedgerData({ ...data, "w-2": '{"state":"retiring"}' })).toThrow(/w-2: fleet/);
+    expect(() => parseLedgerData({ ...data, "w-3": "nope" })).toThrow(/w-3 is not JSON/);
+    expect(() => parseLedgerData({ ...data, nextAssignment: "0" })).toThrow(/nextAssignment/);
   });
 });

@@ -108,3 +108,127 @@ export function serializeLeaseData(lease: LeaseData): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The worker-id ledger: one ConfigMap per (namespace, id space), written only by the
+ * operator, always with a resourceVersion precondition. It is the allocation table:
+ * every worker id of the space that is in use, or was used and still constrains reuse,
+ * has an entry. Because every allocation is a conditional write of this one object, two
+ * allocators (a stale cache, an old leader that has not noticed it lost, two fleets
+ * sharing the space) can never both claim one id; see docs/lease-protocol.md.
+ */
+export const LedgerEntryState = {
+  /** Claimed for one lease (fleet, lease ConfigMap, pod UID, assignment). */
+  Leased: "leased",
+  /** Taken from a holder that may still be alive; reusable only after the reclaim rule holds. */
+  Retiring: "retiring",
+  /** Reusable; the next holder must issue only ticks greater than `reservedUntil`. */
+  Free: "free",
+} as const;
+export type LedgerEntryState = (typeof LedgerEntryState)[keyof typeof LedgerEntryState];
+
+const tick = z.number().int().min(0);
+
+/** One ledger entry (stored as JSON under the key `w-<workerId>`). */
+export const ledgerEntrySchema = z.discriminatedUnion("state", [
+  z.object({
+    state: z.literal(LedgerEntryState.Leased),
+    fleet: z.string().min(1),
+    /** Name of the lease ConfigMap this id is claimed for. */
+    lease: z.string().min(1),
+    podName: z.string().min(1),
+    podUid: z.string().min(1),
+    /** The lease's `assignment`; unique within the ledger (taken from `nextAssignment`). */
+    assignment: z.number().int().min(1),
+    /** The `handoverAfter` given to that lease: the previous holder's last reservedUntil. */
+    floor: tick,
+    since: z.string(),
+  }),
+  z.object({
+    state: z.literal(LedgerEntryState.Retiring),
+    fleet: z.string().min(1),
+    /** Upper bound of every tick the retired holder may have issued. */
+    reservedUntil: tick,
+    /** Wall time of the transition, for humans; the reclaim timer runs on the operator's monotonic clock. */
+    since: z.string(),
+    /** Former holder, for humans. */
+    formerHolder: z.string().optional(),
+  }),
+  z.object({
+    state: z.literal(LedgerEntryState.Free),
+    /** The next holder issues only ticks greater than this. */
+    reservedUntil: tick,
+    since: z.string(),
+  }),
+]);
+
+/** A parsed ledger entry. */
+export type LedgerEntry = z.output<typeof ledgerEntrySchema>;
+
+/** A parsed ledger. */
+export interface Ledger {
+  /** Next value of a lease's `assignment`; only ever rises, so an assignment number is never reused. */
+  nextAssignment: number;
+  /** Entries by worker id. */
+  entries: ReadonlyMap<number, LedgerEntry>;
+}
+
+/** An empty ledger, as the operator creates it. */
+export const EMPTY_LEDGER: Ledger = Object.freeze({ nextAssignment: 1, entries: new Map() });
+
+/** ConfigMap name of the ledger of an id space (namespaced, like the fleets that share it). */
+export function ledgerNameForIdSpace(idSpace: string): string {
+  return `${idSpace}-worker-ids`;
+}
+
+/** Value of `app.kubernetes.io/component` on ledger ConfigMaps. */
+export const LEDGER_COMPONENT = "worker-id-ledger";
+
+const LEDGER_NEXT_ASSIGNMENT_KEY = "nextAssignment";
+const LEDGER_ENTRY_KEY = /^w-(\d+)$/;
+
+/** ConfigMap data key of a worker id's ledger entry. */
+export function ledgerKey(workerId: number): string {
+  return `w-${workerId}`;
+}
+
+/** Parses a ledger ConfigMap's data; throws an error naming the bad key. */
+export function parseLedgerData(data: Record<string, string> | undefined): Ledger {
+  const entries = new Map<number, LedgerEntry>();
+  let nextAssignment = 1;
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (key === LEDGER_NEXT_ASSIGNMENT_KEY) {
+      if (!/^\d+$/.test(value) || Number(value) < 1) {
+        throw new Error(`malformed worker-id ledger: ${key} must be a positive integer, got "${value}"`);
+      }
+      nextAssignment = Number(value);
+      continue;
+    }
+    const match = LEDGER_ENTRY_KEY.exec(key);
+    if (!match) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      throw new Error(`malformed worker-id ledger: ${key} is not JSON`);
+    }
+    const parsed = ledgerEntrySchema.safeParse(json);
+    if (!parsed.success) {
+      const detail = parsed.error.issues
+        .map((i) => `${i.path.map(String).join(".")}: ${i.message}`)
+        .join("; ");
+      throw new Error(`malformed worker-id ledger: ${key}: ${detail}`);
+    }
+    entries.set(Number(match[1]), parsed.data);
+  }
+  return { nextAssignment, entries };
+}
+
+/** Serializes a ledger into ConfigMap data. Inverse of parseLedgerData. */
+export function serializeLedgerData(ledger: Ledger): Record<string, string> {
+  const out: Record<string, string> = { [LEDGER_NEXT_ASSIGNMENT_KEY]: String(ledger.nextAssignment) };
+  for (const workerId of [...ledger.entries.keys()].sort((a, b) => a - b)) {
+    out[ledgerKey(workerId)] = JSON.stringify(ledger.entries.get(workerId));
+  }
+  return out;
+}

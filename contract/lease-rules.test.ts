@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { LeaseState, type LeaseData } from "./lease-record.ts";
+import {
+  acquireFloor,
+  acquireRefusal,
+  claimMatches,
+  classifyRenewalConflict,
+  isReclaimable,
+  leaseTimingProblems,
+  nextReservedUntil,
+  RenewalConflict,
+  selfFenceDeadlineMonoMs,
+} from "./lease-rules.ts";
+
+const lease: LeaseData = {
+  workerId: 3,
+  idSpace: "ids",
+  state: LeaseState.Active,
+  holderPod: "ids-0",
+  holderUid: "u1",
+  assignment: 7,
+  handoverAfter: 100,
+  reservedUntil: 250,
+  leaseDurationSeconds: 15,
+  renewCount: 4,
+  renewTime: "",
+};
+const held = { podUid: "u1", assignment: 7, workerId: 3 };
+
+describe("lease rules", () => {
+  it("acquires above both the previous holder's bound and its own pod's earlier reservation", () => {
+    expect(acquireFloor({ handoverAfter: 100, reservedUntil: 250 })).toBe(250);
+    expect(acquireFloor({ handoverAfter: 300, reservedUntil: 250 })).toBe(300);
+  });
+
+  it("fences from the send time of the last successful renewal", () => {
+    expect(selfFenceDeadlineMonoMs(10_000, 15_000, 3_000)).toBe(22_000);
+  });
+
+  it("never lowers reservedUntil", () => {
+    expect(nextReservedUntil(500, 100, 50)).toBe(500);
+    expect(nextReservedUntil(500, 480, 50)).toBe(530);
+  });
+
+  it("reclaims only after lease duration plus grace", () => {
+    expect(isReclaimable(1_000, 20_999, 15_000, 5_000)).toBe(false);
+    expect(isReclaimable(1_000, 21_000, 15_000, 5_000)).toBe(true);
+  });
+
+  it("classifies a renewal conflict by who holds the lease now", () => {
+    expect(classifyRenewalConflict(held, { ...lease, renewCount: 5 })).toBe(RenewalConflict.Retry);
+    expect(classifyRenewalConflict(held, { ...lease, holderUid: "u2" })).toBe(RenewalConflict.Stop);
+    expect(classifyRenewalConflict(held, null)).toBe(RenewalConflict.Stop);
+    expect(classifyRenewalConflict(held, { ...lease, assignment: 8, workerId: 9 })).toBe(
+      RenewalConflict.Reacquire,
+    );
+    expect(classifyRenewalConflict(held, { ...lease, state: LeaseState.Released })).toBe(
+      RenewalConflict.Stop,
+    );
+  });
+
+  it("matches a claim only on fleet, lease, pod UID and assignment together", () => {
+    const claim = {
+      state: "leased",
+      fleet: "ids",
+      lease: "ids-0-lease",
+      podName: "ids-0",
+      podUid: "u1",
+      assignment: 7,
+      floor: 0,
+      since: "",
+    } as const;
+    const who = { fleet: "ids", lease: "ids-0-lease", podUid: "u1", assignment: 7 };
+    expect(claimMatches(claim, who)).toBe(true);
+    expect(claimMatches(claim, { ...who, assignment: 6 })).toBe(false);
+    expect(claimMatches(claim, { ...who, podUid: "u2" })).toBe(false);
+    expect(claimMatches({ state: "free", reservedUntil: 0, since: "" }, who)).toBe(false);
+    expect(claimMatches(undefined, who)).toBe(false);
+  });
+
+  it("refuses leases of other pods and released leases", () => {
+    expect(acquireRefusal(lease, "u1")).toBeNull();
+    expect(acquireRefusal({ ...lease, state: LeaseState.Assigned }, "u1")).toBeNull();
+    expect(acquireRefusal(lease, "u2")).toMatch(/names pod UID u1/);
+    expect(acquireRefusal({ ...lease, state: LeaseState.Released }, "u1")).toMatch(/released/);
+    expect(acquireRefusal(null, "u1")).toMatch(/no lease/);
+  });
+
+  it("rejects timings where a healthy holder fences between renewals or the operator could reuse too early", () => {
+    const ok = {
+      leaseDurationMs: 15_000,
+      renewIntervalMs: 5_000,
+      safetyMarginMs: 3_000,
+      reclaimGraceMs: 5_000,
+    };
+    expect(leaseTimingProblems(ok)).toEqual([]);
+    expect(leaseTimingProblems({ ...ok, renewIntervalMs: 12_000 })).toEqual([
+      expect.stringMatching(/renew interval/),
+    ]);
+    expect(leaseTimingProblems({ ...ok, safetyMarginMs: 0, reclaimGraceMs: 0 }).join()).toMatch(
+      /reclaim grace plus safety margin/,
+    );
+  });
+});

@@ -1,0 +1,160 @@
+import { LeaseState, LedgerEntryState, type LeaseData, type LedgerEntry } from "./lease-record.ts";
+
+/**
+ * The pure rules of the worker-id lease protocol (docs/lease-protocol.md). The operator's
+ * planner and the generator's lease keeper both follow these functions and nothing else,
+ * so the two halves cannot disagree about when an id may be reused or issued from.
+ * Monotonic times are milliseconds on the caller's own monotonic clock; ticks are in the
+ * fleet's ID time domain.
+ */
+
+/** The timing knobs of a fleet's leases, in milliseconds. */
+export interface LeaseTiming {
+  leaseDurationMs: number;
+  renewIntervalMs: number;
+  safetyMarginMs: number;
+  reclaimGraceMs: number;
+}
+
+/**
+ * Largest relative rate difference between two monotonic clocks the protocol is built to
+ * tolerate (1000 ppm: ten times a poor crystal, twice NTP's maximum slew).
+ */
+export const MAX_RATE_DRIFT = 1e-3;
+
+/**
+ * Reasons a lease timing is unsafe or unusable, empty when it is fine. Safety needs the
+ * holder to fence itself, on a clock running up to MAX_RATE_DRIFT slow, before the
+ * operator, on a clock running up to MAX_RATE_DRIFT fast, reuses its id.
+ */
+export function leaseTimingProblems(t: LeaseTiming): string[] {
+  const problems: string[] = [];
+  if (t.safetyMarginMs <= 0) problems.push("safety margin must be positive");
+  if (t.reclaimGraceMs < 0) problems.push("reclaim grace must not be negative");
+  if (t.renewIntervalMs <= 0) problems.push("renew interval must be positive");
+  const fenceAfter = t.leaseDurationMs - t.safetyMarginMs;
+  if (fenceAfter <= t.renewIntervalMs) {
+    problems.push(
+      `lease duration (${t.leaseDurationMs} ms) minus safety margin (${t.safetyMarginMs} ms) must exceed the renew interval (${t.renewIntervalMs} ms), or a healthy holder fences itself between renewals`,
+    );
+  }
+  const holderFencesBy = fenceAfter / (1 - MAX_RATE_DRIFT);
+  const operatorReusesAfter = (t.leaseDurationMs + t.reclaimGraceMs) / (1 + MAX_RATE_DRIFT);
+  if (operatorReusesAfter <= holderFencesBy) {
+    problems.push(
+      "reclaim grace plus safety margin too small for the tolerated clock rate drift: raise reclaimGrace or safetyMargin",
+    );
+  }
+  return problems;
+}
+
+/** Operator monotonic time at which an id quiet since `quietSinceMonoMs` may be reused (DESIGN invariant 5). */
+export function reclaimableAtMonoMs(
+  quietSinceMonoMs: number,
+  leaseDurationMs: number,
+  reclaimGraceMs: number,
+): number {
+  return quietSinceMonoMs + leaseDurationMs + reclaimGraceMs;
+}
+
+/**
+ * Whether an id whose holder the operator last saw alive (renewing, or named in a lease) at
+ * `quietSinceMonoMs` may be reused at `nowMonoMs`. Both on the operator's monotonic clock.
+ */
+export function isReclaimable(
+  quietSinceMonoMs: number,
+  nowMonoMs: number,
+  leaseDurationMs: number,
+  reclaimGraceMs: number,
+): boolean {
+  return nowMonoMs >= reclaimableAtMonoMs(quietSinceMonoMs, leaseDurationMs, reclaimGraceMs);
+}
+
+/**
+ * The lowest tick a holder must stay above when it acquires a lease (DESIGN invariant 3):
+ * the previous holder's bound (`handoverAfter`) and whatever an earlier process of the
+ * same pod may already have reserved (`reservedUntil`).
+ */
+export function acquireFloor(lease: Pick<LeaseData, "handoverAfter" | "reservedUntil">): number {
+  return Math.max(lease.handoverAfter, lease.reservedUntil);
+}
+
+/**
+ * Holder monotonic time after which it must not issue (DESIGN invariant 4): measured from
+ * when the last successful renewal was *sent*, never from when its answer arrived.
+ */
+export function selfFenceDeadlineMonoMs(
+  renewalSentMonoMs: number,
+  leaseDurationMs: number,
+  safetyMarginMs: number,
+): number {
+  return renewalSentMonoMs + leaseDurationMs - safetyMarginMs;
+}
+
+/** The reservedUntil a renewal writes: ahead of need, and never lower than what is already durable. */
+export function nextReservedUntil(
+  currentReservedUntil: number,
+  nowTick: number,
+  reserveAheadTicks: number,
+): number {
+  return Math.max(currentReservedUntil, nowTick + reserveAheadTicks);
+}
+
+/** What the holder knows of the assignment it acquired. */
+export interface HeldAssignment {
+  podUid: string;
+  assignment: number;
+  workerId: number;
+}
+
+/** What a holder does after a write to its lease failed with a conflict and it re-read the lease. */
+export const RenewalConflict = {
+  /** Still ours, unchanged assignment (e.g. our own earlier write landed): retry on the new version. */
+  Retry: "retry",
+  /** Taken from this process (another pod UID holds it, or the lease is gone or released): stop issuing for good. */
+  Stop: "stop",
+  /** The operator gave this pod a new assignment: stop issuing now and acquire again from scratch. */
+  Reacquire: "reacquire",
+} as const;
+export type RenewalConflict = (typeof RenewalConflict)[keyof typeof RenewalConflict];
+
+/** Classifies the lease as re-read after a conflict (`null`: the lease no longer exists). */
+export function classifyRenewalConflict(held: HeldAssignment, current: LeaseData | null): RenewalConflict {
+  if (current === null || current.holderUid !== held.podUid) return RenewalConflict.Stop;
+  if (current.assignment !== held.assignment) return RenewalConflict.Reacquire;
+  if (current.workerId !== held.workerId || current.state === LeaseState.Released)
+    return RenewalConflict.Stop;
+  return RenewalConflict.Retry;
+}
+
+/** The identity a ledger claim must name for a lease to be legitimate. */
+export interface ClaimIdentity {
+  fleet: string;
+  lease: string;
+  podUid: string;
+  assignment: number;
+}
+
+/**
+ * Whether the ledger entry of a worker id is the claim for exactly this lease. A lease
+ * without a matching claim is never acted on: the generator does not acquire it and the
+ * operator revokes it.
+ */
+export function claimMatches(entry: LedgerEntry | undefined, who: ClaimIdentity): boolean {
+  return (
+    entry !== undefined &&
+    entry.state === LedgerEntryState.Leased &&
+    entry.fleet === who.fleet &&
+    entry.lease === who.lease &&
+    entry.podUid === who.podUid &&
+    entry.assignment === who.assignment
+  );
+}
+
+/** Why a lease cannot be acquired by a pod, or null when it can. */
+export function acquireRefusal(lease: LeaseData | null, podUid: string): string | null {
+  if (lease === null) return "no lease assigned to this pod yet";
+  if (lease.holderUid !== podUid) return `lease names pod UID ${lease.holderUid}, not this pod`;
+  if (lease.state === LeaseState.Released) return "lease was released; waiting for the operator to reassign";
+  return null;
+}

@@ -1,0 +1,378 @@
+import { describe, expect, it } from "vitest";
+import { LeaseState, LedgerEntryState, type LeaseData, type Ledger } from "../../../contract/lease-record.ts";
+import {
+  EMPTY_OBSERVATIONS,
+  planWorkerIds,
+  type FleetPod,
+  type ObservedLease,
+  type Observations,
+  type Plan,
+  type PlannerInput,
+} from "./worker-id-planner.ts";
+
+const D = 15_000;
+const GRACE = 5_000;
+
+/** A tiny in-memory world the plans are applied to, so each test reads like a timeline. */
+class World {
+  pods: FleetPod[] = [];
+  leases = new Map<string, ObservedLease>();
+  ledger: { resourceVersion: string | null; ledger: Ledger } = {
+    resourceVersion: null,
+    ledger: { nextAssignment: 1, entries: new Map() },
+  };
+  observations: Observations = EMPTY_OBSERVATIONS;
+  now = 1_000;
+  private rv = 1;
+
+  readonly desiredReplicas: number;
+  readonly range: { min: number; max: number };
+
+  constructor(desiredReplicas: number, range = { min: 0, max: 9 }) {
+    this.desiredReplicas = desiredReplicas;
+    this.range = range;
+  }
+
+  input(overrides: Partial<PlannerInput> = {}): PlannerInput {
+    return {
+      fleet: "ids",
+      idSpace: "ids",
+      range: this.range,
+      desiredReplicas: this.desiredReplicas,
+      pods: this.pods,
+      leases: [...this.leases.values()],
+      ledger: this.ledger,
+      observations: this.observations,
+      nowMonoMs: this.now,
+      nowWall: `t${this.now}`,
+      leaseDurationMs: D,
+      reclaimGraceMs: GRACE,
+      ...overrides,
+    };
+  }
+
+  plan(overrides: Partial<PlannerInput> = {}): Plan {
+    const plan = planWorkerIds(this.input(overrides));
+    this.observations = plan.observations;
+    return plan;
+  }
+
+  /** Applies every action, as lease-sync does when no precondition fails. */
+  apply(plan: Plan, upTo = plan.actions.length): void {
+    for (const action of plan.actions.slice(0, upTo)) {
+      const rv = String(++this.rv);
+      if (action.kind === "write-ledger") {
+        expect(action.resourceVersion).toBe(this.ledger.resourceVersion);
+        this.ledger = { resourceVersion: rv, ledger: action.ledger };
+      } else if (action.kind === "create-lease") {
+        expect(this.leases.has(action.configMapName)).toBe(false);
+        this.leases.set(action.configMapName, {
+          configMapName: action.configMapName,
+          resourceVersion: rv,
+          lease: action.lease,
+        });
+      } else if (action.kind === "replace-lease") {
+        expect(this.leases.get(action.configMapName)?.resourceVersion).toBe(action.resourceVersion);
+        this.leases.set(action.configMapName, {
+          configMapName: action.configMapName,
+          resourceVersion: rv,
+          lease: action.lease,
+        });
+      } else {
+        expect(this.leases.get(action.configMapName)?.resourceVersion).toBe(action.resourceVersion);
+        this.leases.delete(action.configMapName);
+      }
+    }
+  }
+
+  /** Plans and applies until nothing is left to do. */
+  settle(): Plan {
+    for (let i = 0; i < 10; i++) {
+      const plan = this.plan();
+      if (plan.actions.length === 0) return plan;
+      this.apply(plan);
+    }
+    throw new Error("planner did not settle");
+  }
+
+  addPod(ordinal: number, uid = `uid-${ordinal}-a`): void {
+    this.pods = [
+      ...this.pods.filter((p) => p.ordinal !== ordinal),
+      { name: `ids-${ordinal}`, uid, ordinal, terminating: false },
+    ];
+  }
+
+  removePod(ordinal: number): void {
+    this.pods = this.pods.filter((p) => p.ordinal !== ordinal);
+  }
+
+  /** The holder confirms or renews its lease, as the generator's keeper does. */
+  holderWrites(ordinal: number, change: Partial<LeaseData>): void {
+    const name = `ids-${ordinal}-lease`;
+    const current = this.leases.get(name);
+    if (!current) throw new Error(`no lease ${name}`);
+    const lease = { ...current.lease, renewCount: current.lease.renewCount + 1, ...change };
+    this.leases.set(name, { configMapName: name, resourceVersion: String(++this.rv), lease });
+  }
+
+  lease(ordinal: number): LeaseData {
+    const l = this.leases.get(`ids-${ordinal}-lease`);
+    if (!l) throw new Error(`no lease for ordinal ${ordinal}`);
+    return l.lease;
+  }
+}
+
+function started(replicas: number, range?: { min: number; max: number }): World {
+  const world = new World(replicas, range);
+  for (let i = 0; i < replicas; i++) world.addPod(i);
+  world.settle();
+  for (let i = 0; i < replicas; i++)
+    world.holderWrites(i, { state: LeaseState.Active, reservedUntil: 1_000 + i });
+  world.settle();
+  return world;
+}
+
+describe("worker-id planner", () => {
+  it("claims ids in the ledger before it writes any lease, lowest ids first", () => {
+    const world = new World(3);
+    for (let i = 0; i < 3; i++) world.addPod(i);
+    const plan = world.plan();
+    expect(plan.actions.map((a) => a.kind)).toEqual([
+      "write-ledger",
+      "create-lease",
+      "create-lease",
+      "create-lease",
+    ]);
+    const ledger = plan.actions[0];
+    if (ledger?.kind !== "write-ledger") throw new Error("ledger first");
+    expect(ledger.resourceVersion).toBeNull();
+    expect([...ledger.ledger.entries.keys()]).toEqual([0, 1, 2]);
+    expect(ledger.ledger.nextAssignment).toBe(4);
+    world.apply(plan);
+    expect([0, 1, 2].map((i) => world.lease(i).workerId)).toEqual([0, 1, 2]);
+    expect(world.lease(1)).toMatchObject({
+      state: LeaseState.Assigned,
+      holderUid: "uid-1-a",
+      handoverAfter: 0,
+      assignment: 2,
+    });
+    expect(plan.allocatableReplicas).toBe(3);
+  });
+
+  it("writes nothing when nothing changed", () => {
+    const world = started(3);
+    const plan = world.plan();
+    expect(plan.actions).toEqual([]);
+    expect(plan.leasedWorkers).toBe(3);
+    expect(plan.requeueAfterMs).toBeNull();
+  });
+
+  it("gives a replaced pod a different id at once and retires the old one until it is quiet for lease duration + grace", () => {
+    const world = started(3);
+    world.addPod(1, "uid-1-b"); // force-deleted and recreated: the old process may still run
+    const plan = world.plan();
+    expect(plan.actions.map((a) => a.kind)).toEqual(["write-ledger", "replace-lease"]);
+    world.apply(plan);
+    expect(world.lease(1)).toMatchObject({ holderUid: "uid-1-b", workerId: 3, handoverAfter: 0 });
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({
+      state: LedgerEntryState.Retiring,
+      reservedUntil: 1_001,
+    });
+
+    world.now += 1_000;
+    const waiting = world.plan();
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.requeueAfterMs).toBe(D + GRACE);
+    world.now += D + GRACE - 1;
+    expect(world.plan().actions).toEqual([]);
+    world.now += 1;
+    const reclaim = world.plan();
+    world.apply(reclaim);
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({
+      state: LedgerEntryState.Free,
+      reservedUntil: 1_001,
+    });
+
+    // The reclaimed id goes to the next pod, which must issue only past the old holder's reservation.
+    world.addPod(1, "uid-1-c");
+    world.settle();
+    expect(world.lease(1)).toMatchObject({ workerId: 1, handoverAfter: 1_001, reservedUntil: 1_001 });
+  });
+
+  it("raises the retiring floor when the old holder renewed before its lease was taken", () => {
+    const world = started(2);
+    world.addPod(0, "uid-0-b");
+    const plan = world.plan();
+    world.apply(plan, 1); // ledger written, then the replace loses a race with the old holder:
+    world.holderWrites(0, { reservedUntil: 9_000 });
+    const replan = world.plan();
+    expect(replan.actions.map((a) => a.kind)).toEqual(["write-ledger", "replace-lease"]);
+    world.apply(replan);
+    expect(world.ledger.ledger.entries.get(0)).toMatchObject({
+      state: LedgerEntryState.Retiring,
+      reservedUntil: 9_000,
+    });
+    // The claim made by the first plan is the one completed, not a second one.
+    expect(world.lease(0)).toMatchObject({ holderUid: "uid-0-b", workerId: 2, assignment: 3 });
+  });
+
+  it("never reclaims an id while any lease still names it", () => {
+    const world = started(2);
+    world.addPod(0, "uid-0-b");
+    world.apply(world.plan(), 1); // retire written, lease not yet replaced
+    for (let i = 0; i < 5; i++) {
+      world.now += D + GRACE;
+      const plan = world.plan({ ledger: world.ledger });
+      expect(
+        plan.actions.every((a) => a.kind !== "write-ledger" || a.ledger.entries.get(0)?.state !== "free"),
+      ).toBe(true);
+    }
+  });
+
+  it("frees a cleanly released id at once on scale-down and hands its floor to the next holder", () => {
+    const world = started(3);
+    world.pods = world.pods.map((p) => (p.ordinal === 2 ? { ...p, terminating: true } : p));
+    world.holderWrites(2, { state: LeaseState.Released, reservedUntil: 7_777 });
+    const plan = world.plan({ desiredReplicas: 2 });
+    expect(plan.actions.map((a) => a.kind)).toEqual(["write-ledger", "delete-lease"]);
+    world.apply(plan);
+    expect(world.ledger.ledger.entries.get(2)).toMatchObject({
+      state: LedgerEntryState.Free,
+      reservedUntil: 7_777,
+    });
+    world.removePod(2);
+    world.addPod(2, "uid-2-b");
+    world.settle();
+    expect(world.lease(2)).toMatchObject({ workerId: 2, handoverAfter: 7_777 });
+  });
+
+  it("treats an unconfirmed assignment of a vanished pod as possibly live", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.settle();
+    world.removePod(0);
+    world.apply(world.plan());
+    expect(world.ledger.ledger.entries.get(0)?.state).toBe(LedgerEntryState.Retiring);
+    expect(world.leases.size).toBe(0);
+  });
+
+  it("completes a claim whose lease write never happened (operator crashed after the ledger write)", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.apply(world.plan(), 1);
+    world.observations = EMPTY_OBSERVATIONS; // restarted
+    const plan = world.plan();
+    expect(plan.actions.map((a) => a.kind)).toEqual(["create-lease"]);
+    world.apply(plan);
+    expect(world.lease(0)).toMatchObject({ workerId: 0, assignment: 1 });
+  });
+
+  it("retires a claim whose pod is gone instead of freeing it (its lease write may still be in flight)", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.apply(world.plan(), 1);
+    world.removePod(0);
+    world.apply(world.plan());
+    expect(world.ledger.ledger.entries.get(0)?.state).toBe(LedgerEntryState.Retiring);
+  });
+
+  it("restarts every timer when the operator restarts", () => {
+    const world = started(2);
+    world.removePod(1);
+    world.apply(world.plan());
+    world.now += D;
+    world.observations = EMPTY_OBSERVATIONS;
+    world.plan();
+    world.now += GRACE + 1;
+    expect(world.plan().actions).toEqual([]);
+    world.now += D;
+    expect(world.plan().actions.map((a) => a.kind)).toEqual(["write-ledger"]);
+  });
+
+  it("sizes the fleet to the ids available and says so", () => {
+    const world = new World(5, { min: 10, max: 12 });
+    for (let i = 0; i < 5; i++) world.addPod(i);
+    const plan = world.plan();
+    expect(plan.allocatableReplicas).toBe(3);
+    expect(plan.exhausted).toBe(true);
+    expect(plan.exhaustedMessage).toMatch(
+      /5 replicas requested but only 3 worker id\(s\) are available in range 10-12/,
+    );
+    world.apply(plan);
+    expect([...world.leases.values()].map((l) => l.lease.workerId).sort()).toEqual([10, 11, 12]);
+    expect(world.plan().waitingPods.map((w) => w.pod)).toEqual(["ids-3", "ids-4"]);
+  });
+
+  it("keeps ids disjoint from another fleet in the same id space and reports the overlap", () => {
+    const world = new World(3, { min: 0, max: 3 });
+    for (let i = 0; i < 3; i++) world.addPod(i);
+    const entries = new Map(world.ledger.ledger.entries);
+    entries.set(1, {
+      state: LedgerEntryState.Leased,
+      fleet: "other",
+      lease: "other-0-lease",
+      podName: "other-0",
+      podUid: "x",
+      assignment: 1,
+      floor: 0,
+      since: "t0",
+    });
+    world.ledger = { resourceVersion: "5", ledger: { nextAssignment: 2, entries } };
+    const plan = world.plan();
+    world.apply(plan);
+    expect([...world.leases.values()].map((l) => l.lease.workerId).sort()).toEqual([0, 2, 3]);
+    expect(plan.conflicts).toContainEqual(expect.objectContaining({ kind: "overlap" }));
+    expect(world.plan({ desiredReplicas: 4 })).toMatchObject({ allocatableReplicas: 3, exhausted: true });
+  });
+
+  it("revokes a lease the ledger does not back", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.leases.set("ids-0-lease", {
+      configMapName: "ids-0-lease",
+      resourceVersion: "3",
+      lease: {
+        workerId: 4,
+        idSpace: "ids",
+        state: LeaseState.Active,
+        holderPod: "ids-0",
+        holderUid: "uid-0-a",
+        assignment: 1,
+        handoverAfter: 0,
+        reservedUntil: 500,
+        leaseDurationSeconds: 15,
+        renewCount: 3,
+        renewTime: "",
+      },
+    });
+    const plan = world.plan();
+    expect(plan.conflicts).toContainEqual(expect.objectContaining({ kind: "unbacked-lease", workerId: 4 }));
+    world.apply(plan);
+    expect(world.ledger.ledger.entries.get(4)).toMatchObject({
+      state: LedgerEntryState.Retiring,
+      reservedUntil: 500,
+    });
+    expect(world.lease(0).workerId).toBe(0);
+  });
+
+  it("revokes an old holder's lease even when no id is free for its replacement", () => {
+    const world = started(2, { min: 0, max: 1 });
+    world.addPod(1, "uid-1-b");
+    const plan = world.plan();
+    expect(plan.actions.map((a) => a.kind)).toEqual(["write-ledger", "delete-lease"]);
+    world.apply(plan);
+    expect(world.plan().waitingPods).toEqual([expect.objectContaining({ pod: "ids-1" })]);
+    world.now += D + GRACE + 1;
+    world.settle();
+    world.settle();
+    expect(world.lease(1)).toMatchObject({ workerId: 1, holderUid: "uid-1-b", handoverAfter: 1_001 });
+  });
+
+  it("reports a live holder that stopped renewing but leaves its id alone", () => {
+    const world = started(1);
+    world.now += D;
+    const plan = world.plan();
+    expect(plan.staleLeases).toEqual(["ids-0-lease"]);
+    expect(plan.actions).toEqual([]);
+  });
+});

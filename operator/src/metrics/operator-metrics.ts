@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The operator's Prometheus metrics (prefix idfleet_), in their own registry. */
+export function createOperatorMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "idfleet_process_" });
+  return {
+    registry,
+    reconcileTotal: new Counter({
+      name: "idfleet_reconcile_total",
+      help: "Fleet reconciles, by result (success, error, requeue)",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: "idfleet_reconcile_errors_total",
+      help: "Fleet reconciles that failed and were retried with backoff",
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: "idfleet_reconcile_duration_seconds",
+      help: "Time one fleet reconcile took",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "idfleet_queue_depth",
+      help: "Fleet keys waiting in the work queue",
+      registers: [registry],
+    }),
+    leasesHeld: new Gauge({
+      name: "idfleet_leases_held",
+      help: "Worker-id leases held by a live holder, per fleet",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
+    apiWrites: new Counter({
+      name: "idfleet_api_writes_total",
+      help: "Writes the operator sent to the API server, by kind and verb",
+      labelNames: ["kind", "verb"] as const,
+      registers: [registry],
+    }),
+    isLeader: new Gauge({
+      name: "idfleet_is_leader",
+      help: "1 while this replica is the elected leader",
+      registers: [registry],
+    }),
+  };
+}
+
+/** The operator's metrics. */
+export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;

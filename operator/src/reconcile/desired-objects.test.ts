@@ -1,0 +1,177 @@
+import { describe, expect, it } from "vitest";
+import { GeneratorEnv, parseGeneratorEnv } from "../../../contract/generator-env.ts";
+import { fullFleetSpec } from "../../../contract/fleet-spec.fixtures.ts";
+import { fleetFixture } from "../../test/fleet-fixture.ts";
+import { desiredStatefulSet, DEFAULT_GENERATOR_RESOURCES } from "./desired-statefulset.ts";
+import { desiredClientService, desiredHeadlessService } from "./desired-services.ts";
+import { desiredHpa, fractionToQuantity } from "./desired-hpa.ts";
+import { desiredPdb } from "./desired-pdb.ts";
+import { desiredRole, desiredRoleBinding, desiredServiceAccount, ordinalsToCover } from "./desired-rbac.ts";
+import { fleetSelectorString } from "./fleet-naming.ts";
+
+describe("desired StatefulSet", () => {
+  const fleet = fleetFixture(fullFleetSpec);
+  const sts = desiredStatefulSet(fleet, { defaultImage: "idfleet/generator:default", replicas: 2 });
+  const pod = sts.spec!.template.spec!;
+  const container = pod.containers[0]!;
+
+  it("runs pods in parallel behind the headless service, owned by the fleet", () => {
+    expect(sts.metadata).toMatchObject({ name: "ids", namespace: "team-a" });
+    expect(sts.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: "IdGeneratorFleet",
+        name: "ids",
+        uid: fleet.metadata.uid,
+        controller: true,
+      }),
+    ]);
+    expect(sts.spec).toMatchObject({
+      replicas: 2,
+      podManagementPolicy: "Parallel",
+      serviceName: "ids-headless",
+    });
+    expect(sts.spec!.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "idfleet-generator",
+      "idfleet.dev/fleet": "ids",
+    });
+    expect(sts.spec!.template.metadata!.labels).toMatchObject({
+      ...sts.spec!.selector.matchLabels,
+      team: "payments",
+    });
+  });
+
+  it("renders an environment the generator parses back into the fleet's settings", () => {
+    const env: Record<string, string> = { POD_NAME: "ids-0", POD_UID: "u", POD_NAMESPACE: "team-a" };
+    for (const e of container.env!) if (e.value !== undefined) env[e.name] = e.value;
+    const config = parseGeneratorEnv(env);
+    expect(config.layout).toEqual(fleet.spec.layout);
+    expect(config.idSpace).toBe("orders");
+    expect(config.maxDriftMs).toBe(50);
+    expect(config.ntpServers).toEqual([{ host: "ntp.internal", port: 123 }]);
+    expect(config.mode).toMatchObject({
+      kind: "lease",
+      fleet: "ids",
+      leaseDurationSeconds: 15,
+      renewIntervalSeconds: 5,
+    });
+    const downward = container
+      .env!.filter((e) => e.valueFrom)
+      .map((e) => [e.name, e.valueFrom!.fieldRef!.fieldPath]);
+    expect(downward).toEqual([
+      [GeneratorEnv.podName, "metadata.name"],
+      [GeneratorEnv.podUid, "metadata.uid"],
+      [GeneratorEnv.podNamespace, "metadata.namespace"],
+    ]);
+  });
+
+  it("is locked down: non-root, read-only root, no capabilities, RuntimeDefault seccomp", () => {
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(pod.serviceAccountName).toBe("ids-generator");
+    expect(container.readinessProbe!.httpGet!.path).toBe("/readyz");
+    expect(container.livenessProbe!.httpGet!.path).toBe("/healthz");
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      fleet.spec.leases.renewIntervalSeconds * 2,
+    );
+  });
+
+  it("passes the pod settings through and defaults the image and resources", () => {
+    expect(container.image).toBe("idfleet/generator:dev");
+    expect(container.resources).toEqual(fullFleetSpec.resources);
+    expect(pod.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
+    expect(pod.tolerations).toEqual(fullFleetSpec.tolerations);
+    expect(pod.priorityClassName).toBe("high");
+    expect(pod.topologySpreadConstraints![0]!.labelSelector).toEqual({
+      matchLabels: sts.spec!.selector.matchLabels,
+    });
+    const plain = desiredStatefulSet(fleetFixture({}), {
+      defaultImage: "idfleet/generator:default",
+      replicas: 1,
+    });
+    const c = plain.spec!.template.spec!.containers[0]!;
+    expect(c.image).toBe("idfleet/generator:default");
+    expect(c.resources).toEqual(DEFAULT_GENERATOR_RESOURCES);
+    expect(plain.spec!.template.spec!.nodeSelector).toBeUndefined();
+  });
+});
+
+describe("desired services, PDB, HPA and RBAC", () => {
+  const fleet = fleetFixture(fullFleetSpec);
+
+  it("makes a headless service for pod DNS and a client service with the spec's type and port", () => {
+    expect(desiredHeadlessService(fleet).spec).toMatchObject({
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+    });
+    expect(desiredHeadlessService(fleet).metadata!.name).toBe("ids-headless");
+    expect(desiredClientService(fleet).spec).toMatchObject({
+      type: "ClusterIP",
+      ports: [{ port: 8080, targetPort: "http" }],
+    });
+    expect(desiredClientService(fleet).metadata!.name).toBe("ids");
+  });
+
+  it("allows one disruption at a time", () => {
+    expect(desiredPdb(fleet).spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  it("targets the fleet's scale subresource with CPU and sequence utilization", () => {
+    const hpa = desiredHpa(fleet)!;
+    expect(hpa.spec!.scaleTargetRef).toEqual({
+      apiVersion: "idfleet.dev/v1alpha1",
+      kind: "IdGeneratorFleet",
+      name: "ids",
+    });
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 8,
+      behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
+    });
+    expect(hpa.spec!.metrics).toEqual([
+      {
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } },
+      },
+      {
+        type: "Pods",
+        pods: {
+          metric: { name: "idgen_sequence_utilization" },
+          target: { type: "AverageValue", averageValue: "500m" },
+        },
+      },
+    ]);
+    expect(desiredHpa(fleetFixture({}))).toBeNull();
+    expect(desiredHpa(fleetFixture({ autoscaling: { enabled: true } }))!.spec!.metrics).toHaveLength(1);
+    expect(fractionToQuantity(0.125)).toBe("125m");
+  });
+
+  it("grants the generators their own lease ConfigMaps by name and nothing else", () => {
+    const role = desiredRole(fleet, ordinalsToCover(fleet, []));
+    expect(role.rules).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: Array.from({ length: 8 }, (_, i) => `ids-${i}-lease`),
+        verbs: ["get", "update", "patch"],
+      },
+    ]);
+    expect(ordinalsToCover(fleetFixture({ replicas: 3 }), [0, 1, 2, 6])).toBe(7);
+    expect(desiredRole(fleetFixture({ replicas: 0 }), 0).rules).toEqual([]);
+    expect(desiredRoleBinding(fleet).subjects).toEqual([
+      { kind: "ServiceAccount", name: "ids-generator", namespace: "team-a" },
+    ]);
+    expect(desiredServiceAccount(fleet).metadata!.name).toBe("ids-generator");
+  });
+
+  it("publishes the pod selector for the scale subresource", () => {
+    expect(fleetSelectorString("ids")).toBe("app.kubernetes.io/name=idfleet-generator,idfleet.dev/fleet=ids");
+  });
+});

@@ -1,0 +1,158 @@
+import { layoutMath } from "../../../contract/id-layout.ts";
+import { FleetConditionType, type FleetStatus, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { LeaseState, type LeaseData } from "../../../contract/lease-record.ts";
+import { mergeConditions, type ConditionUpdate } from "./conditions.ts";
+import { fleetSelectorString } from "./fleet-naming.ts";
+
+/** What the reconcile observed and decided, the input of the status. */
+export interface FleetObservation {
+  /** Pods that exist (from the informer cache) and how many of them are ready. */
+  pods: number;
+  readyPods: number;
+  /** Replicas the StatefulSet runs: spec.replicas, capped to the worker ids that can be leased. */
+  runnableReplicas: number;
+  /** Worker ids the fleet could lease right now (free in its range of its id space, plus those it holds). */
+  leasableWorkerIds: number;
+  /** Parsed leases of this fleet's pods. */
+  leases: readonly LeaseData[];
+  /** True while the StatefulSet has not caught up with its spec (rollout or scaling under way). */
+  rollingOut: boolean;
+  /** Other fleets whose worker-id range overlaps this one in the same id space. */
+  conflictsWith: readonly string[];
+  /** Problems that keep the operator from doing its job (apply errors, invalid epoch...). */
+  problems: readonly string[];
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Holder reports roll-up: clock offset and sequence utilization over live leases. */
+export function rollUpLeases(
+  leases: readonly LeaseData[],
+  maxDriftMs: number,
+): Pick<FleetStatus, "clock" | "sequenceUtilization" | "leasedWorkers"> {
+  const live = leases.filter((l) => l.state !== LeaseState.Released);
+  const offsets = live.map((l) => l.clockOffsetMs).filter((o): o is number => o !== undefined);
+  const utils = live.map((l) => l.sequenceUtilization).filter((u): u is number => u !== undefined);
+  const outOfTolerance = live.filter(
+    (l) =>
+      (l.clockOffsetMs !== undefined && Math.abs(l.clockOffsetMs) > maxDriftMs) || l.clockHealthy === false,
+  ).length;
+  return {
+    leasedWorkers: live.length,
+    clock: {
+      ...(offsets.length ? { maxOffsetMs: round(Math.max(...offsets.map(Math.abs)), 3) } : {}),
+      ...(offsets.length
+        ? { meanOffsetMs: round(offsets.reduce((a, b) => a + b, 0) / offsets.length, 3) }
+        : {}),
+      podsOutOfTolerance: outOfTolerance,
+    },
+    sequenceUtilization: utils.length
+      ? { max: round(Math.max(...utils), 4), mean: round(utils.reduce((a, b) => a + b, 0) / utils.length, 4) }
+      : {},
+  };
+}
+
+/** The fleet's status for one observation. Pure: `now` only stamps condition transitions. */
+export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation, now: Date): FleetStatus {
+  const { spec } = fleet;
+  const generation = fleet.metadata.generation ?? 0;
+  const math = layoutMath(spec.layout);
+  const rollup = rollUpLeases(o.leases, spec.clock.maxDriftMs);
+  const desired = spec.replicas;
+  const exhausted = desired > o.runnableReplicas;
+  const drifting = rollup.clock?.podsOutOfTolerance ?? 0;
+
+  const conditions: ConditionUpdate[] = [
+    exhausted
+      ? {
+          type: FleetConditionType.WorkerIdsExhausted,
+          status: "True",
+          reason: "NotEnoughWorkerIds",
+          message: `spec.replicas is ${desired} but only ${o.leasableWorkerIds} worker ids can be leased, so ${o.runnableReplicas} pods run; lower replicas, widen spec.idSpace.workerIdRange, or free ids in the shared id space`,
+        }
+      : {
+          type: FleetConditionType.WorkerIdsExhausted,
+          status: "False",
+          reason: "WorkerIdsAvailable",
+          message: `${o.leasableWorkerIds} worker ids can be leased for ${desired} replicas`,
+        },
+    o.conflictsWith.length
+      ? {
+          type: FleetConditionType.WorkerIdConflict,
+          status: "True",
+          reason: "OverlappingWorkerIdRange",
+          message: `worker-id range overlaps fleet(s) ${o.conflictsWith.join(", ")} in the same id space; give each fleet a disjoint spec.idSpace.workerIdRange`,
+        }
+      : {
+          type: FleetConditionType.WorkerIdConflict,
+          status: "False",
+          reason: "NoConflict",
+          message: "worker-id range is disjoint from other fleets in the id space",
+        },
+    drifting
+      ? {
+          type: FleetConditionType.ClockDrift,
+          status: "True",
+          reason: "ClockOffsetExceeded",
+          message: `${drifting} pod(s) report a clock offset beyond spec.clock.maxDriftMs=${spec.clock.maxDriftMs} ms (worst ${rollup.clock?.maxOffsetMs ?? "?"} ms) and stop issuing; fix NTP on their nodes or check spec.clock.ntpServers`,
+        }
+      : {
+          type: FleetConditionType.ClockDrift,
+          status: "False",
+          reason: "ClocksInTolerance",
+          message: `all reporting pods are within ${spec.clock.maxDriftMs} ms`,
+        },
+    o.rollingOut || o.pods !== o.runnableReplicas
+      ? {
+          type: FleetConditionType.Progressing,
+          status: "True",
+          reason: "RollingOut",
+          message: `${o.pods} of ${o.runnableReplicas} pods exist, ${o.readyPods} ready`,
+        }
+      : {
+          type: FleetConditionType.Progressing,
+          status: "False",
+          reason: "Stable",
+          message: `${o.runnableReplicas} pods, rollout complete`,
+        },
+    o.problems.length
+      ? {
+          type: FleetConditionType.Degraded,
+          status: "True",
+          reason: "ReconcileFailed",
+          message: o.problems.join("; "),
+        }
+      : exhausted || o.conflictsWith.length
+        ? {
+            type: FleetConditionType.Degraded,
+            status: "True",
+            reason: exhausted ? "WorkerIdsExhausted" : "WorkerIdConflict",
+            message: "see the WorkerIdsExhausted and WorkerIdConflict conditions",
+          }
+        : { type: FleetConditionType.Degraded, status: "False", reason: "Healthy", message: "no problems" },
+    o.readyPods >= desired && !exhausted && !o.problems.length
+      ? {
+          type: FleetConditionType.Ready,
+          status: "True",
+          reason: desired === 0 ? "ScaledToZero" : "AllPodsReady",
+          message: `${o.readyPods} of ${desired} pods ready to issue IDs`,
+        }
+      : {
+          type: FleetConditionType.Ready,
+          status: "False",
+          reason: "PodsNotReady",
+          message: `${o.readyPods} of ${desired} pods ready to issue IDs${drifting ? "; see ClockDrift" : ""}`,
+        },
+  ];
+
+  return {
+    observedGeneration: generation,
+    replicas: o.pods,
+    readyReplicas: o.readyPods,
+    selector: fleetSelectorString(fleet.metadata.name),
+    ...rollup,
+    capacityIdsPerSecond: Math.round(o.readyPods * math.idsPerSecondPerWorker),
+    ...(math.exhaustsAt ? { layoutExhaustsAt: math.exhaustsAt.toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
+    conditions: mergeConditions(fleet.status?.conditions, conditions, generation, now),
+  };
+}
