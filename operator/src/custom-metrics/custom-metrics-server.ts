@@ -7,6 +7,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
+import { GENERATOR_ENV_DEFAULTS } from "../../../contract/generator-env.ts";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -73,7 +74,7 @@ export interface CustomMetricsServerOptions {
   readonly tlsFiles?: { readonly certFile: string; readonly keyFile: string };
   /** APIServices whose caBundle the operator keeps current (self-signed mode). */
   readonly apiServices?: readonly string[];
-  /** The window generators measure utilization over (their renewal interval), reported as windowSeconds. Default 10. */
+  /** The window generators measure utilization over (their renewal interval), reported as windowSeconds. Default: the generators' default renew interval. */
   readonly windowSeconds?: number;
   /** How often to re-read the auth ConfigMap and the certificate and re-check caBundles. Default 5 minutes. */
   readonly refreshIntervalMs?: number;
@@ -235,7 +236,7 @@ export async function startCustomMetricsServer(
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const registration = options.kubeConfig.makeApiClient(ApiregistrationV1Api);
   const authorizer = new DelegatedAuthorizer(options.kubeConfig);
-  const windowSeconds = options.windowSeconds ?? 10;
+  const windowSeconds = options.windowSeconds ?? GENERATOR_ENV_DEFAULTS.renewIntervalSeconds;
 
   const loadCertificate = async (): Promise<ServingCertificate> => {
     if (options.tlsFiles) {
