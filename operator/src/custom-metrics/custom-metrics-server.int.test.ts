@@ -237,14 +237,10 @@ describe("custom metrics API through the real aggregation layer", () => {
       onTestFinished(() => server.close());
 
       // Service + EndpointSlice to this process, then the APIServices exactly as shipped.
-      await createAll(admin, [
-        {
-          apiVersion: "v1",
-          kind: "Service",
-          metadata: { name: "idfleet-custom-metrics", namespace: ns },
-          spec: { ports: [{ name: "https", port: 443, targetPort: server.port, protocol: "TCP" }] },
-        } as KubernetesObject,
-      ]);
+      // The shipped Service without its selector: there is no operator pod to select here.
+      const service = manifests("service.yaml", ns)[0] as KubernetesObject & { spec: { selector?: unknown } };
+      delete service.spec.selector;
+      await createAll(admin, [service]);
       await admin.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
         namespace: ns,
         body: {

@@ -166,6 +166,13 @@ async function ensureCaBundles(
         );
         continue;
       }
+      if (statusCode(err) === 403) {
+        throw new Error(
+          `cannot read APIService ${name} (HTTP 403): bind the operator's ServiceAccount to ClusterRole ` +
+            `idfleet-custom-metrics-apiservices (config/custom-metrics/rbac.yaml), or set IDFLEET_CUSTOM_METRICS=false`,
+          { cause: err },
+        );
+      }
       throw err;
     }
     if (current.spec?.insecureSkipTLSVerify) {
@@ -191,7 +198,7 @@ async function readAuthenticationConfig(core: CoreV1Api): Promise<Authentication
       throw new Error(
         `cannot read ConfigMap ${AUTHENTICATION_CONFIGMAP.namespace}/${AUTHENTICATION_CONFIGMAP.name} (HTTP ${code}): ` +
           `bind the operator's ServiceAccount to Role extension-apiserver-authentication-reader in kube-system ` +
-          `(config/custom-metrics/rbac.yaml)`,
+          `(config/custom-metrics/rbac.yaml), or set IDFLEET_CUSTOM_METRICS=false`,
         { cause: err },
       );
     }

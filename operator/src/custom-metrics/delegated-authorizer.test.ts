@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { subjectAccessReview } from "./delegated-authorizer.ts";
+
+const hpa = {
+  username: "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
+  uid: "u-1",
+  groups: ["system:serviceaccounts", "system:authenticated"],
+  extra: { "authentication.kubernetes.io/pod-name": ["kcm-0"] },
+};
+
+describe("subjectAccessReview", () => {
+  it("asks about the metric as a pods subresource in the namespace", () => {
+    expect(
+      subjectAccessReview(hpa, {
+        kind: "resource",
+        group: "custom.metrics.k8s.io",
+        version: "v1beta2",
+        resource: "pods",
+        subresource: "idgen_sequence_utilization",
+        name: "*",
+        namespace: "team-a",
+        verb: "get",
+      }),
+    ).toEqual({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      spec: {
+        user: hpa.username,
+        uid: "u-1",
+        groups: hpa.groups,
+        extra: hpa.extra,
+        resourceAttributes: {
+          group: "custom.metrics.k8s.io",
+          version: "v1beta2",
+          resource: "pods",
+          subresource: "idgen_sequence_utilization",
+          name: "*",
+          namespace: "team-a",
+          verb: "get",
+        },
+      },
+    });
+  });
+
+  it("asks about discovery as a non-resource path", () => {
+    const review = subjectAccessReview(
+      { username: "system:kube-aggregator", groups: ["system:authenticated"], extra: {} },
+      { kind: "nonResource", path: "/apis/custom.metrics.k8s.io/v1beta2", verb: "get" },
+    );
+    expect(review.spec).toEqual({
+      user: "system:kube-aggregator",
+      groups: ["system:authenticated"],
+      extra: {},
+      nonResourceAttributes: { path: "/apis/custom.metrics.k8s.io/v1beta2", verb: "get" },
+    });
+  });
+});
