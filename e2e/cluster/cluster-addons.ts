@@ -16,7 +16,15 @@ function hostService(
       apiVersion: "v1",
       kind: "Service",
       metadata: { name, namespace: "kube-system", labels },
-      spec: { ...(clusterIP ? { clusterIP } : {}), ports: ports.map(({ name: n, port, targetPort, protocol }) => ({ name: n, port, targetPort, protocol })) },
+      spec: {
+        ...(clusterIP ? { clusterIP } : {}),
+        ports: ports.map(({ name: n, port, targetPort, protocol }) => ({
+          name: n,
+          port,
+          targetPort,
+          protocol,
+        })),
+      },
     },
     {
       apiVersion: "v1",
@@ -63,7 +71,11 @@ export function metricsServerManifests(caFile: string): string {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "RoleBinding",
       metadata: { name: "metrics-server-auth-reader", namespace: "kube-system" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "extension-apiserver-authentication-reader" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: "extension-apiserver-authentication-reader",
+      },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
     },
     // Lets `kubectl top` and the HPA read metrics.
@@ -72,11 +84,19 @@ export function metricsServerManifests(caFile: string): string {
       kind: "ClusterRole",
       metadata: {
         name: "system:aggregated-metrics-reader",
-        labels: { "rbac.authorization.k8s.io/aggregate-to-view": "true", "rbac.authorization.k8s.io/aggregate-to-edit": "true", "rbac.authorization.k8s.io/aggregate-to-admin": "true" },
+        labels: {
+          "rbac.authorization.k8s.io/aggregate-to-view": "true",
+          "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+          "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+        },
       },
-      rules: [{ apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] }],
+      rules: [
+        { apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
+      ],
     },
-    ...hostService("metrics-server", [{ name: "https", port: 443, targetPort: CLUSTER.metricsServerPort, protocol: "TCP" }]),
+    ...hostService("metrics-server", [
+      { name: "https", port: 443, targetPort: CLUSTER.metricsServerPort, protocol: "TCP" },
+    ]),
     {
       apiVersion: "apiregistration.k8s.io/v1",
       kind: "APIService",
@@ -101,7 +121,11 @@ export function corednsManifests(): string {
       kind: "ClusterRole",
       metadata: { name: "system:coredns" },
       rules: [
-        { apiGroups: [""], resources: ["endpoints", "services", "pods", "namespaces"], verbs: ["list", "watch"] },
+        {
+          apiGroups: [""],
+          resources: ["endpoints", "services", "pods", "namespaces"],
+          verbs: ["list", "watch"],
+        },
         { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
       ],
     },

@@ -4,7 +4,16 @@
  * Safe to run when nothing (or only part of the cluster) is up. Logs are kept.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -40,7 +49,8 @@ async function removeContainers(): Promise<string[]> {
       const info = JSON.parse(ctr(["containers", "info", id])) as {
         Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
       };
-      for (const ns of info.Spec?.linux?.namespaces ?? []) if (ns.type === "network" && ns.path) netns.add(ns.path);
+      for (const ns of info.Spec?.linux?.namespaces ?? [])
+        if (ns.type === "network" && ns.path) netns.add(ns.path);
     } catch {
       // a container without readable info still gets killed below
     }
@@ -106,8 +116,8 @@ function unmount(path: string): boolean {
   return false;
 }
 
-/** Removes kubelet's kubepods cgroups (depth first) in every cgroup v1 hierarchy and in cgroup v2. */
-function removeKubepodsCgroups(): number {
+/** Removes the named top-level cgroup trees (depth first) in every cgroup v1 hierarchy and in cgroup v2. */
+function removeCgroupTrees(names: string[]): number {
   let removed = 0;
   const rmTree = (dir: string) => {
     for (const entry of readdirSync(dir)) {
@@ -127,7 +137,7 @@ function removeKubepodsCgroups(): number {
   };
   const roots = ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h))];
   for (const root of roots) {
-    for (const name of ["kubepods", "kubepods.slice"]) {
+    for (const name of names) {
       const dir = join(root, name);
       if (existsSync(dir)) rmTree(dir);
     }
@@ -175,7 +185,8 @@ export async function clusterDown(): Promise<void> {
     if (p !== undefined) await stopPid(p);
   }
   const leftover = clusterProcesses().filter((p) => p.alive);
-  if (leftover.length > 0) log(`WARNING: still running: ${leftover.map((p) => `${p.name}(${p.pid})`).join(", ")}`);
+  if (leftover.length > 0)
+    log(`WARNING: still running: ${leftover.map((p) => `${p.name}(${p.pid})`).join(", ")}`);
 
   // Network: kube-proxy's own cleanup, then anything tagged or chained by the cluster (kubelet, CNI).
   if (existsSync(binary("kube-proxy"))) {
@@ -193,10 +204,11 @@ export async function clusterDown(): Promise<void> {
   }
   let unmounted = 0;
   for (const mount of mountsUnder(CLUSTER_DIRS.state)) if (unmount(mount)) unmounted++;
-  if (unmounted > 0 || netns.length > 0) log(`unmounted ${unmounted} mount(s), removed ${netns.length} network namespace(s)`);
+  if (unmounted > 0 || netns.length > 0)
+    log(`unmounted ${unmounted} mount(s), removed ${netns.length} network namespace(s)`);
   removeDevice(CLUSTER.podBridge);
   removeDevice(CLUSTER.nodeDevice);
-  const cgroups = removeKubepodsCgroups();
+  const cgroups = removeCgroupTrees(["kubepods", "kubepods.slice"]);
   if (cgroups > 0) log(`removed ${cgroups} cgroup(s)`);
 
   // Files the kubelet and CNI keep outside the state dir.
@@ -212,7 +224,8 @@ export async function clusterDown(): Promise<void> {
   }
   for (const dir of ["/var/lib/cni/results", "/var/lib/cni/cache/results"]) {
     if (!existsSync(dir)) continue;
-    for (const entry of readdirSync(dir)) if (entry.startsWith(`${CLUSTER.cniNetworkName}-`)) rmSync(join(dir, entry), { force: true });
+    for (const entry of readdirSync(dir))
+      if (entry.startsWith(`${CLUSTER.cniNetworkName}-`)) rmSync(join(dir, entry), { force: true });
   }
 
   for (const [name, value] of Object.entries(state?.sysctlsBefore ?? {})) {
@@ -229,6 +242,7 @@ export async function clusterDown(): Promise<void> {
   if (dockerPid !== undefined && isAlive(dockerPid)) {
     await stopPid(dockerPid, 20_000);
     for (const mount of mountsUnder("/var/lib/docker")) unmount(mount);
+    removeCgroupTrees(["docker"]);
     log("stopped dockerd");
   }
   rmSync(join(IDFLEET_TMP, "docker"), { recursive: true, force: true });

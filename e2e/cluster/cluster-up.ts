@@ -5,14 +5,19 @@
  * Idempotent: a healthy cluster is left as is; a partial one is torn down and rebuilt.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CLUSTER, CLUSTER_DIRS, CLUSTER_KUBECONFIG } from "./cluster-settings.ts";
 import { clusterProcesses, readClusterState, writeClusterState, type ClusterState } from "./cluster-state.ts";
 import { createNodeCerts } from "./cluster-certs.ts";
 import { corednsManifests, metricsServerManifests } from "./cluster-addons.ts";
-import { ComponentFailure, startComponent, waitForComponent, type RunningComponent } from "./component-process.ts";
+import {
+  ComponentFailure,
+  startComponent,
+  waitForComponent,
+  type RunningComponent,
+} from "./component-process.ts";
 import { startControlPlane } from "./control-plane.ts";
 import { answers200 } from "./https-probe.ts";
 import { ensureNodeAddress, ensureRule, setSysctl } from "./host-network.ts";
@@ -62,15 +67,40 @@ async function isHealthy(): Promise<boolean> {
 }
 
 /** Makes the cluster the current context of ~/.kube/config (like kind does). Returns the previous context. */
-async function mergeIntoDefaultKubeconfig(caFile: string, cert: string, key: string, server: string): Promise<string | undefined> {
+async function mergeIntoDefaultKubeconfig(
+  caFile: string,
+  cert: string,
+  key: string,
+  server: string,
+): Promise<string | undefined> {
   mkdirSync(join(homedir(), ".kube"), { recursive: true });
   const options = { kubeconfig: DEFAULT_KUBECONFIG };
   const previous = existsSync(DEFAULT_KUBECONFIG)
     ? (await kubectl(["config", "current-context"], options).catch(() => "")).trim() || undefined
     : undefined;
   const name = CLUSTER.name;
-  await kubectl(["config", "set-cluster", name, `--server=${server}`, `--certificate-authority=${caFile}`, "--embed-certs=true"], options);
-  await kubectl(["config", "set-credentials", name, `--client-certificate=${cert}`, `--client-key=${key}`, "--embed-certs=true"], options);
+  await kubectl(
+    [
+      "config",
+      "set-cluster",
+      name,
+      `--server=${server}`,
+      `--certificate-authority=${caFile}`,
+      "--embed-certs=true",
+    ],
+    options,
+  );
+  await kubectl(
+    [
+      "config",
+      "set-credentials",
+      name,
+      `--client-certificate=${cert}`,
+      `--client-key=${key}`,
+      "--embed-certs=true",
+    ],
+    options,
+  );
   await kubectl(["config", "set-context", name, `--cluster=${name}`, `--user=${name}`], options);
   await kubectl(["config", "use-context", name], options);
   return previous === name ? undefined : previous;
@@ -87,7 +117,13 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 
 async function up(): Promise<void> {
   const started = Date.now();
-  for (const d of Object.values(CLUSTER_DIRS)) if (!d.endsWith(".json") && !d.endsWith(".sock")) mkdirSync(d, { recursive: true });
+  // Fresh logs per bring-up (the previous generation is kept beside them), so a failure's tail is this run's.
+  if (existsSync(CLUSTER_DIRS.logs)) {
+    rmSync(`${CLUSTER_DIRS.logs}.previous`, { recursive: true, force: true });
+    renameSync(CLUSTER_DIRS.logs, `${CLUSTER_DIRS.logs}.previous`);
+  }
+  for (const d of Object.values(CLUSTER_DIRS))
+    if (!d.endsWith(".json") && !d.endsWith(".sock")) mkdirSync(d, { recursive: true });
   const previousState = readClusterState();
 
   // --- host network: the node's own address, forwarding, bridge netfilter, pod traffic through FORWARD ---
@@ -130,6 +166,7 @@ async function up(): Promise<void> {
     pidDir: CLUSTER_DIRS.pids,
     withScheduler: true,
     apiServerArgs: [],
+    controllers: "*",
     controllerManagerArgs: [
       `--horizontal-pod-autoscaler-sync-period=${CLUSTER.hpaSyncPeriod}`,
       `--horizontal-pod-autoscaler-downscale-stabilization=${CLUSTER.hpaDownscaleStabilization}`,
@@ -156,7 +193,10 @@ async function up(): Promise<void> {
   writeFileSync(join(CLUSTER_DIRS.cniConf, "10-idfleet.conflist"), cniConflist());
   const containerd = launch("containerd", "containerd", ["--config", containerdToml]);
   await waitForComponent(containerd, "serving", async () => {
-    execFileSync("ctr", ["--address", CLUSTER_DIRS.containerdSocket, "version"], { stdio: "ignore", timeout: 5_000 });
+    execFileSync("ctr", ["--address", CLUSTER_DIRS.containerdSocket, "version"], {
+      stdio: "ignore",
+      timeout: 5_000,
+    });
     return true;
   });
   script("e2e/images/load-into-node.sh", [pauseImage]);
@@ -174,15 +214,22 @@ async function up(): Promise<void> {
     `--root-dir=${join(CLUSTER_DIRS.kubelet, "root")}`,
     `--hostname-override=${CLUSTER.nodeName}`,
     `--node-ip=${CLUSTER.nodeIp}`,
+    // -999 (the default) needs CAP_SYS_RESOURCE; see containerdConfig.
+    "--oom-score-adj=0",
     "--v=1",
   ]);
-  await waitForComponent(kubelet, "healthy", () => answers200(`http://127.0.0.1:${CLUSTER.kubeletHealthzPort}/healthz`));
+  await waitForComponent(kubelet, "healthy", () =>
+    answers200(`http://127.0.0.1:${CLUSTER.kubeletHealthzPort}/healthz`),
+  );
   const admin = controlPlane.adminKubeconfig;
   await waitForComponent(
     kubelet,
     "registered and Ready",
     async () => {
-      await kubectl(["wait", "node", CLUSTER.nodeName, "--for=condition=Ready", "--timeout=2s"], { kubeconfig: admin, timeoutMs: 5_000 });
+      await kubectl(["wait", "node", CLUSTER.nodeName, "--for=condition=Ready", "--timeout=2s"], {
+        kubeconfig: admin,
+        timeoutMs: 5_000,
+      });
       return true;
     },
     120_000,
@@ -193,7 +240,9 @@ async function up(): Promise<void> {
   const kubeProxyYaml = join(CLUSTER_DIRS.state, "kube-proxy.yaml");
   writeFileSync(kubeProxyYaml, kubeProxyConfig(kubeconfigFor("kube-proxy", node.kubeProxy)));
   const kubeProxy = launch("kube-proxy", binary("kube-proxy"), [`--config=${kubeProxyYaml}`, "--v=1"]);
-  await waitForComponent(kubeProxy, "healthy", () => answers200(`http://127.0.0.1:${CLUSTER.kubeProxyHealthzPort}/healthz`));
+  await waitForComponent(kubeProxy, "healthy", () =>
+    answers200(`http://127.0.0.1:${CLUSTER.kubeProxyHealthzPort}/healthz`),
+  );
 
   // --- add-ons as host processes: metrics-server and CoreDNS ---
   log("metrics-server (v1beta1.metrics.k8s.io) and CoreDNS");
@@ -218,15 +267,23 @@ async function up(): Promise<void> {
   const corefilePath = join(CLUSTER_DIRS.addons, "Corefile");
   writeFileSync(corefilePath, corefile(kubeconfigFor("coredns", node.corednsClient)));
   const coredns = launch("coredns", binary("coredns"), ["-conf", corefilePath]);
-  await waitForComponent(coredns, "ready", () => answers200(`http://127.0.0.1:${CLUSTER.corednsReadyPort}/ready`), 60_000);
+  await waitForComponent(
+    coredns,
+    "ready",
+    () => answers200(`http://127.0.0.1:${CLUSTER.corednsReadyPort}/ready`),
+    60_000,
+  );
   await waitForComponent(
     metricsServer,
     "Available as v1beta1.metrics.k8s.io",
     async () => {
-      await kubectl(["wait", "apiservice/v1beta1.metrics.k8s.io", "--for=condition=Available", "--timeout=2s"], {
-        kubeconfig: admin,
-        timeoutMs: 5_000,
-      });
+      await kubectl(
+        ["wait", "apiservice/v1beta1.metrics.k8s.io", "--for=condition=Available", "--timeout=2s"],
+        {
+          kubeconfig: admin,
+          timeoutMs: 5_000,
+        },
+      );
       return true;
     },
     120_000,
@@ -235,13 +292,27 @@ async function up(): Promise<void> {
   // --- the project's CRDs, when there are any; then make it the current context ---
   const crds = await installCrds(admin);
   if (crds.length > 0) log(`installed ${crds.length} CRD manifest(s)`);
-  const previousContext = await mergeIntoDefaultKubeconfig(certs.ca.cert, certs.admin.cert, certs.admin.key, controlPlane.server);
+  const previousContext = await mergeIntoDefaultKubeconfig(
+    certs.ca.cert,
+    certs.admin.cert,
+    certs.admin.key,
+    controlPlane.server,
+  );
   writeClusterState({ ...state, ...(state.previousContext || !previousContext ? {} : { previousContext }) });
-  await waitFor("default ServiceAccount", async () => {
-    await kubectl(["get", "serviceaccount", "default", "-n", "default"], { kubeconfig: admin, timeoutMs: 5_000 });
-    return true;
-  }, 60_000);
-  log(`up in ${((Date.now() - started) / 1000).toFixed(0)}s: context ${CLUSTER.name} in ${DEFAULT_KUBECONFIG}; kubectl: ${binary("kubectl")}`);
+  await waitFor(
+    "default ServiceAccount",
+    async () => {
+      await kubectl(["get", "serviceaccount", "default", "-n", "default"], {
+        kubeconfig: admin,
+        timeoutMs: 5_000,
+      });
+      return true;
+    },
+    60_000,
+  );
+  log(
+    `up in ${((Date.now() - started) / 1000).toFixed(0)}s: context ${CLUSTER.name} in ${DEFAULT_KUBECONFIG}; kubectl: ${binary("kubectl")}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -260,7 +331,9 @@ async function main(): Promise<void> {
     else log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     log(`logs: ${CLUSTER_DIRS.logs}`);
     if (process.env.IDFLEET_KEEP_ON_FAILURE) {
-      log("IDFLEET_KEEP_ON_FAILURE set: leaving the partial cluster for inspection (npm run cluster:down removes it)");
+      log(
+        "IDFLEET_KEEP_ON_FAILURE set: leaving the partial cluster for inspection (npm run cluster:down removes it)",
+      );
     } else {
       await clusterDown();
     }

@@ -91,7 +91,8 @@ export function removeIptablesState(comment: string, chainPrefixes: string[]): s
         }
       }
       for (const chain of owned) trySh(tool, ["-t", table, "-F", chain]);
-      for (const chain of owned) if (trySh(tool, ["-t", table, "-X", chain])) removed.push(`${tool} -t ${table} chain ${chain}`);
+      for (const chain of owned)
+        if (trySh(tool, ["-t", table, "-X", chain])) removed.push(`${tool} -t ${table} chain ${chain}`);
     }
   }
   return removed;

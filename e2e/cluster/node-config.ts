@@ -2,13 +2,17 @@ import { stringify } from "yaml";
 import { CLUSTER, CLUSTER_DIRS } from "./cluster-settings.ts";
 import type { ClusterCerts, NodeCerts } from "./cluster-certs.ts";
 
-/** containerd 1.6 config (version 2): CRI on, cgroupfs (SystemdCgroup=false), Debian's CNI plugins. */
+/**
+ * containerd 1.6 config (version 2): CRI on, cgroupfs (SystemdCgroup=false), Debian's CNI plugins.
+ * restrict_oom_score_adj: kubelet asks for oom_score_adj -998 on sandboxes, and lowering it needs
+ * CAP_SYS_RESOURCE, which machines like this one (a VM whose root lacks it) do not grant; clamping to
+ * containerd's own score keeps runc from failing with "can't get final child's PID from pipe".
+ */
 export function containerdConfig(sandboxImage: string): string {
   const d = CLUSTER_DIRS.containerd;
   return `version = 2
 root = "${d}/root"
 state = "${d}/state"
-oom_score = -999
 
 [grpc]
   address = "${CLUSTER_DIRS.containerdSocket}"
@@ -28,7 +32,7 @@ oom_score = -999
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${sandboxImage}"
   enable_selinux = false
-  restrict_oom_score_adj = false
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -103,7 +107,12 @@ export function kubeletConfig(certs: ClusterCerts, node: NodeCerts, resolvConf: 
     rotateCertificates: false,
     serverTLSBootstrap: false,
     // A dev machine's disk is usually fuller than a CI node's: do not evict test pods over it.
-    evictionHard: { "memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%", "nodefs.inodesFree": "1%" },
+    evictionHard: {
+      "memory.available": "100Mi",
+      "nodefs.available": "1%",
+      "imagefs.available": "1%",
+      "nodefs.inodesFree": "1%",
+    },
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     nodeStatusUpdateFrequency: "5s",
@@ -127,6 +136,8 @@ export function kubeProxyConfig(kubeconfig: string): string {
     nodePortAddresses: [`${CLUSTER.nodeIp}/32`],
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
     iptables: { localhostNodePorts: false, syncPeriod: "10s", minSyncPeriod: "1s" },
+    // Lowering its own oom_score_adj needs CAP_SYS_RESOURCE, which not every root has.
+    oomScoreAdj: 0,
   });
 }
 

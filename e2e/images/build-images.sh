@@ -61,22 +61,19 @@ smoke_tag="$( (cat "$smoke_dir/Dockerfile" "$smoke_dir/server.mjs"; echo "$BASE"
 SMOKE="idfleet/e2e-smoke:$smoke_tag"
 build "$SMOKE" "$smoke_dir" "$smoke_dir/Dockerfile"
 images=("$SMOKE")
-GENERATOR=""
-OPERATOR=""
-if [ -f "$REPO_ROOT/Dockerfile.generator" ]; then
-  GENERATOR="idfleet/generator:$TAG"
-  build "$GENERATOR" "$REPO_ROOT" "$REPO_ROOT/Dockerfile.generator"
-  images+=("$GENERATOR")
-else
-  img_log "no Dockerfile.generator yet: skipping the generator image"
-fi
-if [ -f "$REPO_ROOT/Dockerfile.operator" ]; then
-  OPERATOR="idfleet/operator:$TAG"
-  build "$OPERATOR" "$REPO_ROOT" "$REPO_ROOT/Dockerfile.operator"
-  images+=("$OPERATOR")
-else
-  img_log "no Dockerfile.operator yet: skipping the operator image"
-fi
+# The product images, from Dockerfile.<component> at the repo root once the other halves add them.
+declare -A PRODUCT=([generator]="" [operator]="")
+for component in generator operator; do
+  if [ -f "$REPO_ROOT/Dockerfile.$component" ]; then
+    PRODUCT[$component]="idfleet/$component:$TAG"
+    build "${PRODUCT[$component]}" "$REPO_ROOT" "$REPO_ROOT/Dockerfile.$component"
+    images+=("${PRODUCT[$component]}")
+  else
+    img_log "no Dockerfile.$component yet: skipping the $component image"
+  fi
+done
+GENERATOR="${PRODUCT[generator]}"
+OPERATOR="${PRODUCT[operator]}"
 
 case "$LOADER" in
   local) bash "$(dirname "$0")/load-into-node.sh" "${images[@]}" ;;

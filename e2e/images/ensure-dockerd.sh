@@ -15,7 +15,7 @@ img_log "starting dockerd (log: $logfile)"
 setsid dockerd \
   --host unix:///var/run/docker.sock \
   --pidfile "$DOCKER_STATE_DIR/dockerd.pid" \
-  --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+  --bridge=none --iptables=false --ip-masq=false --ip6tables=false --ip-forward=false \
   --storage-driver=overlay2 \
   >>"$logfile" 2>&1 </dev/null &
 echo $! >"$DOCKER_STATE_DIR/started-by-idfleet.pid"

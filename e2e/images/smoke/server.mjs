@@ -1,3 +1,4 @@
+/* global process, URL, performance, console */
 // The e2e smoke workload: a tiny HTTP server with a CPU-burning endpoint (for the HPA test).
 import { createServer } from "node:http";
 import { hostname } from "node:os";
