@@ -44,41 +44,50 @@ export async function createClusterCerts(
     createCa(dir, "front-proxy-ca", "idfleet-front-proxy-ca"),
     createServiceAccountKey(dir),
   ]);
-  const [apiServer, apiServerKubeletClient, admin, controllerManager, scheduler, frontProxyClient] = await Promise.all([
-    issueCert(dir, ca, {
-      name: "kube-apiserver",
-      commonName: "kube-apiserver",
-      usage: CertUsage.server,
-      dnsNames: [
-        "kubernetes",
-        "kubernetes.default",
-        "kubernetes.default.svc",
-        "kubernetes.default.svc.cluster.local",
-        "localhost",
-        ...(options.apiDnsNames ?? []),
-      ],
-      ips: [...new Set(["127.0.0.1", options.serviceIp, ...options.apiIps])],
-    }),
-    issueCert(dir, clientCa, {
-      name: "kube-apiserver-kubelet-client",
-      commonName: "kube-apiserver-kubelet-client",
-      organizations: ["system:masters"],
-      usage: CertUsage.client,
-    }),
-    issueCert(dir, clientCa, {
-      name: "admin",
-      commonName: "idfleet-admin",
-      organizations: ["system:masters"],
-      usage: CertUsage.client,
-    }),
-    issueCert(dir, clientCa, {
-      name: "kube-controller-manager",
-      commonName: "system:kube-controller-manager",
-      usage: CertUsage.client,
-    }),
-    issueCert(dir, clientCa, { name: "kube-scheduler", commonName: "system:kube-scheduler", usage: CertUsage.client }),
-    issueCert(dir, frontProxyCa, { name: FRONT_PROXY_CLIENT_NAME, commonName: FRONT_PROXY_CLIENT_NAME, usage: CertUsage.client }),
-  ]);
+  const [apiServer, apiServerKubeletClient, admin, controllerManager, scheduler, frontProxyClient] =
+    await Promise.all([
+      issueCert(dir, ca, {
+        name: "kube-apiserver",
+        commonName: "kube-apiserver",
+        usage: CertUsage.server,
+        dnsNames: [
+          "kubernetes",
+          "kubernetes.default",
+          "kubernetes.default.svc",
+          "kubernetes.default.svc.cluster.local",
+          "localhost",
+          ...(options.apiDnsNames ?? []),
+        ],
+        ips: [...new Set(["127.0.0.1", options.serviceIp, ...options.apiIps])],
+      }),
+      issueCert(dir, clientCa, {
+        name: "kube-apiserver-kubelet-client",
+        commonName: "kube-apiserver-kubelet-client",
+        organizations: ["system:masters"],
+        usage: CertUsage.client,
+      }),
+      issueCert(dir, clientCa, {
+        name: "admin",
+        commonName: "idfleet-admin",
+        organizations: ["system:masters"],
+        usage: CertUsage.client,
+      }),
+      issueCert(dir, clientCa, {
+        name: "kube-controller-manager",
+        commonName: "system:kube-controller-manager",
+        usage: CertUsage.client,
+      }),
+      issueCert(dir, clientCa, {
+        name: "kube-scheduler",
+        commonName: "system:kube-scheduler",
+        usage: CertUsage.client,
+      }),
+      issueCert(dir, frontProxyCa, {
+        name: FRONT_PROXY_CLIENT_NAME,
+        commonName: FRONT_PROXY_CLIENT_NAME,
+        usage: CertUsage.client,
+      }),
+    ]);
   return {
     dir,
     ca,
@@ -115,7 +124,11 @@ export async function createNodeCerts(
         dnsNames: [options.nodeName, "localhost"],
         ips: [options.nodeIp, "127.0.0.1"],
       }),
-      issueCert(dir, clientCa, { name: "kube-proxy", commonName: "system:kube-proxy", usage: CertUsage.client }),
+      issueCert(dir, clientCa, {
+        name: "kube-proxy",
+        commonName: "system:kube-proxy",
+        usage: CertUsage.client,
+      }),
       issueCert(dir, clientCa, {
         name: "metrics-server-client",
         commonName: "system:metrics-server",
@@ -128,7 +141,18 @@ export async function createNodeCerts(
         dnsNames: ["metrics-server.kube-system.svc", "metrics-server.kube-system", "metrics-server"],
         ips: [options.nodeIp],
       }),
-      issueCert(dir, clientCa, { name: "coredns-client", commonName: "system:coredns", usage: CertUsage.client }),
+      issueCert(dir, clientCa, {
+        name: "coredns-client",
+        commonName: "system:coredns",
+        usage: CertUsage.client,
+      }),
     ]);
-  return { kubeletClient, kubeletServing, kubeProxy, metricsServerClient, metricsServerServing, corednsClient };
+  return {
+    kubeletClient,
+    kubeletServing,
+    kubeProxy,
+    metricsServerClient,
+    metricsServerServing,
+    corednsClient,
+  };
 }

@@ -39,7 +39,10 @@ export class ComponentFailure extends Error {
 export function logTail(file: string, lines = 40): string {
   if (!existsSync(file)) return `(no log at ${file})`;
   const text = readFileSync(file, "utf8");
-  return text.split("\n").slice(-lines - 1).join("\n");
+  return text
+    .split("\n")
+    .slice(-lines - 1)
+    .join("\n");
 }
 
 /** Starts a component with stdout+stderr appended to its log file. */
@@ -52,7 +55,8 @@ export function startComponent(spec: ComponentSpec): RunningComponent {
     env: spec.env ?? process.env,
   });
   closeSync(fd);
-  if (child.pid === undefined) throw new ComponentFailure(spec.name, spec.logFile, `could not spawn ${spec.command}`);
+  if (child.pid === undefined)
+    throw new ComponentFailure(spec.name, spec.logFile, `could not spawn ${spec.command}`);
   const running: RunningComponent = {
     name: spec.name,
     pid: child.pid,

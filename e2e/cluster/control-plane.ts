@@ -28,6 +28,8 @@ export type ControlPlaneLayout = {
   pidDir?: string;
   withScheduler: boolean;
   apiServerArgs: string[];
+  /** kube-controller-manager --controllers, e.g. "*" or "*,-nodeipam". */
+  controllers: string;
   controllerManagerArgs: string[];
 };
 
@@ -60,9 +62,23 @@ function launch(layout: ControlPlaneLayout, name: string, args: string[]): Runni
   });
 }
 
+/** Flags shared by controller-manager and scheduler: one kubeconfig for all API access, HTTPS on loopback. */
+function loopbackComponentArgs(kubeconfig: string, securePort: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${securePort}`,
+    "--leader-elect=false",
+    "--profiling=false",
+  ];
+}
+
 /** Starts etcd, kube-apiserver, kube-controller-manager (and kube-scheduler) and waits until each is healthy. */
 export async function startControlPlane(layout: ControlPlaneLayout): Promise<ControlPlane> {
-  for (const d of [layout.dir, layout.logDir, ...(layout.pidDir ? [layout.pidDir] : [])]) mkdirSync(d, { recursive: true });
+  for (const d of [layout.dir, layout.logDir, ...(layout.pidDir ? [layout.pidDir] : [])])
+    mkdirSync(d, { recursive: true });
   const certs = await createClusterCerts(join(layout.dir, "pki"), {
     apiIps: [layout.apiAddress],
     serviceIp: layout.serviceIp,
@@ -101,7 +117,9 @@ export async function startControlPlane(layout: ControlPlaneLayout): Promise<Con
       "--log-level=warn",
     ]);
     components.push(etcd);
-    await waitForComponent(etcd, "healthy", async () => (await probeGet(`${etcdUrl}/health`)).body.includes('"true"'));
+    await waitForComponent(etcd, "healthy", async () =>
+      (await probeGet(`${etcdUrl}/health`)).body.includes('"true"'),
+    );
 
     const apiServer = launch(layout, ControlPlaneComponent.apiServer, [
       `--etcd-servers=${etcdUrl}`,
@@ -140,11 +158,7 @@ export async function startControlPlane(layout: ControlPlaneLayout): Promise<Con
     await waitForComponent(apiServer, "ready", () => answers200(`${server}/readyz`, adminTls), 120_000);
 
     const controllerManager = launch(layout, ControlPlaneComponent.controllerManager, [
-      `--kubeconfig=${cmKubeconfig}`,
-      `--authentication-kubeconfig=${cmKubeconfig}`,
-      `--authorization-kubeconfig=${cmKubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${layout.controllerManagerPort}`,
+      ...loopbackComponentArgs(cmKubeconfig, layout.controllerManagerPort),
       `--cert-dir=${join(layout.dir, "controller-manager-certs")}`,
       "--use-service-account-credentials=true",
       `--service-account-private-key-file=${certs.serviceAccount.key}`,
@@ -152,23 +166,17 @@ export async function startControlPlane(layout: ControlPlaneLayout): Promise<Con
       `--cluster-signing-cert-file=${certs.clientCa.cert}`,
       `--cluster-signing-key-file=${certs.clientCa.key}`,
       `--service-cluster-ip-range=${layout.serviceCidr}`,
-      "--controllers=*",
-      "--leader-elect=false",
-      "--profiling=false",
+      `--controllers=${layout.controllers}`,
       ...layout.controllerManagerArgs,
     ]);
     components.push(controllerManager);
 
     if (layout.withScheduler) {
-      const scheduler = launch(layout, ControlPlaneComponent.scheduler, [
-        `--kubeconfig=${schedulerKubeconfig}`,
-        `--authentication-kubeconfig=${schedulerKubeconfig}`,
-        `--authorization-kubeconfig=${schedulerKubeconfig}`,
-        "--bind-address=127.0.0.1",
-        `--secure-port=${layout.schedulerPort}`,
-        "--leader-elect=false",
-        "--profiling=false",
-      ]);
+      const scheduler = launch(
+        layout,
+        ControlPlaneComponent.scheduler,
+        loopbackComponentArgs(schedulerKubeconfig, layout.schedulerPort),
+      );
       components.push(scheduler);
       await waitForComponent(scheduler, "healthy", () =>
         answers200(`https://127.0.0.1:${layout.schedulerPort}/healthz`, { insecure: true }),

@@ -16,13 +16,22 @@ export function crdManifests(dir = join(REPO_ROOT, "crds")): string[] {
 export async function installCrds(kubeconfig: string, files = crdManifests()): Promise<string[]> {
   if (files.length === 0) return [];
   const fileArgs = files.flatMap((f) => ["-f", f]);
-  await kubectl(["apply", "--server-side", "--field-manager=idfleet-test-setup", "--force-conflicts", ...fileArgs], {
-    kubeconfig,
-  });
-  const names = (await kubectl(["get", ...fileArgs, "-o", "name"], { kubeconfig })).trim().split("\n").filter(Boolean);
+  await kubectl(
+    ["apply", "--server-side", "--field-manager=idfleet-test-setup", "--force-conflicts", ...fileArgs],
+    {
+      kubeconfig,
+    },
+  );
+  const names = (await kubectl(["get", ...fileArgs, "-o", "name"], { kubeconfig }))
+    .trim()
+    .split("\n")
+    .filter(Boolean);
   const crds = names.filter((n) => n.startsWith("customresourcedefinition"));
   if (crds.length > 0) {
-    await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...crds], { kubeconfig, timeoutMs: 70_000 });
+    await kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...crds], {
+      kubeconfig,
+      timeoutMs: 70_000,
+    });
   }
   return files;
 }

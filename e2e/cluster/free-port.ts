@@ -19,7 +19,8 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
 /** Several distinct free ports. */
 export async function freePorts(count: number, host = "127.0.0.1"): Promise<number[]> {
   const ports = new Set<number>();
-  for (let attempt = 0; ports.size < count && attempt < count * 10; attempt++) ports.add(await freePort(host));
+  for (let attempt = 0; ports.size < count && attempt < count * 10; attempt++)
+    ports.add(await freePort(host));
   if (ports.size < count) throw new Error(`could not find ${count} free ports on ${host}`);
   return [...ports];
 }

@@ -6,7 +6,11 @@ import { readFileSync } from "node:fs";
 export type ProbeTls = { caFile?: string; certFile?: string; keyFile?: string; insecure?: boolean };
 
 /** GET `url` (http or https) with a short timeout; resolves to the status and body. */
-export async function probeGet(url: string, tls: ProbeTls = {}, timeoutMs = 3_000): Promise<{ status: number; body: string }> {
+export async function probeGet(
+  url: string,
+  tls: ProbeTls = {},
+  timeoutMs = 3_000,
+): Promise<{ status: number; body: string }> {
   const isHttps = url.startsWith("https:");
   const options = isHttps
     ? {

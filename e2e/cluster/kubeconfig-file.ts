@@ -27,12 +27,21 @@ export function kubeconfigYaml(spec: KubeconfigSpec): string {
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: spec.name, cluster: { server: spec.server, "certificate-authority-data": base64File(spec.caFile) } }],
+    clusters: [
+      {
+        name: spec.name,
+        cluster: { server: spec.server, "certificate-authority-data": base64File(spec.caFile) },
+      },
+    ],
     users: [{ name: spec.name, user }],
     contexts: [
       {
         name: spec.name,
-        context: { cluster: spec.name, user: spec.name, ...(spec.namespace ? { namespace: spec.namespace } : {}) },
+        context: {
+          cluster: spec.name,
+          user: spec.name,
+          ...(spec.namespace ? { namespace: spec.namespace } : {}),
+        },
       },
     ],
     "current-context": spec.name,

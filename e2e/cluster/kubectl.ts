@@ -9,12 +9,17 @@ export type KubectlOptions = {
   timeoutMs?: number;
 };
 
-/** Runs the kubectl built by build-binaries.sh; rejects with its stderr when it exits non-zero. */
+/** The kubectl to run: IDFLEET_KUBECTL when set, else the one build-binaries.sh built. */
+export function kubectlPath(): string {
+  return process.env.IDFLEET_KUBECTL ?? binary("kubectl");
+}
+
+/** Runs kubectl (see kubectlPath); rejects with its stderr when it exits non-zero. */
 export async function kubectl(args: string[], options: KubectlOptions): Promise<string> {
   const timeout = options.timeoutMs ?? 120_000;
   return new Promise((resolveRun, reject) => {
     const child = execFile(
-      binary("kubectl"),
+      kubectlPath(),
       [`--kubeconfig=${options.kubeconfig}`, ...args],
       { timeout, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
       (error, stdout, stderr) => {

@@ -32,7 +32,7 @@ async function openssl(args: string[]): Promise<void> {
     await run("openssl", args);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? "";
-    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`);
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`, { cause: error });
   }
 }
 
@@ -76,7 +76,10 @@ export async function issueCert(dir: string, ca: CertPair, request: LeafRequest)
   if (existsSync(pair.cert) && existsSync(pair.key)) return pair;
   const csr = join(dir, `${request.name}.csr`);
   const ext = join(dir, `${request.name}.ext`);
-  const sans = [...(request.dnsNames ?? []).map((d) => `DNS:${d}`), ...(request.ips ?? []).map((ip) => `IP:${ip}`)];
+  const sans = [
+    ...(request.dnsNames ?? []).map((d) => `DNS:${d}`),
+    ...(request.ips ?? []).map((ip) => `IP:${ip}`),
+  ];
   writeFileSync(
     ext,
     [
@@ -87,7 +90,16 @@ export async function issueCert(dir: string, ca: CertPair, request: LeafRequest)
     ].join("\n") + "\n",
   );
   await ecKey(pair.key);
-  await openssl(["req", "-new", "-key", pair.key, "-subj", subject(request.commonName, request.organizations), "-out", csr]);
+  await openssl([
+    "req",
+    "-new",
+    "-key",
+    pair.key,
+    "-subj",
+    subject(request.commonName, request.organizations),
+    "-out",
+    csr,
+  ]);
   await openssl([
     "x509",
     "-req",

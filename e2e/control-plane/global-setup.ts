@@ -33,9 +33,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
     withScheduler: false,
     // Loopback cannot be an Endpoints address; nothing in-cluster needs to reach this apiserver.
     apiServerArgs: ["--endpoint-reconciler-type=none"],
-    controllerManagerArgs: ["--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller"],
+    // No nodes here: the node controllers would only log; the rest (namespace, GC, workloads) is real.
+    controllers: "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller",
+    controllerManagerArgs: [],
   });
+  // Safety net for an abrupt exit (vitest killed): the children must not outlive this process.
+  const killAll = () => {
+    for (const c of controlPlane.components) {
+      try {
+        process.kill(c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once("exit", killAll);
   const teardown = async () => {
+    process.off("exit", killAll);
     await controlPlane.stop();
     if (!process.env.IDFLEET_KEEP_CONTROL_PLANE_DIR) rmSync(dir, { recursive: true, force: true });
   };

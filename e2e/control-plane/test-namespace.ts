@@ -27,9 +27,16 @@ export async function userKubeConfig(user: string, groups: string[] = []): Promi
 export async function createTestNamespace(prefix = "test"): Promise<TestNamespace> {
   const kubeConfig = adminKubeConfig();
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const stem = prefix.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 40).replace(/^-+|-+$/g, "") || "test";
+  const stem =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .slice(0, 40)
+      .replace(/^-+|-+$/g, "") || "test";
   const name = `${stem}-${randomBytes(4).toString("hex")}`;
-  await core.createNamespace({ body: { metadata: { name, labels: { "idfleet.dev/test-namespace": "true" } } } });
+  await core.createNamespace({
+    body: { metadata: { name, labels: { "idfleet.dev/test-namespace": "true" } } },
+  });
   onTestFinished(async () => {
     await core.deleteNamespace({ name }).catch(() => undefined);
   });

@@ -18,7 +18,11 @@ function toKubeConfig(yamlText: string): KubeConfig {
  * A KubeConfig authenticating as `user` in `groups`, with a client certificate signed by the cluster's
  * client CA: RBAC sees exactly that user and those groups.
  */
-export async function kubeConfigForUser(cluster: ClusterAccess, user: string, groups: string[] = []): Promise<KubeConfig> {
+export async function kubeConfigForUser(
+  cluster: ClusterAccess,
+  user: string,
+  groups: string[] = [],
+): Promise<KubeConfig> {
   const dir = mkdtempSync(join(tmpdir(), "idfleet-user-"));
   const pair = await issueCert(
     dir,

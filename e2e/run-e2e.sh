@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# npm run test:e2e: the e2e suite on the local cluster. Brings the cluster up when it is not (a running
+# one is reused as is), builds the images and loads them into the node, then runs vitest --project e2e.
+# The cluster is left running afterwards (npm run cluster:down removes it).
+set -euo pipefail
+REPO_ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$REPO_ROOT"
+log() { printf '[test:e2e] %s\n' "$*" >&2; }
+
+start=$(date +%s)
+bash e2e/cluster/install-host-deps.sh
+bash e2e/cluster/build-binaries.sh >/dev/null
+node e2e/cluster/cluster-up.ts
+bash e2e/images/build-images.sh --load local
+log "cluster and images ready in $(( $(date +%s) - start ))s"
+# The suite talks to whatever KUBECONFIG names; here, the local cluster's admin kubeconfig.
+export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
+vitest run --project e2e "$@"

@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { LOG_ROOT } from "../../cluster/paths.ts";
+import { k } from "./cluster-access.ts";
+
+/** A namespace that lives for one test file. */
+export type E2eNamespace = { readonly name: string };
+
+/**
+ * Registers beforeAll/afterAll hooks that create a uniquely named namespace for the calling test file and
+ * delete it afterwards. Before deleting, what was in it (objects, events, pod logs) is saved under
+ * LOG_ROOT/e2e/<namespace>/ so a failed run can be diagnosed.
+ */
+export function useE2eNamespace(prefix: string): E2eNamespace {
+  const name = `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 40)}-${randomBytes(3).toString("hex")}`;
+  beforeAll(async () => {
+    await k(["create", "namespace", name]);
+    await k(["label", "namespace", name, "idfleet.dev/e2e=true"]);
+  });
+  afterAll(async () => {
+    const dir = join(LOG_ROOT, "e2e", name);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, args] of [
+      ["objects.yaml", ["get", "all,hpa,events,configmaps", "-n", name, "-o", "yaml"]],
+      ["pods.txt", ["get", "pods", "-n", name, "-o", "wide"]],
+    ] as const) {
+      writeFileSync(join(dir, file), await k([...args]).catch((e: unknown) => String(e)));
+    }
+    writeFileSync(
+      join(dir, "pod-logs.txt"),
+      await k([
+        "logs",
+        "-n",
+        name,
+        "--all-containers",
+        "--prefix",
+        "--tail=200",
+        "-l",
+        "idfleet.dev/e2e-app",
+      ]).catch((e: unknown) => String(e)),
+    );
+    await k(["delete", "namespace", name, "--wait=false"]).catch(() => "");
+  });
+  return {
+    get name() {
+      return name;
+    },
+  };
+}
