@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  fleetSpecRules,
-  parseFleetSpec,
-  workerIdCapacity,
-  workerIdRangeOf,
-} from "./fleet-spec.ts";
+import { fleetSpecRules, parseFleetSpec, workerIdCapacity, workerIdRangeOf } from "./fleet-spec.ts";
 import { badFleetSpecs, fullFleetSpec } from "./fleet-spec.fixtures.ts";
 
 describe("fleet spec", () => {

@@ -1,10 +1,22 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { FLEET_CRD_PATH, buildFleetCrd, renderFleetCrdYaml, toStructuralSchema } from "./fleet-crd.ts";
+import {
+  CONFIG_CRD_PATH,
+  FLEET_CRD_PATH,
+  buildFleetCrd,
+  renderFleetCrdYaml,
+  toStructuralSchema,
+} from "./fleet-crd.ts";
+import { INSTALL_YAML_PATH, renderInstallYaml } from "./install-manifest.ts";
 
 describe("fleet CRD", () => {
   it("is up to date with contract/fleet-spec.ts (run npm run crd:generate if not)", () => {
     expect(readFileSync(FLEET_CRD_PATH, "utf8")).toBe(renderFleetCrdYaml());
+    expect(readFileSync(CONFIG_CRD_PATH, "utf8")).toBe(renderFleetCrdYaml());
+  });
+
+  it("config/install.yaml is up to date with config/kustomization.yaml (run npm run crd:generate if not)", () => {
+    expect(readFileSync(INSTALL_YAML_PATH, "utf8")).toBe(renderInstallYaml());
   });
 
   it("is structural: every schema node has a type unless it preserves unknown fields", () => {

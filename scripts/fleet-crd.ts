@@ -160,3 +160,6 @@ export function renderFleetCrdYaml(): string {
 
 /** Where the generated CRD lives, relative to the repository root. */
 export const FLEET_CRD_PATH = `crds/${FleetResource.plural}.${FleetResource.group}.yaml`;
+
+/** The same CRD inside config/, because kustomize loads no file from outside its root. */
+export const CONFIG_CRD_PATH = `config/crd/${FleetResource.plural}.${FleetResource.group}.yaml`;

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
-import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { LeaseSync } from "./leases/lease-sync.ts";
 import type { OperatorConfig } from "./config/operator-config.ts";
 import { startFleetCaches, type FleetCaches } from "./kube/fleet-caches.ts";
 import { ObjectWriter } from "./kube/object-writer.ts";
@@ -14,6 +15,8 @@ export interface RunningOperator {
   caches: FleetCaches;
   server: Server;
   isLeader: () => boolean;
+  /** Queues a fleet key for reconcile (no-op unless leading). */
+  enqueue: (key: string) => void;
   /** Resolves when leadership is lost (the process should exit then) or stop() was called. */
   stoppedLeading: Promise<void>;
   stop: () => Promise<void>;
@@ -35,7 +38,7 @@ export async function startOperator(
   const writer = new ObjectWriter(kubeConfig, metrics);
   let controller: FleetController | undefined;
   const enqueue = (key: string) => controller?.enqueue(key);
-  const caches = startFleetCaches(kubeConfig, enqueue, log);
+  const caches = startFleetCaches(kubeConfig, enqueue, log, config.watchNamespace);
   const enqueueAll = () => {
     for (const f of caches.fleets.list())
       if (f.metadata?.namespace && f.metadata.name) enqueue(`${f.metadata.namespace}/${f.metadata.name}`);
@@ -52,8 +55,14 @@ export async function startOperator(
         metrics.isLeader.set(1);
         void caches.waitForSync().then(() => {
           if (abort.signal.aborted) return;
+          const leaseSync = new LeaseSync(
+            kubeConfig.makeApiClient(CoreV1Api),
+            caches,
+            metrics,
+            () => elector.isLeader,
+          );
           controller = new FleetController(
-            { caches, writer, defaultImage: config.generatorImage, now: () => new Date(), log },
+            { caches, writer, leaseSync, defaultImage: config.generatorImage, now: () => new Date(), log },
             metrics,
           );
           controller.start(config.workers);
@@ -90,6 +99,7 @@ export async function startOperator(
     caches,
     server,
     isLeader: () => elector.isLeader,
+    enqueue,
     stoppedLeading,
     async stop() {
       clearInterval(resync);

@@ -11,6 +11,7 @@ export const OperatorEnv = {
   leaderElectionNamespace: "IDFLEET_LEADER_ELECTION_NAMESPACE",
   leaderElectionName: "IDFLEET_LEADER_ELECTION_NAME",
   identity: "IDFLEET_IDENTITY",
+  watchNamespace: "IDFLEET_WATCH_NAMESPACE",
   podNamespace: "POD_NAMESPACE",
   podName: "POD_NAME",
   kubeconfig: "KUBECONFIG",
@@ -24,6 +25,7 @@ const schema = z.object({
   [OperatorEnv.leaderElectionNamespace]: z.string().optional(),
   [OperatorEnv.leaderElectionName]: z.string().default("idfleet-operator"),
   [OperatorEnv.identity]: z.string().optional(),
+  [OperatorEnv.watchNamespace]: z.string().optional(),
   [OperatorEnv.podNamespace]: z.string().optional(),
   [OperatorEnv.podName]: z.string().optional(),
 });
@@ -34,6 +36,8 @@ export interface OperatorConfig {
   host: string;
   port: number;
   workers: number;
+  /** Only this namespace's fleets; all namespaces when undefined. */
+  watchNamespace?: string;
   leaderElection: { namespace: string; name: string; identity: string };
 }
 
@@ -48,6 +52,7 @@ export function parseOperatorConfig(env: Record<string, string | undefined>): Op
     host: e[OperatorEnv.host],
     port: e[OperatorEnv.port],
     workers: e[OperatorEnv.workers],
+    ...(e[OperatorEnv.watchNamespace] ? { watchNamespace: e[OperatorEnv.watchNamespace] } : {}),
     leaderElection: {
       namespace: e[OperatorEnv.leaderElectionNamespace] ?? e[OperatorEnv.podNamespace] ?? "idfleet-system",
       name: e[OperatorEnv.leaderElectionName],

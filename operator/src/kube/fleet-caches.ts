@@ -65,6 +65,8 @@ export function startFleetCaches(
   kubeConfig: KubeConfig,
   onFleet: (key: string) => void,
   log: (m: string) => void,
+  /** Watch only this namespace (namespace-scoped installs, tests); all namespaces when undefined. */
+  namespace?: string,
 ): FleetCaches {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -101,75 +103,105 @@ export function startFleetCaches(
   const fleetKey = (o: KubernetesObject) =>
     o.metadata?.namespace && o.metadata.name ? `${o.metadata.namespace}/${o.metadata.name}` : undefined;
   const { group, version, plural } = FleetResource;
+  const ns = namespace;
+  const path = (prefix: string, resource: string) =>
+    ns ? `${prefix}/namespaces/${ns}/${resource}` : `${prefix}/${resource}`;
+  const sel = { labelSelector: managed };
   return {
     fleets: start<RawFleet>(
       "fleets",
-      `/apis/${group}/${version}/${plural}`,
+      path(`/apis/${group}/${version}`, plural),
       () =>
-        custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<RawFleet>>,
+        (ns
+          ? custom.listNamespacedCustomObject({ group, version, plural, namespace: ns })
+          : custom.listClusterCustomObject({ group, version, plural })) as Promise<
+          KubernetesListObject<RawFleet>
+        >,
       undefined,
       fleetKey,
     ),
     statefulSets: start(
       "statefulsets",
-      "/apis/apps/v1/statefulsets",
-      () => apps.listStatefulSetForAllNamespaces({ labelSelector: managed }),
+      path("/apis/apps/v1", "statefulsets"),
+      () =>
+        ns
+          ? apps.listNamespacedStatefulSet({ namespace: ns, ...sel })
+          : apps.listStatefulSetForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     services: start(
       "services",
-      "/api/v1/services",
-      () => core.listServiceForAllNamespaces({ labelSelector: managed }),
+      path("/api/v1", "services"),
+      () =>
+        ns ? core.listNamespacedService({ namespace: ns, ...sel }) : core.listServiceForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     hpas: start(
       "hpas",
-      "/apis/autoscaling/v2/horizontalpodautoscalers",
-      () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector: managed }),
+      path("/apis/autoscaling/v2", "horizontalpodautoscalers"),
+      () =>
+        ns
+          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, ...sel })
+          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     pdbs: start(
       "pdbs",
-      "/apis/policy/v1/poddisruptionbudgets",
-      () => policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector: managed }),
+      path("/apis/policy/v1", "poddisruptionbudgets"),
+      () =>
+        ns
+          ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, ...sel })
+          : policy.listPodDisruptionBudgetForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     configMaps: start(
       "configmaps",
-      "/api/v1/configmaps",
-      () => core.listConfigMapForAllNamespaces({ labelSelector: managed }),
+      path("/api/v1", "configmaps"),
+      () =>
+        ns
+          ? core.listNamespacedConfigMap({ namespace: ns, ...sel })
+          : core.listConfigMapForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     pods: start(
       "pods",
-      "/api/v1/pods",
-      () => core.listPodForAllNamespaces({ labelSelector: LeaseLabel.fleet }),
+      path("/api/v1", "pods"),
+      () =>
+        ns
+          ? core.listNamespacedPod({ namespace: ns, labelSelector: LeaseLabel.fleet })
+          : core.listPodForAllNamespaces({ labelSelector: LeaseLabel.fleet }),
       LeaseLabel.fleet,
       owningFleetKey,
     ),
     serviceAccounts: start(
       "serviceaccounts",
-      "/api/v1/serviceaccounts",
-      () => core.listServiceAccountForAllNamespaces({ labelSelector: managed }),
+      path("/api/v1", "serviceaccounts"),
+      () =>
+        ns
+          ? core.listNamespacedServiceAccount({ namespace: ns, ...sel })
+          : core.listServiceAccountForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),
     roles: start(
       "roles",
-      "/apis/rbac.authorization.k8s.io/v1/roles",
-      () => rbac.listRoleForAllNamespaces({ labelSelector: managed }),
+      path("/apis/rbac.authorization.k8s.io/v1", "roles"),
+      () => (ns ? rbac.listNamespacedRole({ namespace: ns, ...sel }) : rbac.listRoleForAllNamespaces(sel)),
       managed,
       owningFleetKey,
     ),
     roleBindings: start(
       "rolebindings",
-      "/apis/rbac.authorization.k8s.io/v1/rolebindings",
-      () => rbac.listRoleBindingForAllNamespaces({ labelSelector: managed }),
+      path("/apis/rbac.authorization.k8s.io/v1", "rolebindings"),
+      () =>
+        ns
+          ? rbac.listNamespacedRoleBinding({ namespace: ns, ...sel })
+          : rbac.listRoleBindingForAllNamespaces(sel),
       managed,
       owningFleetKey,
     ),

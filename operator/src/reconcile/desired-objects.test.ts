@@ -162,9 +162,12 @@ describe("desired services, PDB, HPA and RBAC", () => {
         resourceNames: Array.from({ length: 8 }, (_, i) => `ids-${i}-lease`),
         verbs: ["get", "update", "patch"],
       },
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: ["orders-worker-ids"], verbs: ["get"] },
     ]);
     expect(ordinalsToCover(fleetFixture({ replicas: 3 }), [0, 1, 2, 6])).toBe(7);
-    expect(desiredRole(fleetFixture({ replicas: 0 }), 0).rules).toEqual([]);
+    expect(desiredRole(fleetFixture({ replicas: 0 }), 0).rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: ["ids-worker-ids"], verbs: ["get"] },
+    ]);
     expect(desiredRoleBinding(fleet).subjects).toEqual([
       { kind: "ServiceAccount", name: "ids-generator", namespace: "team-a" },
     ]);

@@ -1,6 +1,6 @@
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from "@kubernetes/client-node";
-import type { IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
-import { leaseNameForPod } from "../../../contract/lease-record.ts";
+import { idSpaceNameOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { leaseNameForPod, ledgerNameForIdSpace } from "../../../contract/lease-record.ts";
 import { fleetObjectNames, ownedMetadata } from "./fleet-naming.ts";
 
 /** Name of the StatefulSet pod with `ordinal`. */
@@ -30,7 +30,8 @@ export function desiredServiceAccount(fleet: IdGeneratorFleet): V1ServiceAccount
 }
 
 /**
- * The generator Role: read and write its own lease ConfigMaps, by name, and nothing else
+ * The generator Role: read and write its own lease ConfigMaps, by name, and read its id
+ * space's ledger (a generator serves only while the ledger backs its lease); nothing else
  * (no list, no create, no other fleet's leases). Pure.
  */
 export function desiredRole(fleet: IdGeneratorFleet, ordinals: number): V1Role {
@@ -38,21 +39,25 @@ export function desiredRole(fleet: IdGeneratorFleet, ordinals: number): V1Role {
   const leaseNames = Array.from({ length: ordinals }, (_, i) =>
     leaseNameForPod(podNameForOrdinal(fleetName, i)),
   );
+  const ledger = ledgerNameForIdSpace(idSpaceNameOf(fleetName, fleet.spec));
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "Role",
     metadata: ownedMetadata(fleet, fleetObjectNames(fleetName).role),
-    // An empty resourceNames list would grant every ConfigMap; with no pods there is nothing to grant.
-    rules: leaseNames.length
-      ? [
-          {
-            apiGroups: [""],
-            resources: ["configmaps"],
-            resourceNames: leaseNames,
-            verbs: ["get", "update", "patch"],
-          },
-        ]
-      : [],
+    rules: [
+      // An empty resourceNames list would grant every ConfigMap; with no pods there are no leases to grant.
+      ...(leaseNames.length
+        ? [
+            {
+              apiGroups: [""],
+              resources: ["configmaps"],
+              resourceNames: leaseNames,
+              verbs: ["get", "update", "patch"],
+            },
+          ]
+        : []),
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: [ledger], verbs: ["get"] },
+    ],
   };
 }
 

@@ -23,10 +23,12 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   pods: 3,
   readyPods: 3,
   runnableReplicas: 3,
-  leasableWorkerIds: 1024,
+  exhaustedMessage: null,
+  leasedWorkers: 3,
   leases: [],
   rollingOut: false,
-  conflictsWith: [],
+  conflicts: [],
+  waiting: [],
   problems: [],
   ...over,
 });
@@ -59,9 +61,16 @@ describe("fleet status", () => {
 
   it("says so when replicas exceed the worker ids that can be leased", () => {
     const fleet = fleetFixture({ replicas: 5 });
-    const s = computeFleetStatus(fleet, observation({ runnableReplicas: 3, leasableWorkerIds: 3 }), now);
+    const s = computeFleetStatus(
+      fleet,
+      observation({
+        runnableReplicas: 3,
+        exhaustedMessage: "5 replicas requested but only 3 worker id(s) are available",
+      }),
+      now,
+    );
     expect(cond(s, "WorkerIdsExhausted")).toMatchObject({ status: "True", reason: "NotEnoughWorkerIds" });
-    expect(cond(s, "WorkerIdsExhausted")!.message).toContain("lower replicas");
+    expect(cond(s, "WorkerIdsExhausted")!.message).toContain("Lower spec.replicas");
     expect(cond(s, "Ready")).toMatchObject({ status: "False" });
     expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "WorkerIdsExhausted" });
   });
@@ -74,7 +83,6 @@ describe("fleet status", () => {
       lease({ clockOffsetMs: 1, state: "Released", sequenceUtilization: 0.9 }),
     ];
     expect(rollUpLeases(leases, 100)).toEqual({
-      leasedWorkers: 2,
       clock: { maxOffsetMs: 250, meanOffsetMs: -119, podsOutOfTolerance: 1 },
       sequenceUtilization: { max: 0.5, mean: 0.3 },
     });
@@ -87,7 +95,12 @@ describe("fleet status", () => {
     const fleet = fleetFixture();
     const s = computeFleetStatus(
       fleet,
-      observation({ pods: 1, readyPods: 1, runnableReplicas: 1, conflictsWith: ["other"] }),
+      observation({
+        pods: 1,
+        readyPods: 1,
+        runnableReplicas: 1,
+        conflicts: ["fleet other shares id space ids and holds 2 worker id(s) in this fleet's range 0-1023"],
+      }),
       now,
     );
     expect(cond(s, "WorkerIdConflict")).toMatchObject({ status: "True" });

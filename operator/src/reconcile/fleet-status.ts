@@ -11,14 +11,18 @@ export interface FleetObservation {
   readyPods: number;
   /** Replicas the StatefulSet runs: spec.replicas, capped to the worker ids that can be leased. */
   runnableReplicas: number;
-  /** Worker ids the fleet could lease right now (free in its range of its id space, plus those it holds). */
-  leasableWorkerIds: number;
+  /** Why replicas exceed the worker ids the fleet can hold, when they do (from the planner). */
+  exhaustedMessage: string | null;
+  /** Leases confirmed by their live holder (from the planner). */
+  leasedWorkers: number;
   /** Parsed leases of this fleet's pods. */
   leases: readonly LeaseData[];
   /** True while the StatefulSet has not caught up with its spec (rollout or scaling under way). */
   rollingOut: boolean;
-  /** Other fleets whose worker-id range overlaps this one in the same id space. */
-  conflictsWith: readonly string[];
+  /** Worker-id conflicts: overlapping ranges in a shared id space, leases the ledger does not back... */
+  conflicts: readonly string[];
+  /** Pods waiting for a worker id, and why. */
+  waiting: readonly string[];
   /** Problems that keep the operator from doing its job (apply errors, invalid epoch...). */
   problems: readonly string[];
 }
@@ -29,7 +33,7 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
 export function rollUpLeases(
   leases: readonly LeaseData[],
   maxDriftMs: number,
-): Pick<FleetStatus, "clock" | "sequenceUtilization" | "leasedWorkers"> {
+): Pick<FleetStatus, "clock" | "sequenceUtilization"> {
   const live = leases.filter((l) => l.state !== LeaseState.Released);
   const offsets = live.map((l) => l.clockOffsetMs).filter((o): o is number => o !== undefined);
   const utils = live.map((l) => l.sequenceUtilization).filter((u): u is number => u !== undefined);
@@ -38,7 +42,6 @@ export function rollUpLeases(
       (l.clockOffsetMs !== undefined && Math.abs(l.clockOffsetMs) > maxDriftMs) || l.clockHealthy === false,
   ).length;
   return {
-    leasedWorkers: live.length,
     clock: {
       ...(offsets.length ? { maxOffsetMs: round(Math.max(...offsets.map(Math.abs)), 3) } : {}),
       ...(offsets.length
@@ -68,20 +71,20 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           type: FleetConditionType.WorkerIdsExhausted,
           status: "True",
           reason: "NotEnoughWorkerIds",
-          message: `spec.replicas is ${desired} but only ${o.leasableWorkerIds} worker ids can be leased, so ${o.runnableReplicas} pods run; lower replicas, widen spec.idSpace.workerIdRange, or free ids in the shared id space`,
+          message: `${o.exhaustedMessage ?? `spec.replicas is ${desired} but only ${o.runnableReplicas} worker ids can be leased`}; ${o.runnableReplicas} pods run. Lower spec.replicas (or autoscaling.maxReplicas) or widen spec.idSpace.workerIdRange`,
         }
       : {
           type: FleetConditionType.WorkerIdsExhausted,
           status: "False",
           reason: "WorkerIdsAvailable",
-          message: `${o.leasableWorkerIds} worker ids can be leased for ${desired} replicas`,
+          message: `worker ids available for all ${desired} replicas`,
         },
-    o.conflictsWith.length
+    o.conflicts.length
       ? {
           type: FleetConditionType.WorkerIdConflict,
           status: "True",
-          reason: "OverlappingWorkerIdRange",
-          message: `worker-id range overlaps fleet(s) ${o.conflictsWith.join(", ")} in the same id space; give each fleet a disjoint spec.idSpace.workerIdRange`,
+          reason: "WorkerIdConflict",
+          message: `${o.conflicts.join("; ")}. Fleets sharing an id space need disjoint spec.idSpace.workerIdRange`,
         }
       : {
           type: FleetConditionType.WorkerIdConflict,
@@ -122,7 +125,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           reason: "ReconcileFailed",
           message: o.problems.join("; "),
         }
-      : exhausted || o.conflictsWith.length
+      : exhausted || o.conflicts.length
         ? {
             type: FleetConditionType.Degraded,
             status: "True",
@@ -151,6 +154,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
     readyReplicas: o.readyPods,
     selector: fleetSelectorString(fleet.metadata.name),
     ...rollup,
+    leasedWorkers: o.leasedWorkers,
     capacityIdsPerSecond: Math.round(o.readyPods * math.idsPerSecondPerWorker),
     ...(math.exhaustsAt ? { layoutExhaustsAt: math.exhaustsAt.toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
     conditions: mergeConditions(fleet.status?.conditions, conditions, generation, now),

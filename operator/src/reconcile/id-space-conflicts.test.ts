@@ -1,28 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { parseFleetSpec } from "../../../contract/fleet-spec.ts";
-import { findIdSpaceConflicts } from "./id-space-conflicts.ts";
+import { findRangeOverlaps } from "./id-space-conflicts.ts";
 
-const f = (name: string, createdAt: number, spec: Record<string, unknown>) => ({
-  name,
-  createdAt,
-  spec: parseFleetSpec(spec),
-});
+const f = (name: string, spec: Record<string, unknown>) => ({ name, spec: parseFleetSpec(spec) });
 
-describe("id space conflicts", () => {
-  it("finds overlapping ranges in the same id space and makes the newer fleet yield", () => {
-    const a = f("a", 1, { idSpace: { name: "orders", workerIdRange: { min: 0, max: 9 } } });
-    const b = f("b", 2, { idSpace: { name: "orders", workerIdRange: { min: 9, max: 20 } } });
-    const c = f("c", 3, { idSpace: { name: "orders", workerIdRange: { min: 21, max: 30 } } });
-    expect(findIdSpaceConflicts(a, [a, b, c])).toEqual({ conflictsWith: ["b"], yields: false });
-    expect(findIdSpaceConflicts(b, [a, b, c])).toEqual({ conflictsWith: ["a"], yields: true });
-    expect(findIdSpaceConflicts(c, [a, b, c])).toEqual({ conflictsWith: [], yields: false });
+describe("worker-id range overlaps", () => {
+  it("finds overlapping ranges in the same id space only", () => {
+    const a = f("a", { idSpace: { name: "orders", workerIdRange: { min: 0, max: 9 } } });
+    const b = f("b", { idSpace: { name: "orders", workerIdRange: { min: 9, max: 20 } } });
+    const c = f("c", { idSpace: { name: "orders", workerIdRange: { min: 21, max: 30 } } });
+    const d = f("d", { idSpace: { name: "invoices", workerIdRange: { min: 0, max: 30 } } });
+    expect(findRangeOverlaps(a, [a, b, c, d])).toEqual(["b"]);
+    expect(findRangeOverlaps(b, [a, b, c, d])).toEqual(["a"]);
+    expect(findRangeOverlaps(c, [a, b, c, d])).toEqual([]);
   });
 
-  it("treats fleets without an explicit id space as their own space", () => {
-    const a = f("a", 1, {});
-    const b = f("b", 2, {});
-    expect(findIdSpaceConflicts(b, [a, b]).conflictsWith).toEqual([]);
-    const named = f("x", 3, { idSpace: { name: "a" } });
-    expect(findIdSpaceConflicts(named, [a, named])).toEqual({ conflictsWith: ["a"], yields: true });
+  it("treats a fleet without an explicit id space as the space named after it", () => {
+    const a = f("a", {});
+    const b = f("b", {});
+    expect(findRangeOverlaps(b, [a, b])).toEqual([]);
+    const named = f("x", { idSpace: { name: "a" } });
+    expect(findRangeOverlaps(named, [a, named])).toEqual(["a"]);
   });
 });

@@ -2,18 +2,13 @@ import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import {
   FleetConditionType,
   parseFleetSpec,
-  workerIdCapacity,
   type FleetCondition,
   type FleetStatus,
   type IdGeneratorFleet,
 } from "../../../contract/fleet-spec.ts";
-import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
-import {
-  LEASE_COMPONENT,
-  LeaseLabel,
-  parseLeaseData,
-  type LeaseData,
-} from "../../../contract/lease-record.ts";
+import { LeaseLabel } from "../../../contract/lease-record.ts";
+import { leaseTimingProblems } from "../../../contract/lease-rules.ts";
+import type { LeaseSync, LeaseSyncResult } from "../leases/lease-sync.ts";
 import type { FleetCaches, RawFleet } from "../kube/fleet-caches.ts";
 import type { ObjectWriter } from "../kube/object-writer.ts";
 import { describeError } from "../kube/api-errors.ts";
@@ -24,13 +19,14 @@ import { desiredHpa } from "./desired-hpa.ts";
 import { desiredPdb } from "./desired-pdb.ts";
 import { desiredRole, desiredRoleBinding, desiredServiceAccount, ordinalsToCover } from "./desired-rbac.ts";
 import { computeFleetStatus } from "./fleet-status.ts";
-import { findIdSpaceConflicts } from "./id-space-conflicts.ts";
+import { findRangeOverlaps } from "./id-space-conflicts.ts";
 import { FLEET_FINALIZER, fleetObjectNames } from "./fleet-naming.ts";
 
 /** What one reconcile needs from the outside world. */
 export interface ReconcileContext {
   caches: FleetCaches;
   writer: ObjectWriter;
+  leaseSync: LeaseSync;
   /** Generator image for fleets that name none. */
   defaultImage: string;
   now: () => Date;
@@ -59,15 +55,29 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   // 3. Make sure deletion will come back to us.
   await ensureFinalizer(fleet, ctx);
 
-  // 4. Decide how many pods can run: never more than the worker ids the fleet can lease.
+  // 4. Worker ids: plan and apply lease assignments for the pods that exist; the plan also
+  //    says how many pods can run (never more than the worker ids the fleet can hold).
   const pods = podsOf(fleet, ctx);
-  const leases = leasesOf(fleet, ctx);
-  const conflicts = idSpaceConflicts(fleet, ctx);
-  const leasableWorkerIds = conflicts.yields ? 0 : workerIdCapacity(fleet.spec);
-  const runnableReplicas = Math.min(fleet.spec.replicas, leasableWorkerIds);
+  const problems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  let leases: LeaseSyncResult | undefined;
+  try {
+    leases = await ctx.leaseSync.sync(fleet, pods);
+    for (const line of leases.applied) ctx.log(`fleet ${key}: ${line}`);
+    if (leases.interrupted) problems.push(`worker-id leases: ${leases.interrupted}`);
+  } catch (err) {
+    problems.push(`worker-id leases: ${describeError(err)}`);
+  }
+  const plan = leases?.plan;
+  // Without a plan, keep what runs: never grow the fleet past ids nobody has checked.
+  const liveStatefulSet = ctx.caches.statefulSets.get(
+    fleetObjectNames(fleet.metadata.name).statefulSet,
+    fleet.metadata.namespace,
+  );
+  const runnableReplicas =
+    plan?.allocatableReplicas ?? Math.min(fleet.spec.replicas, liveStatefulSet?.spec?.replicas ?? 0);
+  const rangeConflicts = idSpaceConflicts(fleet, ctx);
 
   // 5. Apply the owned objects, each from its pure desired-state function.
-  const problems = [...layoutProblems(fleet, ctx.now())];
   const step = async (what: string, run: () => Promise<unknown>) => {
     try {
       await run();
@@ -92,10 +102,15 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
       pods: pods.length,
       readyPods: pods.filter(isPodReady).length,
       runnableReplicas,
-      leasableWorkerIds,
-      leases: leases.map((l) => l.data),
+      exhaustedMessage: plan?.exhaustedMessage ?? null,
+      leasedWorkers: plan?.leasedWorkers ?? 0,
+      leases: leases?.leases ?? [],
       rollingOut: isRollingOut(statefulSet, runnableReplicas),
-      conflictsWith: conflicts.conflictsWith,
+      conflicts: [
+        ...rangeConflicts.map((other) => `worker-id range overlaps fleet ${other} in the same id space`),
+        ...(plan?.conflicts.map((c) => c.message) ?? []),
+      ],
+      waiting: plan?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
       problems,
     },
     ctx.now(),
@@ -104,8 +119,13 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   await recordTransitions(fleet, fleet.status?.conditions, status.conditions, ctx);
 
   if (problems.length) throw new Error(problems.join("; "));
-  // Lease liveness is judged over time and pods come and go: look again within a renew interval.
-  return { requeueAfterMs: pods.length ? fleet.spec.leases.renewIntervalSeconds * 1000 : undefined };
+  // Lease liveness is judged over time on the operator's own clock: look again within a renew interval.
+  const renewMs = fleet.spec.leases.renewIntervalSeconds * 1000;
+  const leaseWork = pods.length > 0 || (leases?.leases.length ?? 0) > 0;
+  const requeue = [leaseWork ? renewMs : undefined, plan?.requeueAfterMs ?? undefined].filter(
+    (v): v is number => v !== undefined,
+  );
+  return requeue.length ? { requeueAfterMs: Math.min(...requeue) } : {};
 }
 
 function readFleet(key: string, ctx: ReconcileContext): IdGeneratorFleet | undefined {
@@ -137,54 +157,26 @@ function isOwnedByStatefulSet(pod: V1Pod, fleet: IdGeneratorFleet): boolean {
   );
 }
 
-/** A lease ConfigMap of this fleet, parsed (malformed ones are skipped and logged). */
-interface FleetLease {
-  name: string;
-  resourceVersion: string;
-  data: LeaseData;
-}
-
-function leasesOf(fleet: IdGeneratorFleet, ctx: ReconcileContext): FleetLease[] {
-  const out: FleetLease[] = [];
-  for (const cm of ctx.caches.configMaps.list(fleet.metadata.namespace)) {
-    const labels = cm.metadata?.labels ?? {};
-    if (labels[LeaseLabel.fleet] !== fleet.metadata.name || labels[LeaseLabel.component] !== LEASE_COMPONENT)
-      continue;
-    try {
-      out.push({
-        name: cm.metadata!.name!,
-        resourceVersion: cm.metadata!.resourceVersion ?? "",
-        data: parseLeaseData(cm.data),
-      });
-    } catch (err) {
-      ctx.log(
-        `fleet ${fleet.metadata.namespace}/${fleet.metadata.name}: lease ${cm.metadata?.name}: ${describeError(err)}`,
-      );
-    }
-  }
-  return out;
-}
-
-function idSpaceConflicts(fleet: IdGeneratorFleet, ctx: ReconcileContext) {
+/** Fleets of the same namespace and id space whose worker-id ranges overlap this one's. */
+function idSpaceConflicts(fleet: IdGeneratorFleet, ctx: ReconcileContext): string[] {
   const inNamespace = ctx.caches.fleets.list(fleet.metadata.namespace).flatMap((raw) => {
     try {
-      return [
-        {
-          name: raw.metadata!.name!,
-          createdAt: new Date(raw.metadata?.creationTimestamp ?? 0).getTime(),
-          spec: parseFleetSpec(raw.spec),
-        },
-      ];
+      return [{ name: raw.metadata!.name!, spec: parseFleetSpec(raw.spec) }];
     } catch {
       return [];
     }
   });
-  const self = inNamespace.find((f) => f.name === fleet.metadata.name) ?? {
-    name: fleet.metadata.name,
-    createdAt: Date.now(),
-    spec: fleet.spec,
-  };
-  return findIdSpaceConflicts(self, inNamespace);
+  return findRangeOverlaps({ name: fleet.metadata.name, spec: fleet.spec }, inNamespace);
+}
+
+function timingProblems(fleet: IdGeneratorFleet): string[] {
+  const l = fleet.spec.leases;
+  return leaseTimingProblems({
+    leaseDurationMs: l.durationSeconds * 1000,
+    renewIntervalMs: l.renewIntervalSeconds * 1000,
+    safetyMarginMs: l.safetyMarginSeconds * 1000,
+    reclaimGraceMs: l.reclaimGraceSeconds * 1000,
+  }).map((p) => `spec.leases: ${p}`);
 }
 
 function layoutProblems(fleet: IdGeneratorFleet, now: Date): string[] {
@@ -366,13 +358,8 @@ async function finalizeDeletion(fleet: IdGeneratorFleet, ctx: ReconcileContext):
     await applyStatefulSet(fleet, 0, ctx);
     return { requeueAfterMs: 1000 };
   }
-  const math = layoutMath(fleet.spec.layout);
-  const fence = Math.max(-1, ...leasesOf(fleet, ctx).map((l) => l.data.reservedUntil));
-  const fenceEndsMs = tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs;
-  const nowMs = ctx.now().getTime();
-  if (fence >= 0 && nowMs < fenceEndsMs) {
-    return { requeueAfterMs: Math.max(100, fenceEndsMs - nowMs) };
-  }
+  const waitMs = await ctx.leaseSync.releaseFleet(fleet, ctx.now().getTime());
+  if (waitMs > 0) return { requeueAfterMs: Math.max(100, waitMs) };
   await ctx.writer.applyFleetFinalizers(fleet, []);
   return {};
 }

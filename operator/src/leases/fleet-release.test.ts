@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import type { LeaseData, Ledger, LedgerEntry } from "../../../contract/lease-record.ts";
+import { fleetFenceTick, releaseFleetFromLedger } from "./fleet-release.ts";
+
+const ledger = (entries: [number, LedgerEntry][]): Ledger => ({
+  nextAssignment: 9,
+  entries: new Map(entries),
+});
+const lease = (reservedUntil: number, handoverAfter = 0) => ({ reservedUntil, handoverAfter }) as LeaseData;
+
+describe("fleet deletion fence", () => {
+  const l = ledger([
+    [
+      0,
+      {
+        state: "leased",
+        fleet: "a",
+        lease: "a-0-lease",
+        podName: "a-0",
+        podUid: "u",
+        assignment: 3,
+        floor: 50,
+        since: "",
+      },
+    ],
+    [1, { state: "retiring", fleet: "a", reservedUntil: 900, since: "" }],
+    [
+      2,
+      {
+        state: "leased",
+        fleet: "b",
+        lease: "b-0-lease",
+        podName: "b-0",
+        podUid: "v",
+        assignment: 4,
+        floor: 5000,
+        since: "",
+      },
+    ],
+    [3, { state: "free", reservedUntil: 7000, since: "" }],
+  ]);
+
+  it("is the highest tick in the fleet's leases and its own ledger entries", () => {
+    expect(fleetFenceTick("a", [lease(700)], l)).toBe(900);
+    expect(fleetFenceTick("a", [lease(1200)], l)).toBe(1200);
+    expect(fleetFenceTick("c", [], l)).toBe(-1);
+  });
+
+  it("frees the fleet's ids with floors no lower than the fence and leaves other fleets alone", () => {
+    const released = releaseFleetFromLedger("a", l, 1200, "now")!;
+    expect(released.entries.get(0)).toEqual({ state: "free", reservedUntil: 1200, since: "now" });
+    expect(released.entries.get(1)).toEqual({ state: "free", reservedUntil: 1200, since: "now" });
+    expect(released.entries.get(2)).toEqual(l.entries.get(2));
+    expect(released.entries.get(3)).toEqual(l.entries.get(3));
+    expect(released.nextAssignment).toBe(9);
+    expect(releaseFleetFromLedger("c", l, 0, "now")).toBeNull();
+  });
+});

@@ -1,0 +1,330 @@
+import { performance } from "node:perf_hooks";
+import type { CoreV1Api, V1ConfigMap, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
+import { idSpaceNameOf, workerIdRangeOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import {
+  EMPTY_LEDGER,
+  LEASE_COMPONENT,
+  LEDGER_COMPONENT,
+  LeaseLabel,
+  ledgerNameForIdSpace,
+  parseLeaseData,
+  parseLedgerData,
+  serializeLeaseData,
+  serializeLedgerData,
+  type LeaseData,
+} from "../../../contract/lease-record.ts";
+import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
+import type { FleetCaches } from "../kube/fleet-caches.ts";
+import { fleetFenceTick, releaseFleetFromLedger } from "./fleet-release.ts";
+import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
+import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
+import { fleetOwnerReference, MANAGED_BY } from "../reconcile/fleet-naming.ts";
+import {
+  EMPTY_OBSERVATIONS,
+  planWorkerIds,
+  type FleetPod,
+  type ObservedLease,
+  type ObservedLedger,
+  type Observations,
+  type Plan,
+  type PlanAction,
+} from "./worker-id-planner.ts";
+
+/** What lease sync tells the reconcile (for sizing the StatefulSet, status and events). */
+export interface LeaseSyncResult {
+  plan: Plan;
+  /** Parsed leases as last read (for the status roll-ups). */
+  leases: LeaseData[];
+  /** Actions applied in this sync, one line each (for logs and events). */
+  applied: string[];
+  /** Why the last round stopped early, if it did (a 409 is normal: someone wrote first). */
+  interrupted?: string;
+}
+
+// A plan that keeps failing is re-planned from fresh reads a few times per reconcile, then retried later.
+const MAX_ROUNDS = 5;
+
+/**
+ * The I/O side of worker-id allocation: reads pods from the informer cache and the
+ * fleet's leases and its id space's ledger (cache first, the API after any write), asks
+ * the pure planner for the next writes, and applies them in order, each conditioned on
+ * the resourceVersion it was planned from. Only the leader calls this.
+ */
+export class LeaseSync {
+  readonly #core: CoreV1Api;
+  readonly #caches: FleetCaches;
+  readonly #metrics: OperatorMetrics;
+  readonly #isLeader: () => boolean;
+  /** The planner's memory per fleet key; lost on restart, which only delays reuse. */
+  readonly #observations = new Map<string, Observations>();
+
+  constructor(core: CoreV1Api, caches: FleetCaches, metrics: OperatorMetrics, isLeader: () => boolean) {
+    this.#core = core;
+    this.#caches = caches;
+    this.#metrics = metrics;
+    this.#isLeader = isLeader;
+  }
+
+  /** Plans from `pods` (the fleet's pods) and applies until the plan is empty or a write fails. */
+  async sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<LeaseSyncResult> {
+    const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
+    const applied: string[] = [];
+    let snapshot = this.#fromCache(fleet);
+    let plan = this.#plan(key, fleet, pods, snapshot);
+    for (let round = 0; round < MAX_ROUNDS && plan.actions.length; round++) {
+      if (!this.#isLeader())
+        return { plan, leases: snapshot.leases.map((l) => l.lease), applied, interrupted: "not the leader" };
+      let failure: string | undefined;
+      for (const action of plan.actions) {
+        try {
+          await this.#apply(fleet, snapshot, action);
+          applied.push(describeAction(action));
+        } catch (err) {
+          failure = `${describeAction(action)}: ${describeError(err)}`;
+          if (!isConflict(err) && !isNotFound(err)) throw new Error(failure, { cause: err });
+          break;
+        }
+      }
+      // The world moved (our writes, or someone else's that made ours fail): plan again from the API.
+      snapshot = await this.#fromApi(fleet);
+      plan = this.#plan(key, fleet, pods, snapshot);
+      if (failure && round === MAX_ROUNDS - 1)
+        return { plan, leases: snapshot.leases.map((l) => l.lease), applied, interrupted: failure };
+    }
+    this.#metrics.leasesHeld.set(
+      { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name },
+      plan.leasedWorkers,
+    );
+    return { plan, leases: snapshot.leases.map((l) => l.lease), applied };
+  }
+
+  /**
+   * Deletion: once the fleet's pods are gone, returns how long until the current time is
+   * past its fence (plus the allowed drift), or, when it is, frees its ledger entries and
+   * returns 0 so the finalizer can go.
+   */
+  async releaseFleet(fleet: IdGeneratorFleet, nowMs: number): Promise<number> {
+    const snapshot = await this.#fromApi(fleet);
+    const math = layoutMath(fleet.spec.layout);
+    const fence = fleetFenceTick(
+      fleet.metadata.name,
+      snapshot.leases.map((l) => l.lease),
+      snapshot.ledger.ledger,
+    );
+    const fenceEndsMs = fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs;
+    if (nowMs < fenceEndsMs) return fenceEndsMs - nowMs;
+    const released = releaseFleetFromLedger(
+      fleet.metadata.name,
+      snapshot.ledger.ledger,
+      fence,
+      new Date(nowMs).toISOString(),
+    );
+    if (released && snapshot.ledger.resourceVersion !== null) {
+      await this.#apply(fleet, snapshot, {
+        kind: "write-ledger",
+        resourceVersion: snapshot.ledger.resourceVersion,
+        ledger: released,
+        reasons: [`fleet ${fleet.metadata.name} deleted`],
+      });
+    }
+    this.forget(fleet);
+    return 0;
+  }
+
+  /** Forgets a deleted fleet's observations. */
+  forget(fleet: IdGeneratorFleet): void {
+    this.#observations.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
+    this.#metrics.leasesHeld.remove({ namespace: fleet.metadata.namespace, fleet: fleet.metadata.name });
+  }
+
+  #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {
+    const { spec } = fleet;
+    const plan = planWorkerIds({
+      fleet: fleet.metadata.name,
+      idSpace: idSpaceNameOf(fleet.metadata.name, spec),
+      range: workerIdRangeOf(spec),
+      desiredReplicas: spec.replicas,
+      pods: pods.flatMap(toFleetPod),
+      leases: snapshot.leases,
+      malformedLeaseNames: snapshot.malformed,
+      ledger: snapshot.ledger,
+      observations: this.#observations.get(key) ?? EMPTY_OBSERVATIONS,
+      nowMonoMs: performance.now(),
+      nowWall: new Date().toISOString(),
+      leaseDurationMs: spec.leases.durationSeconds * 1000,
+      reclaimGraceMs: spec.leases.reclaimGraceSeconds * 1000,
+    });
+    this.#observations.set(key, plan.observations);
+    return plan;
+  }
+
+  #fromCache(fleet: IdGeneratorFleet): Snapshot {
+    const { namespace } = fleet.metadata;
+    const leaseMaps = this.#caches.configMaps
+      .list(namespace)
+      .filter((cm) => isLeaseOf(cm, fleet.metadata.name));
+    const ledgerMap = this.#caches.configMaps.get(
+      ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec)),
+      namespace,
+    );
+    return toSnapshot(leaseMaps, ledgerMap);
+  }
+
+  async #fromApi(fleet: IdGeneratorFleet): Promise<Snapshot> {
+    const { namespace, name } = fleet.metadata;
+    const list = await this.#core.listNamespacedConfigMap({
+      namespace,
+      labelSelector: `${LeaseLabel.fleet}=${name},${LeaseLabel.component}=${LEASE_COMPONENT}`,
+    });
+    let ledger: V1ConfigMap | undefined;
+    try {
+      ledger = await this.#core.readNamespacedConfigMap({
+        namespace,
+        name: ledgerNameForIdSpace(idSpaceNameOf(name, fleet.spec)),
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return toSnapshot(list.items, ledger);
+  }
+
+  async #apply(fleet: IdGeneratorFleet, snapshot: Snapshot, action: PlanAction): Promise<void> {
+    const { namespace } = fleet.metadata;
+    const idSpace = idSpaceNameOf(fleet.metadata.name, fleet.spec);
+    const count = (verb: string) => this.#metrics.apiWrites.inc({ kind: "ConfigMap", verb });
+    switch (action.kind) {
+      case "write-ledger": {
+        const name = ledgerNameForIdSpace(idSpace);
+        const body: V1ConfigMap = {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name,
+            namespace,
+            labels: {
+              [LeaseLabel.idSpace]: idSpace,
+              [LeaseLabel.component]: LEDGER_COMPONENT,
+              [LeaseLabel.managedBy]: MANAGED_BY,
+            },
+            // Every fleet of the id space owns the ledger, so it goes only with the last of them.
+            ownerReferences: mergeOwners(snapshot.ledgerOwners, {
+              ...fleetOwnerReference(fleet),
+              controller: false,
+              blockOwnerDeletion: false,
+            }),
+            ...(action.resourceVersion === null ? {} : { resourceVersion: action.resourceVersion }),
+          },
+          data: serializeLedgerData(action.ledger),
+        };
+        if (action.resourceVersion === null) {
+          await this.#core.createNamespacedConfigMap({ namespace, body });
+          count("create");
+        } else {
+          await this.#core.replaceNamespacedConfigMap({ namespace, name, body });
+          count("replace");
+        }
+        return;
+      }
+      case "create-lease":
+      case "replace-lease": {
+        const body: V1ConfigMap = {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: action.configMapName,
+            namespace,
+            labels: {
+              [LeaseLabel.fleet]: fleet.metadata.name,
+              [LeaseLabel.workerId]: String(action.lease.workerId),
+              [LeaseLabel.idSpace]: idSpace,
+              [LeaseLabel.component]: LEASE_COMPONENT,
+              [LeaseLabel.managedBy]: MANAGED_BY,
+            },
+            ownerReferences: [fleetOwnerReference(fleet)],
+            ...(action.kind === "replace-lease" ? { resourceVersion: action.resourceVersion } : {}),
+          },
+          data: serializeLeaseData(action.lease),
+        };
+        if (action.kind === "create-lease") {
+          await this.#core.createNamespacedConfigMap({ namespace, body });
+          count("create");
+        } else {
+          await this.#core.replaceNamespacedConfigMap({ namespace, name: action.configMapName, body });
+          count("replace");
+        }
+        return;
+      }
+      case "delete-lease":
+        await this.#core.deleteNamespacedConfigMap({
+          namespace,
+          name: action.configMapName,
+          body: { preconditions: { resourceVersion: action.resourceVersion } },
+        });
+        count("delete");
+        return;
+    }
+  }
+}
+
+interface Snapshot {
+  leases: ObservedLease[];
+  malformed: string[];
+  ledger: ObservedLedger;
+  /** Owner references of the ledger as read with that resourceVersion (kept on replace). */
+  ledgerOwners: V1OwnerReference[];
+}
+
+function toSnapshot(leaseMaps: readonly V1ConfigMap[], ledgerMap: V1ConfigMap | undefined): Snapshot {
+  const leases: ObservedLease[] = [];
+  const malformed: string[] = [];
+  for (const cm of leaseMaps) {
+    const name = cm.metadata?.name ?? "";
+    try {
+      leases.push({
+        configMapName: name,
+        resourceVersion: cm.metadata?.resourceVersion ?? "",
+        lease: parseLeaseData(cm.data),
+      });
+    } catch {
+      malformed.push(name);
+    }
+  }
+  // A malformed ledger is not guessed at: the parse error stops the reconcile and is reported.
+  const ledger: ObservedLedger = ledgerMap
+    ? { resourceVersion: ledgerMap.metadata?.resourceVersion ?? "", ledger: parseLedgerData(ledgerMap.data) }
+    : { resourceVersion: null, ledger: EMPTY_LEDGER };
+  return { leases, malformed, ledger, ledgerOwners: ledgerMap?.metadata?.ownerReferences ?? [] };
+}
+
+function isLeaseOf(cm: V1ConfigMap, fleetName: string): boolean {
+  const labels = cm.metadata?.labels ?? {};
+  return labels[LeaseLabel.fleet] === fleetName && labels[LeaseLabel.component] === LEASE_COMPONENT;
+}
+
+function toFleetPod(pod: V1Pod): FleetPod[] {
+  const name = pod.metadata?.name;
+  const uid = pod.metadata?.uid;
+  const ordinal = Number(/-(\d+)$/.exec(name ?? "")?.[1] ?? NaN);
+  if (!name || !uid || !Number.isInteger(ordinal)) return [];
+  return [{ name, uid, ordinal, terminating: Boolean(pod.metadata?.deletionTimestamp) }];
+}
+
+function mergeOwners(
+  existing: readonly V1OwnerReference[] | undefined,
+  add: V1OwnerReference,
+): V1OwnerReference[] {
+  const others = (existing ?? []).filter((r) => r.uid !== add.uid);
+  return [...others, add];
+}
+
+function describeAction(action: PlanAction): string {
+  switch (action.kind) {
+    case "write-ledger":
+      return `ledger: ${action.reasons.join(", ") || "created"}`;
+    case "create-lease":
+    case "replace-lease":
+      return `${action.configMapName}: ${action.reason}`;
+    case "delete-lease":
+      return `deleted ${action.configMapName}: ${action.reason}`;
+  }
+}

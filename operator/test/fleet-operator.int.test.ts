@@ -1,0 +1,330 @@
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { FleetResource } from "../../contract/fleet-spec.ts";
+import { GeneratorEnv } from "../../contract/generator-env.ts";
+import { parseLeaseData, parseLedgerData, serializeLeaseData } from "../../contract/lease-record.ts";
+import { layoutMath, tickAt } from "../../contract/id-layout.ts";
+import { parseFleetSpec } from "../../contract/fleet-spec.ts";
+import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
+import type { RunningOperator } from "../src/operator.ts";
+import { FLEET_FINALIZER } from "../src/reconcile/fleet-naming.ts";
+import { createFleet, readFleet, startTestOperator, waitFor, writeCount } from "./operator-harness.ts";
+
+const running: RunningOperator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((op) => op.stop()));
+});
+
+const condition = (fleet: Awaited<ReturnType<typeof readFleet>>, type: string) =>
+  fleet?.status?.conditions?.find((c) => c.type === type);
+
+describe("the operator reconciles an IdGeneratorFleet", () => {
+  it("creates owned objects, leases and status; is idempotent; follows updates and scale; cleans up on delete", async () => {
+    const { name: ns, kubeConfig } = await createTestNamespace("fleet-operator");
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const op = await startTestOperator(kubeConfig, ns, "op-a");
+    running.push(op);
+    await waitFor("leadership", () => op.isLeader());
+
+    await createFleet(kubeConfig, ns, "ids", {
+      replicas: 2,
+      autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 4, targetSequenceUtilization: 0.5 },
+      service: { port: 8080 },
+    });
+
+    // Owned objects, with their important fields.
+    const sts = await waitFor("StatefulSet", () =>
+      apps.readNamespacedStatefulSet({ name: "ids", namespace: ns }),
+    );
+    expect(sts.spec).toMatchObject({
+      replicas: 2,
+      podManagementPolicy: "Parallel",
+      serviceName: "ids-headless",
+    });
+    expect(sts.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "IdGeneratorFleet",
+      name: "ids",
+      controller: true,
+    });
+    const container = sts.spec!.template.spec!.containers[0]!;
+    expect(container.image).toBe("idfleet/generator:test");
+    expect(container.env?.find((e) => e.name === GeneratorEnv.fleet)?.value).toBe("ids");
+    expect(container.env?.find((e) => e.name === GeneratorEnv.podUid)?.valueFrom?.fieldRef?.fieldPath).toBe(
+      "metadata.uid",
+    );
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(sts.spec!.template.spec!.serviceAccountName).toBe("ids-generator");
+
+    const headless = await core.readNamespacedService({ name: "ids-headless", namespace: ns });
+    expect(headless.spec?.clusterIP).toBe("None");
+    const client = await core.readNamespacedService({ name: "ids", namespace: ns });
+    expect(client.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: "http" });
+    const hpa = await waitFor("HPA", () =>
+      kubeConfig
+        .makeApiClient(AutoscalingV2Api)
+        .readNamespacedHorizontalPodAutoscaler({ name: "ids", namespace: ns }),
+    );
+    expect(hpa.spec?.scaleTargetRef).toEqual({
+      apiVersion: FleetResource.apiVersion,
+      kind: FleetResource.kind,
+      name: "ids",
+    });
+    expect(hpa.spec?.metrics?.map((m) => m.type)).toEqual(["Resource", "Pods"]);
+    const pdb = await kubeConfig
+      .makeApiClient(PolicyV1Api)
+      .readNamespacedPodDisruptionBudget({ name: "ids", namespace: ns });
+    expect(pdb.spec?.maxUnavailable).toBe(1);
+    const rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    const role = await rbac.readNamespacedRole({ name: "ids-generator", namespace: ns });
+    expect(role.rules?.[0]?.resourceNames).toEqual([
+      "ids-0-lease",
+      "ids-1-lease",
+      "ids-2-lease",
+      "ids-3-lease",
+    ]);
+    expect(role.rules?.[0]?.verbs).toEqual(["get", "update", "patch"]);
+    expect(role.rules?.[1]).toMatchObject({ resourceNames: ["ids-worker-ids"], verbs: ["get"] });
+    await rbac.readNamespacedRoleBinding({ name: "ids-generator", namespace: ns });
+    expect((await readFleet(kubeConfig, ns, "ids"))?.metadata.finalizers).toEqual([FLEET_FINALIZER]);
+
+    // The StatefulSet controller creates the pods (no kubelet: they stay Pending); each gets a lease with its own worker id.
+    const pods = await waitFor("two pods", async () => {
+      const list = await core.listNamespacedPod({ namespace: ns });
+      return list.items.length === 2 ? list.items : undefined;
+    });
+    const leases = await waitFor("two leases", async () => {
+      const maps = await Promise.all(
+        pods.map((p) => core.readNamespacedConfigMap({ name: `${p.metadata!.name}-lease`, namespace: ns })),
+      );
+      return maps;
+    });
+    const parsed = leases.map((cm) => parseLeaseData(cm.data));
+    expect(new Set(parsed.map((l) => l.workerId)).size).toBe(2);
+    for (const l of parsed) {
+      expect(l.state).toBe("Assigned");
+      expect(pods.map((p) => p.metadata!.uid)).toContain(l.holderUid);
+    }
+    const ledger = parseLedgerData(
+      (await core.readNamespacedConfigMap({ name: "ids-worker-ids", namespace: ns })).data,
+    );
+    expect([...ledger.entries.values()].filter((e) => e.state === "leased")).toHaveLength(2);
+
+    // Status and conditions.
+    const fleet = await waitFor("status", async () => {
+      const f = await readFleet(kubeConfig, ns, "ids");
+      return f?.status?.replicas === 2 ? f : undefined;
+    });
+    expect(fleet.status).toMatchObject({
+      observedGeneration: 1,
+      readyReplicas: 0,
+      selector: "app.kubernetes.io/name=idfleet-generator,idfleet.dev/fleet=ids",
+      layoutExhaustsAt: "2093-09-06T15:47:35Z",
+    });
+    expect(condition(fleet, "Ready")).toMatchObject({
+      status: "False",
+      reason: "PodsNotReady",
+      observedGeneration: 1,
+    });
+    expect(condition(fleet, "WorkerIdsExhausted")).toMatchObject({ status: "False" });
+
+    // A pod turning Ready (as a kubelet would report it) shows in status and capacity.
+    await markReady(core, pods[0]!);
+    await waitFor(
+      "readyReplicas 1",
+      async () => (await readFleet(kubeConfig, ns, "ids"))?.status?.readyReplicas === 1,
+    );
+    expect((await readFleet(kubeConfig, ns, "ids"))?.status?.capacityIdsPerSecond).toBe(4_096_000);
+
+    // Idempotence: once settled, reconciling again writes nothing.
+    await settle(op);
+    const before = await writeCount(op);
+    const reconciles = await reconcileCount(op);
+    for (let i = 0; i < 3; i++) {
+      op.enqueue(`${ns}/ids`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await waitFor("reconciles ran", async () => (await reconcileCount(op)) >= reconciles + 1);
+    expect(await writeCount(op)).toBe(before);
+
+    // The holder reports a bad clock and some load: status rolls it up, ClockDrift is raised.
+    const math = layoutMath(parseFleetSpec({}).layout);
+    const reservedUntil = tickAt(math, Date.now() + 2000);
+    const own = leases.find((cm) => parseLeaseData(cm.data).holderUid === pods[0]!.metadata!.uid)!;
+    const current = await core.readNamespacedConfigMap({ name: own.metadata!.name!, namespace: ns });
+    const lease = parseLeaseData(current.data);
+    await core.replaceNamespacedConfigMap({
+      name: own.metadata!.name!,
+      namespace: ns,
+      body: {
+        ...current,
+        data: serializeLeaseData({
+          ...lease,
+          state: "Active",
+          renewCount: lease.renewCount + 1,
+          reservedUntil,
+          clockOffsetMs: 250,
+          clockHealthy: false,
+          sequenceUtilization: 0.25,
+        }),
+      },
+    });
+    const drifting = await waitFor("ClockDrift", async () => {
+      const f = await readFleet(kubeConfig, ns, "ids");
+      return condition(f, "ClockDrift")?.status === "True" ? f : undefined;
+    });
+    expect(drifting.status).toMatchObject({
+      leasedWorkers: 1,
+      clock: { maxOffsetMs: 250, podsOutOfTolerance: 1 },
+      sequenceUtilization: { max: 0.25 },
+    });
+    expect(condition(drifting, "ClockDrift")!.message).toContain("maxDriftMs=100");
+    const events = await waitFor("ClockOffsetExceeded event", async () => {
+      const list = await core.listNamespacedEvent({ namespace: ns });
+      return list.items.some((e) => e.reason === "ClockOffsetExceeded") ? list.items : undefined;
+    });
+    expect(events.some((e) => e.reason === "Created" && e.involvedObject.name === "ids")).toBe(true);
+
+    // kubectl scale goes through the scale subresource; the operator follows with the StatefulSet and a third lease.
+    await kubectl(["scale", "idfleet", "ids", "-n", ns, "--replicas=3"], {
+      kubeconfig: inject("kubeconfig"),
+    });
+    await waitFor(
+      "StatefulSet at 3",
+      async () => (await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns })).spec?.replicas === 3,
+    );
+    await waitFor("lease of ids-2", () =>
+      core.readNamespacedConfigMap({ name: "ids-2-lease", namespace: ns }),
+    );
+
+    // Updates: service port changes, autoscaling off removes the HPA.
+    await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject({
+      group: FleetResource.group,
+      version: FleetResource.version,
+      plural: FleetResource.plural,
+      namespace: ns,
+      name: "ids",
+      body: [
+        { op: "replace", path: "/spec/service/port", value: 9090 },
+        { op: "replace", path: "/spec/autoscaling/enabled", value: false },
+      ],
+    });
+    await waitFor(
+      "client service on 9090",
+      async () =>
+        (await core.readNamespacedService({ name: "ids", namespace: ns })).spec?.ports?.[0]?.port === 9090,
+    );
+    await waitFor("HPA deleted", async () => {
+      const list = await kubeConfig
+        .makeApiClient(AutoscalingV2Api)
+        .listNamespacedHorizontalPodAutoscaler({ namespace: ns });
+      return list.items.length === 0;
+    });
+    await waitFor(
+      "observedGeneration 3",
+      async () => (await readFleet(kubeConfig, ns, "ids"))?.status?.observedGeneration === 3,
+    );
+
+    // Delete: the finalizer holds the fleet until pods are gone and the fence has passed, then GC removes the rest.
+    await kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: FleetResource.group,
+      version: FleetResource.version,
+      plural: FleetResource.plural,
+      namespace: ns,
+      name: "ids",
+    });
+    await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
+    expect(Date.now()).toBeGreaterThan(math.epochMs + (reservedUntil + 1) * math.layout.timeUnitMs);
+    await waitFor(
+      "StatefulSet collected",
+      async () => (await apps.listNamespacedStatefulSet({ namespace: ns })).items.length === 0,
+      60_000,
+    );
+    await waitFor(
+      "leases collected",
+      async () => {
+        const maps = await core.listNamespacedConfigMap({
+          namespace: ns,
+          labelSelector: "app.kubernetes.io/component=worker-lease",
+        });
+        return maps.items.length === 0;
+      },
+      60_000,
+    );
+  });
+
+  it("elects one leader among two operators and fails over when it stops", async () => {
+    const { name: ns, kubeConfig } = await createTestNamespace("fleet-leader");
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const a = await startTestOperator(kubeConfig, ns, "op-a");
+    const b = await startTestOperator(kubeConfig, ns, "op-b");
+    running.push(a, b);
+    const leader = await waitFor("a leader", () => (a.isLeader() ? a : b.isLeader() ? b : undefined));
+    const standby = leader === a ? b : a;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
+
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
+    await waitFor("StatefulSet", () => apps.readNamespacedStatefulSet({ name: "ids", namespace: ns }));
+    expect(await writeCount(standby)).toBe(0);
+
+    await leader.stop();
+    running.splice(running.indexOf(leader), 1);
+    await waitFor("standby takes over", () => standby.isLeader(), 30_000);
+    await kubectl(["scale", "idfleet", "ids", "-n", ns, "--replicas=2"], {
+      kubeconfig: inject("kubeconfig"),
+    });
+    await waitFor(
+      "new leader scales",
+      async () => (await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns })).spec?.replicas === 2,
+    );
+    expect(await writeCount(standby)).toBeGreaterThan(0);
+  });
+});
+
+async function markReady(core: CoreV1Api, pod: V1Pod) {
+  const now = new Date().toISOString();
+  await core.replaceNamespacedPodStatus({
+    name: pod.metadata!.name!,
+    namespace: pod.metadata!.namespace!,
+    body: {
+      ...(await core.readNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace! })),
+      status: {
+        phase: "Running",
+        conditions: [{ type: "Ready", status: "True", lastTransitionTime: now as unknown as Date }],
+      },
+    },
+  });
+}
+
+async function reconcileCount(op: RunningOperator): Promise<number> {
+  const metric = await op.metrics.reconcileTotal.get();
+  return metric.values.reduce((sum, v) => sum + v.value, 0);
+}
+
+// Waits until the operator has stopped writing for a couple of seconds.
+async function settle(op: RunningOperator) {
+  let last = await writeCount(op);
+  let quietSince = Date.now();
+  await waitFor("operator to settle", async () => {
+    const now = await writeCount(op);
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    }
+    return Date.now() - quietSince > 2500;
+  });
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { parseAllDocuments, stringify } from "yaml";
+import { FleetResource } from "../../contract/fleet-spec.ts";
+import { parseLeaseData } from "../../contract/lease-record.ts";
+import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
+import { kubeConfigForServiceAccount } from "../../e2e/control-plane/user-kubeconfig.ts";
+import { startOperator, type RunningOperator } from "../src/operator.ts";
+import { readFleet, waitFor } from "./operator-harness.ts";
+
+const running: RunningOperator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((op) => op.stop()));
+});
+
+/** The sample documents, moved into the test's namespace. */
+function samples(file: string, namespace: string): string {
+  return parseAllDocuments(readFileSync(file, "utf8"))
+    .map((d) => {
+      const obj = d.toJS() as { metadata: { namespace?: string } };
+      obj.metadata.namespace = namespace;
+      return `---\n${stringify(obj)}`;
+    })
+    .join("");
+}
+
+describe("config/install.yaml", () => {
+  it("installs, and its least-privilege RBAC is all the operator needs to run the samples", async () => {
+    const kubeconfig = inject("kubeconfig");
+    await kubectl(
+      [
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=idfleet-install-test",
+        "-f",
+        "config/install.yaml",
+      ],
+      { kubeconfig },
+    );
+    const { name: ns, kubeConfig: admin } = await createTestNamespace("install");
+    const asOperator = await kubeConfigForServiceAccount(admin, "idfleet-system", "idfleet-operator");
+    const op = await startOperator(
+      asOperator,
+      {
+        generatorImage: "idfleet/generator:test",
+        host: "127.0.0.1",
+        port: 0,
+        workers: 2,
+        watchNamespace: ns,
+        leaderElection: {
+          namespace: "idfleet-system",
+          name: "idfleet-operator",
+          identity: `install-test-${ns}`,
+        },
+      },
+      () => undefined,
+    );
+    running.push(op);
+    await waitFor("leadership as the operator's ServiceAccount", () => op.isLeader(), 40_000);
+
+    await kubectl(["apply", "-f", "-"], {
+      kubeconfig,
+      input: samples("config/samples/idfleet-sample.yaml", ns),
+    });
+    await kubectl(["apply", "-f", "-"], {
+      kubeconfig,
+      input: samples("config/samples/shared-id-space.yaml", ns),
+    });
+
+    const apps = admin.makeApiClient(AppsV1Api);
+    const core = admin.makeApiClient(CoreV1Api);
+    for (const fleet of ["idfleet-sample", "orders-eu", "orders-us"]) {
+      await waitFor(`StatefulSet ${fleet}`, () =>
+        apps.readNamespacedStatefulSet({ name: fleet, namespace: ns }),
+      );
+    }
+    // The shared id space: one ledger, and each fleet's ids inside its own range.
+    const leases = await waitFor("four leases of the shared space", async () => {
+      const list = await core.listNamespacedConfigMap({
+        namespace: ns,
+        labelSelector: "idfleet.dev/id-space=orders,app.kubernetes.io/component=worker-lease",
+      });
+      return list.items.length === 4 ? list.items.map((cm) => parseLeaseData(cm.data)) : undefined;
+    });
+    for (const l of leases) {
+      const range = l.holderPod.startsWith("orders-eu") ? [0, 511] : [512, 1023];
+      expect(l.workerId).toBeGreaterThanOrEqual(range[0]!);
+      expect(l.workerId).toBeLessThanOrEqual(range[1]!);
+    }
+    expect(new Set(leases.map((l) => l.workerId)).size).toBe(4);
+    await core.readNamespacedConfigMap({ name: "orders-worker-ids", namespace: ns });
+
+    const sample = await waitFor("sample status", async () => {
+      const f = await readFleet(admin, ns, "idfleet-sample");
+      return f?.status?.conditions?.length ? f : undefined;
+    });
+    expect(sample.status?.conditions?.find((c) => c.type === "Degraded")).toMatchObject({ status: "False" });
+
+    await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: FleetResource.group,
+      version: FleetResource.version,
+      plural: FleetResource.plural,
+      namespace: ns,
+      name: "idfleet-sample",
+    });
+    await waitFor(
+      "sample fleet deleted",
+      async () => (await readFleet(admin, ns, "idfleet-sample")) === undefined,
+      60_000,
+    );
+  });
+});
