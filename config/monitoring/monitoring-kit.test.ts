@@ -149,20 +149,34 @@ describe("monitoring kit", () => {
       expect.objectContaining({ port: GENERATOR_PORT_NAME, path: "/metrics" }),
     ]);
 
-    type Service = {
-      metadata: { labels: Record<string, string> };
-      spec: { ports: { name: string; targetPort: number }[] };
+    // The operator's own metrics Service and Deployment (config/manager), which the ServiceMonitor must find.
+    type Obj = {
+      kind: string;
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: Record<string, unknown>;
     };
-    type Monitor = {
+    const manager = parseAllDocuments(readFileSync(join(dir, "../manager/deployment.yaml"), "utf8")).map(
+      (d) => d.toJS() as Obj,
+    );
+    const service = manager.find(
+      (o) => o.kind === "Service" && o.metadata.name === "idfleet-operator-metrics",
+    );
+    const deployment = manager.find((o) => o.kind === "Deployment");
+    const monitor = parse(read("operator-service-monitor.yaml")) as {
       spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] };
     };
-    const service = parse(read("operator-metrics-service.yaml")) as Service;
-    const monitor = parse(read("operator-service-monitor.yaml")) as Monitor;
-    expect(service.spec.ports[0]!.targetPort).toBe(parseOperatorConfig({}).port);
-    expect(monitor.spec.endpoints[0]!.port).toBe(service.spec.ports[0]!.name);
     for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) {
-      expect(service.metadata.labels[k], k).toBe(v);
+      expect(service?.metadata.labels?.[k], k).toBe(v);
     }
+    const servicePort = (service?.spec.ports as { name: string; targetPort: string }[])[0]!;
+    expect(monitor.spec.endpoints[0]!.port).toBe(servicePort.name);
+    const containers = (
+      deployment?.spec.template as {
+        spec: { containers: { ports: { name: string; containerPort: number }[] }[] };
+      }
+    ).spec.containers;
+    const containerPort = containers.flatMap((c) => c.ports).find((p) => p.name === servicePort.targetPort);
+    expect(containerPort?.containerPort).toBe(parseOperatorConfig({}).port);
   });
 
   it("is one kustomization of parseable manifests", () => {
