@@ -232,8 +232,10 @@ describe("custom metrics API through the real aggregation layer", () => {
         port: 0,
         host: address,
         windowSeconds: 5,
+        refreshIntervalMs: 1_000,
         log: () => undefined,
       });
+      // Registered before the APIServices exist, so (cleanup runs in reverse) they are deleted first.
       onTestFinished(() => server.close());
 
       // Service + EndpointSlice to this process, then the APIServices exactly as shipped.
@@ -261,30 +263,26 @@ describe("custom metrics API through the real aggregation layer", () => {
       const apiServices = manifests("api-service.yaml", ns);
       await createAll(admin, apiServices);
 
-      // The server started before the APIServices existed; its periodic refresh would fill caBundle.
-      // Restarting it is the quick way to the same state (and proves a second start reuses the Secret).
-      await server.close();
-      const second = await startCustomMetricsServer({
+      // The server started before the APIServices existed: its periodic refresh fills their caBundle.
+      for (const name of ["v1beta2.custom.metrics.k8s.io", "v1beta1.custom.metrics.k8s.io"]) {
+        await expect
+          .poll(async () => (await registration.readAPIService({ name })).spec?.caBundle, { timeout: 15_000 })
+          .toBe(Buffer.from(server.caBundlePem()).toString("base64"));
+        expect((await registration.readAPIService({ name })).spec!.insecureSkipTLSVerify ?? false).toBe(
+          false,
+        );
+      }
+      // A second replica shares the certificate through the Secret instead of minting its own.
+      const replica = await startCustomMetricsServer({
         kubeConfig: operatorKc,
         source: leaseReportSourceFromCaches({ configMaps, pods }),
         namespace: ns,
-        port: server.port,
+        port: 0,
         host: address,
-        windowSeconds: 5,
         log: () => undefined,
       });
-      // Cleanup runs in reverse: the APIServices go before the server that backs them.
-      onTestFinished(async () => {
-        const objects = KubernetesObjectApi.makeApiClient(admin);
-        for (const obj of apiServices) await objects.delete(obj).catch(() => undefined);
-        await second.close();
-      });
-      expect(second.caBundlePem()).toBe(server.caBundlePem());
-      for (const name of ["v1beta2.custom.metrics.k8s.io", "v1beta1.custom.metrics.k8s.io"]) {
-        const svc = await registration.readAPIService({ name });
-        expect(Buffer.from(svc.spec!.caBundle!, "base64").toString()).toBe(second.caBundlePem());
-        expect(svc.spec!.insecureSkipTLSVerify ?? false).toBe(false);
-      }
+      expect(replica.caBundlePem()).toBe(server.caBundlePem());
+      await replica.close();
       // Available means the aggregator dialed the endpoint, verified our certificate against caBundle
       // and got discovery, authenticated as the front proxy.
       await expect
@@ -432,9 +430,9 @@ describe("custom metrics API through the real aggregation layer", () => {
         if (kc) await kc.applyToHTTPSOptions(tls);
         return getRaw({
           host: address,
-          port: second.port,
+          port: server.port,
           path: `${METRIC_PATH("v1beta2", ns)}?labelSelector=${selector}`,
-          ca: second.caBundlePem(),
+          ca: server.caBundlePem(),
           servername: `idfleet-custom-metrics.${ns}.svc`,
           cert: tls.cert,
           key: tls.key,

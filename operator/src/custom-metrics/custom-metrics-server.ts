@@ -76,7 +76,7 @@ export interface CustomMetricsServerOptions {
   readonly apiServices?: readonly string[];
   /** The window generators measure utilization over (their renewal interval), reported as windowSeconds. Default: the generators' default renew interval. */
   readonly windowSeconds?: number;
-  /** How often to re-read the auth ConfigMap and the certificate and re-check caBundles. Default 5 minutes. */
+  /** How often to re-read the auth ConfigMap and the certificate and re-check caBundles. Default 1 minute. */
   readonly refreshIntervalMs?: number;
   readonly log?: CustomMetricsLog;
 }
@@ -371,7 +371,7 @@ export async function startCustomMetricsServer(
         error: err instanceof Error ? err.message : String(err),
       }),
     );
-  }, options.refreshIntervalMs ?? 300_000);
+  }, options.refreshIntervalMs ?? 60_000);
   timer.unref();
 
   await new Promise<void>((resolve, reject) => {
