@@ -225,16 +225,18 @@ describe("custom metrics API through the real aggregation layer", () => {
         await pods.stop();
       });
 
-      const server = await startCustomMetricsServer({
-        kubeConfig: operatorKc,
-        source: leaseReportSourceFromCaches({ configMaps, pods }),
-        namespace: ns,
-        port: 0,
-        host: address,
-        windowSeconds: 5,
-        refreshIntervalMs: 1_000,
-        log: () => undefined,
-      });
+      const startAsOperator = (options: { refreshIntervalMs?: number } = {}) =>
+        startCustomMetricsServer({
+          kubeConfig: operatorKc,
+          source: leaseReportSourceFromCaches({ configMaps, pods }),
+          namespace: ns,
+          port: 0,
+          host: address,
+          windowSeconds: 5,
+          log: () => undefined,
+          ...options,
+        });
+      const server = await startAsOperator({ refreshIntervalMs: 1_000 });
       // Registered before the APIServices exist, so (cleanup runs in reverse) they are deleted first.
       onTestFinished(() => server.close());
 
@@ -273,14 +275,7 @@ describe("custom metrics API through the real aggregation layer", () => {
         );
       }
       // A second replica shares the certificate through the Secret instead of minting its own.
-      const replica = await startCustomMetricsServer({
-        kubeConfig: operatorKc,
-        source: leaseReportSourceFromCaches({ configMaps, pods }),
-        namespace: ns,
-        port: 0,
-        host: address,
-        log: () => undefined,
-      });
+      const replica = await startAsOperator();
       expect(replica.caBundlePem()).toBe(server.caBundlePem());
       await replica.close();
       // Available means the aggregator dialed the endpoint, verified our certificate against caBundle

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { authorizationAttributes, parseCustomMetricsRequest } from "./custom-metrics-request.ts";
 import { subjectAccessReview } from "./delegated-authorizer.ts";
 
 const hpa = {
@@ -10,35 +11,18 @@ const hpa = {
 
 describe("subjectAccessReview", () => {
   it("asks about the metric as a pods subresource in the namespace", () => {
-    expect(
-      subjectAccessReview(hpa, {
-        kind: "resource",
-        group: "custom.metrics.k8s.io",
-        version: "v1beta2",
-        resource: "pods",
-        subresource: "idgen_sequence_utilization",
-        name: "*",
-        namespace: "team-a",
-        verb: "get",
-      }),
-    ).toEqual({
+    const path = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/team-a/pods/*/idgen_sequence_utilization";
+    const request = parseCustomMetricsRequest("GET", path, new URLSearchParams());
+    const { kind: _kind, ...resourceAttributes } = authorizationAttributes(request, path);
+    expect(resourceAttributes).toMatchObject({
+      resource: "pods",
+      subresource: "idgen_sequence_utilization",
+      name: "*",
+    });
+    expect(subjectAccessReview(hpa, authorizationAttributes(request, path))).toEqual({
       apiVersion: "authorization.k8s.io/v1",
       kind: "SubjectAccessReview",
-      spec: {
-        user: hpa.username,
-        uid: "u-1",
-        groups: hpa.groups,
-        extra: hpa.extra,
-        resourceAttributes: {
-          group: "custom.metrics.k8s.io",
-          version: "v1beta2",
-          resource: "pods",
-          subresource: "idgen_sequence_utilization",
-          name: "*",
-          namespace: "team-a",
-          verb: "get",
-        },
-      },
+      spec: { user: hpa.username, uid: "u-1", groups: hpa.groups, extra: hpa.extra, resourceAttributes },
     });
   });
 
