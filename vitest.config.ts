@@ -12,7 +12,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{contract,generator,operator,bench,e2e,scripts}/**/*.test.ts"],
+          include: ["{contract,generator,operator,bench,e2e,scripts,config}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },

@@ -12,8 +12,8 @@ export const DEFAULT_GENERATOR_RESOURCES = {
   limits: { memory: "256Mi" },
 } as const;
 
-// The node images' `node` user; numeric so the kubelet can check runAsNonRoot.
-const GENERATOR_UID = 1000;
+// The user Dockerfile.generator runs as; numeric so the kubelet can check runAsNonRoot.
+const GENERATOR_UID = 65532;
 
 /** Inputs beside the fleet: what the operator decided, not what the user wrote. */
 export interface StatefulSetInputs {

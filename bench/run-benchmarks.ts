@@ -1,0 +1,133 @@
+// `npm run bench`: idfleet's generator against its layout's ceiling and against peers.
+// Everything runs on loopback, every loop is bounded in time and count. Prints a report.
+import { loadavg, cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import {
+  DEFAULT_MATH,
+  measureIssuerBigInt,
+  measureIssuerDecimal,
+  measureNodejsSnowflake,
+  measureSapphire,
+  type InProcessResult,
+} from "./in-process-bench.ts";
+import {
+  fetchAndCheckBatches,
+  freePort,
+  load,
+  rssBytes,
+  startServer,
+  type LoadResult,
+} from "./http-bench.ts";
+
+const IN_PROCESS_MS = 2000;
+const IN_PROCESS_CAP = 12_000_000;
+const LOAD_SECONDS = 5;
+const WARMUP_SECONDS = 1;
+const CONNECTIONS = 32;
+const BATCH = 10_000;
+const BATCH_CONNECTIONS = 4;
+const CHECKED_BATCHES = 200;
+
+const ceiling = DEFAULT_MATH.idsPerSecondPerWorker;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const frac = (n: number) => n.toFixed(3);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+function inProcessLine(r: InProcessResult): string {
+  const verdict =
+    r.duplicates === 0 && r.notIncreasing === 0
+      ? "all unique, increasing"
+      : `${fmt(r.duplicates)} DUPLICATES, ${fmt(r.notIncreasing)} out of order`;
+  return `  ${r.name.padEnd(34)} ${fmt(r.idsPerSecond).padStart(11)} IDs/s  ${frac(r.idsPerSecond / ceiling)} of ceiling  (${fmt(r.count)} IDs checked: ${verdict})`;
+}
+
+function loadLine(name: string, r: LoadResult): string {
+  return `  ${name.padEnd(34)} ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (non-2xx ${r.non2xx}, errors ${r.errors})`;
+}
+
+async function main(): Promise<void> {
+  const repo = fileURLToPath(new URL("..", import.meta.url));
+  console.log(
+    `idfleet benchmark — ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(`layout 41/10/12 at 1 ms: ceiling ${fmt(ceiling)} IDs/s per worker (2^12 per tick)\n`);
+
+  console.log(
+    `In-process generation (${IN_PROCESS_MS / 1000} s or ${fmt(IN_PROCESS_CAP)} IDs each, one worker):`,
+  );
+  for (const measure of [
+    measureIssuerDecimal,
+    measureIssuerBigInt,
+    measureSapphire,
+    measureNodejsSnowflake,
+  ]) {
+    console.log(inProcessLine(measure(IN_PROCESS_MS, IN_PROCESS_CAP)));
+  }
+
+  const generatorPort = await freePort();
+  const barePort = await freePort();
+  const generator = await startServer(
+    "generator",
+    `${repo}generator/src/main.ts`,
+    [],
+    {
+      IDGEN_WORKER_ID: "1",
+      IDGEN_HOST: "127.0.0.1",
+      IDGEN_PORT: String(generatorPort),
+      IDGEN_MAX_BATCH: String(BATCH),
+    },
+    generatorPort,
+    "/readyz",
+  );
+  const bare = await startServer(
+    "bare fastify",
+    `${repo}bench/bare-fastify-server.ts`,
+    [String(barePort)],
+    {},
+    barePort,
+    "/v1/id",
+  );
+  try {
+    const idleRss = rssBytes(generator.pid);
+    console.log(
+      `\nHTTP on loopback (autocannon, ${CONNECTIONS} connections, ${LOAD_SECONDS} s after ${WARMUP_SECONDS} s warm-up each):`,
+    );
+    await load(`${bare.url}/v1/id`, bare.pid, WARMUP_SECONDS, CONNECTIONS);
+    await load(`${generator.url}/v1/id`, generator.pid, WARMUP_SECONDS, CONNECTIONS);
+    const bareResult = await load(`${bare.url}/v1/id`, bare.pid, LOAD_SECONDS, CONNECTIONS);
+    const single = await load(`${generator.url}/v1/id`, generator.pid, LOAD_SECONDS, CONNECTIONS);
+    console.log(loadLine("bare fastify route", bareResult));
+    console.log(loadLine("generator GET /v1/id", single));
+    console.log(
+      `  ratio generator / bare fastify: ${frac(single.requestsPerSecond / bareResult.requestsPerSecond)}`,
+    );
+
+    const batchUrl = `${generator.url}/v1/ids?count=${BATCH}`;
+    console.log(`\nBatches GET /v1/ids?count=${BATCH}:`);
+    const batch = await load(batchUrl, generator.pid, LOAD_SECONDS, BATCH_CONNECTIONS);
+    const batchIds = batch.requestsPerSecond * BATCH;
+    console.log(
+      `  autocannon, ${BATCH_CONNECTIONS} connections:      ${fmt(batchIds).padStart(11)} IDs/s  ${frac(batchIds / ceiling)} of ceiling  (${fmt(batch.requestsPerSecond)} req/s, p50 ${batch.p50Ms} ms, p99 ${batch.p99Ms} ms, non-2xx ${batch.non2xx})`,
+    );
+    const checked = await fetchAndCheckBatches(batchUrl, CHECKED_BATCHES);
+    console.log(
+      `  fetch, 1 connection, all checked: ${fmt(checked.idsPerSecond).padStart(11)} IDs/s  ${frac(checked.idsPerSecond / ceiling)} of ceiling  (${fmt(checked.ids)} IDs, ${checked.notIncreasing === 0 ? "all unique, increasing" : `${checked.notIncreasing} OUT OF ORDER`})`,
+    );
+
+    console.log(
+      `\nGenerator resident memory: ${mib(idleRss)} idle, max ${mib(Math.max(single.maxRssBytes, batch.maxRssBytes))} under load (single ${mib(single.maxRssBytes)}, batches ${mib(batch.maxRssBytes)})`,
+    );
+    console.log(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
+  } finally {
+    await generator.stop();
+    await bare.stop();
+  }
+}
+
+await main();
