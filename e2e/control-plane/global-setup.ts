@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startControlPlane } from "../cluster/control-plane.ts";
@@ -16,6 +16,7 @@ import type { ControlPlaneInfo } from "./provided-context.ts";
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   mkdirSync(IDFLEET_TMP, { recursive: true });
+  pruneOldLogs();
   const dir = mkdtempSync(join(IDFLEET_TMP, "control-plane-"));
   const logDir = join(LOG_ROOT, basename(dir));
   const [apiPort, etcdClientPort, etcdPeerPort, controllerManagerPort, schedulerPort] = await freePorts(5);
@@ -93,4 +94,18 @@ function createHostAddress(): { device: string; ip: string } | undefined {
     return { device, ip };
   }
   return undefined;
+}
+
+/** Integration runs each leave a log directory; keep those of the last day. */
+function pruneOldLogs(maxAgeMs = 24 * 3600 * 1000): void {
+  if (!existsSync(LOG_ROOT)) return;
+  for (const entry of readdirSync(LOG_ROOT)) {
+    if (!entry.startsWith("control-plane-")) continue;
+    const path = join(LOG_ROOT, entry);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > maxAgeMs) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed concurrently by another run
+    }
+  }
 }
