@@ -30,6 +30,11 @@ export function ensureNodeAddress(device: string, ip: string): void {
   sh("ip", ["link", "set", device, "up"]);
 }
 
+/** True when some interface already carries `ip`. */
+export function addressInUse(ip: string): boolean {
+  return sh("ip", ["-4", "-o", "addr", "show"]).includes(` ${ip}/`);
+}
+
 /** Deletes a network device if it exists. */
 export function removeDevice(device: string): void {
   if (deviceExists(device)) trySh("ip", ["link", "del", device]);

@@ -15,6 +15,12 @@ export type ControlPlaneInfo = {
   /** Admin kubeconfig for the aggregated API servers' delegated authn/authz. */
   adminKubeconfig: string;
   logDir: string;
+  /**
+   * A non-loopback address of this machine, on a device this run created (removed at teardown), for host
+   * processes that back Services: Endpoints/EndpointSlices refuse loopback, so an aggregated API server
+   * (e.g. custom.metrics.k8s.io) on the host listens here. Undefined when not running as root.
+   */
+  hostAddress?: string;
 };
 
 declare module "vitest" {
