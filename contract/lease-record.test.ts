@@ -47,6 +47,7 @@ describe("worker-id ledger", () => {
   it("round-trips through ConfigMap strings and names bad keys", () => {
     const ledger: Ledger = {
       nextAssignment: 4,
+      baseFloor: 12,
       entries: new Map<number, LedgerEntry>([
         [
           0,
@@ -66,7 +67,7 @@ describe("worker-id ledger", () => {
       ]),
     };
     const data = serializeLedgerData(ledger);
-    expect(Object.keys(data)).toEqual(["nextAssignment", "w-0", "w-2", "w-7"]);
+    expect(Object.keys(data)).toEqual(["nextAssignment", "baseFloor", "w-0", "w-2", "w-7"]);
     expect(parseLedgerData(data)).toEqual(ledger);
     expect(parseLedgerData(undefined)).toEqual({ nextAssignment: 1, entries: new Map() });
     expect(() => parseLedgerData({ ...data, "w-2": '{"state":"retiring"}' })).toThrow(/w-2: fleet/);

@@ -169,6 +169,13 @@ export type LedgerEntry = z.output<typeof ledgerEntrySchema>;
 export interface Ledger {
   /** Next value of a lease's `assignment`; only ever rises, so an assignment number is never reused. */
   nextAssignment: number;
+  /**
+   * Floor (ticks) for ids that have no entry: set when the ledger is created to a tick the
+   * operator's clock has not reached yet, so a ledger that was lost and recreated cannot
+   * hand out an id below a reservation it forgot. Absent means 0. Writers that rebuild a
+   * ledger must carry it over (spread the ledger they read).
+   */
+  baseFloor?: number;
   /** Entries by worker id. */
   entries: ReadonlyMap<number, LedgerEntry>;
 }
@@ -185,6 +192,7 @@ export function ledgerNameForIdSpace(idSpace: string): string {
 export const LEDGER_COMPONENT = "worker-id-ledger";
 
 const LEDGER_NEXT_ASSIGNMENT_KEY = "nextAssignment";
+const LEDGER_BASE_FLOOR_KEY = "baseFloor";
 const LEDGER_ENTRY_KEY = /^w-(\d+)$/;
 
 /** ConfigMap data key of a worker id's ledger entry. */
@@ -196,12 +204,20 @@ export function ledgerKey(workerId: number): string {
 export function parseLedgerData(data: Record<string, string> | undefined): Ledger {
   const entries = new Map<number, LedgerEntry>();
   let nextAssignment = 1;
+  let baseFloor = 0;
   for (const [key, value] of Object.entries(data ?? {})) {
     if (key === LEDGER_NEXT_ASSIGNMENT_KEY) {
       if (!/^\d+$/.test(value) || Number(value) < 1) {
         throw new Error(`malformed worker-id ledger: ${key} must be a positive integer, got "${value}"`);
       }
       nextAssignment = Number(value);
+      continue;
+    }
+    if (key === LEDGER_BASE_FLOOR_KEY) {
+      if (!/^\d+$/.test(value)) {
+        throw new Error(`malformed worker-id ledger: ${key} must be a non-negative integer, got "${value}"`);
+      }
+      baseFloor = Number(value);
       continue;
     }
     const match = LEDGER_ENTRY_KEY.exec(key);
@@ -221,12 +237,13 @@ export function parseLedgerData(data: Record<string, string> | undefined): Ledge
     }
     entries.set(Number(match[1]), parsed.data);
   }
-  return { nextAssignment, entries };
+  return baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries };
 }
 
 /** Serializes a ledger into ConfigMap data. Inverse of parseLedgerData. */
 export function serializeLedgerData(ledger: Ledger): Record<string, string> {
   const out: Record<string, string> = { [LEDGER_NEXT_ASSIGNMENT_KEY]: String(ledger.nextAssignment) };
+  if (ledger.baseFloor) out[LEDGER_BASE_FLOOR_KEY] = String(ledger.baseFloor);
   for (const workerId of [...ledger.entries.keys()].sort((a, b) => a - b)) {
     out[ledgerKey(workerId)] = JSON.stringify(ledger.entries.get(workerId));
   }

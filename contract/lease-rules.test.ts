@@ -49,13 +49,13 @@ describe("lease rules", () => {
 
   it("classifies a renewal conflict by who holds the lease now", () => {
     expect(classifyRenewalConflict(held, { ...lease, renewCount: 5 })).toBe(RenewalConflict.Retry);
-    expect(classifyRenewalConflict(held, { ...lease, holderUid: "u2" })).toBe(RenewalConflict.Stop);
-    expect(classifyRenewalConflict(held, null)).toBe(RenewalConflict.Stop);
+    expect(classifyRenewalConflict(held, { ...lease, holderUid: "u2" })).toBe(RenewalConflict.Lost);
+    expect(classifyRenewalConflict(held, null)).toBe(RenewalConflict.Lost);
     expect(classifyRenewalConflict(held, { ...lease, assignment: 8, workerId: 9 })).toBe(
-      RenewalConflict.Reacquire,
+      RenewalConflict.Reassigned,
     );
     expect(classifyRenewalConflict(held, { ...lease, state: LeaseState.Released })).toBe(
-      RenewalConflict.Stop,
+      RenewalConflict.Lost,
     );
   });
 

@@ -111,19 +111,24 @@ export interface HeldAssignment {
 export const RenewalConflict = {
   /** Still ours, unchanged assignment (e.g. our own earlier write landed): retry on the new version. */
   Retry: "retry",
-  /** Taken from this process (another pod UID holds it, or the lease is gone or released): stop issuing for good. */
-  Stop: "stop",
+  /**
+   * Taken from this process (another pod UID holds it, the lease is gone, or it was
+   * released): stop issuing now. The process goes back to acquiring, which succeeds only
+   * if the operator assigns this pod's UID again (a revoked live pod recovers; a replaced
+   * pod's leftover never finds a lease naming its UID).
+   */
+  Lost: "lost",
   /** The operator gave this pod a new assignment: stop issuing now and acquire again from scratch. */
-  Reacquire: "reacquire",
+  Reassigned: "reassigned",
 } as const;
 export type RenewalConflict = (typeof RenewalConflict)[keyof typeof RenewalConflict];
 
 /** Classifies the lease as re-read after a conflict (`null`: the lease no longer exists). */
 export function classifyRenewalConflict(held: HeldAssignment, current: LeaseData | null): RenewalConflict {
-  if (current === null || current.holderUid !== held.podUid) return RenewalConflict.Stop;
-  if (current.assignment !== held.assignment) return RenewalConflict.Reacquire;
+  if (current === null || current.holderUid !== held.podUid) return RenewalConflict.Lost;
+  if (current.assignment !== held.assignment) return RenewalConflict.Reassigned;
   if (current.workerId !== held.workerId || current.state === LeaseState.Released)
-    return RenewalConflict.Stop;
+    return RenewalConflict.Lost;
   return RenewalConflict.Retry;
 }
 

@@ -19,7 +19,7 @@ class World {
   leases = new Map<string, ObservedLease>();
   ledger: { resourceVersion: string | null; ledger: Ledger } = {
     resourceVersion: null,
-    ledger: { nextAssignment: 1, entries: new Map() },
+    ledger: { nextAssignment: 1, baseFloor: 0, entries: new Map() },
   };
   observations: Observations = EMPTY_OBSERVATIONS;
   now = 1_000;
@@ -157,6 +157,18 @@ describe("worker-id planner", () => {
       assignment: 2,
     });
     expect(plan.allocatableReplicas).toBe(3);
+  });
+
+  it("creates a missing ledger with a base floor for ids it has no entry for", () => {
+    const world = new World(1);
+    world.addPod(0);
+    const plan = world.plan({ newLedgerBaseFloor: 5_000 });
+    world.apply(plan);
+    expect(world.ledger.ledger.baseFloor).toBe(5_000);
+    expect(world.lease(0).handoverAfter).toBe(5_000);
+    world.addPod(1);
+    world.apply(world.plan({ desiredReplicas: 2, newLedgerBaseFloor: 9_999 }));
+    expect(world.lease(1).handoverAfter).toBe(5_000);
   });
 
   it("writes nothing when nothing changed", () => {
@@ -317,7 +329,7 @@ describe("worker-id planner", () => {
       floor: 0,
       since: "t0",
     });
-    world.ledger = { resourceVersion: "5", ledger: { nextAssignment: 2, entries } };
+    world.ledger = { resourceVersion: "5", ledger: { nextAssignment: 2, baseFloor: 0, entries } };
     const plan = world.plan();
     world.apply(plan);
     expect([...world.leases.values()].map((l) => l.lease.workerId).sort()).toEqual([0, 2, 3]);

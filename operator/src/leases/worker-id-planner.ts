@@ -99,6 +99,12 @@ export interface PlannerInput {
   nowWall: string;
   leaseDurationMs: number;
   reclaimGraceMs: number;
+  /**
+   * Only used when the ledger does not exist yet: the `baseFloor` it is created with. Pass
+   * the operator's current tick + reserveAhead + max clock drift, so ids of a lost ledger
+   * cannot be handed out below a reservation it forgot.
+   */
+  newLedgerBaseFloor?: number;
 }
 
 /** Write the whole ledger (create it when `resourceVersion` is null), conditioned on `resourceVersion`. */
@@ -181,6 +187,14 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const { fleet, range, nowMonoMs, nowWall, leaseDurationMs, reclaimGraceMs } = input;
   const entries = new Map<number, LedgerEntry>(input.ledger.ledger.entries);
   let nextAssignment = input.ledger.ledger.nextAssignment;
+  const baseFloor =
+    input.ledger.resourceVersion === null
+      ? (input.newLedgerBaseFloor ?? 0)
+      : (input.ledger.ledger.baseFloor ?? 0);
+  const entryFloor = (entry: LedgerEntry | undefined): number => {
+    if (entry === undefined) return baseFloor;
+    return entry.state === LedgerEntryState.Leased ? entry.floor : entry.reservedUntil;
+  };
   const ledgerReasons: string[] = [];
   const leaseWrites: (CreateLeaseAction | ReplaceLeaseAction)[] = [];
   const leaseDeletes: DeleteLeaseAction[] = [];
@@ -543,7 +557,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     actions.push({
       kind: "write-ledger",
       resourceVersion: input.ledger.resourceVersion,
-      ledger: { nextAssignment, entries },
+      ledger: baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries },
       reasons: ledgerReasons,
     });
   }
@@ -561,11 +575,6 @@ export function planWorkerIds(input: PlannerInput): Plan {
     requeueAfterMs,
     observations: { leases: leaseObs, retiring: retiringObs },
   };
-}
-
-function entryFloor(entry: LedgerEntry | undefined): number {
-  if (entry === undefined) return 0;
-  return entry.state === LedgerEntryState.Leased ? entry.floor : entry.reservedUntil;
 }
 
 function describeEntry(entry: LedgerEntry | undefined): string {

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { LeaseState, type LeaseData, type LedgerEntry } from "../../../contract/lease-record.ts";
+import {
+  decideAcquire,
+  fenceAfterWrite,
+  releaseWrite,
+  renewalWrite,
+  type HolderReport,
+} from "./lease-holding.ts";
+
+const settings = {
+  fleet: "ids",
+  podName: "ids-0",
+  podUid: "u1",
+  leaseName: "ids-0-lease",
+  leaseDurationMs: 15_000,
+  safetyMarginMs: 3_000,
+  reserveAheadTicks: 10_000,
+};
+const report: HolderReport = {
+  clockOffsetMs: 1.23456,
+  clockHealthy: true,
+  sequenceUtilization: 0.1234567,
+  sequenceExhaustions: 2,
+  message: null,
+};
+const lease: LeaseData = {
+  workerId: 4,
+  idSpace: "ids",
+  state: LeaseState.Assigned,
+  holderPod: "ids-0",
+  holderUid: "u1",
+  assignment: 9,
+  handoverAfter: 50_000,
+  reservedUntil: 50_000,
+  leaseDurationSeconds: 15,
+  renewCount: 0,
+  renewTime: "",
+};
+const claim: LedgerEntry = {
+  state: "leased",
+  fleet: "ids",
+  lease: "ids-0-lease",
+  podName: "ids-0",
+  podUid: "u1",
+  assignment: 9,
+  floor: 50_000,
+  since: "",
+};
+
+describe("lease holding", () => {
+  it("confirms a lease naming this pod with a matching ledger claim, reserving ahead of its clock", () => {
+    const d = decideAcquire(settings, lease, claim, 45_000, report, "now");
+    expect(d).toMatchObject({
+      kind: "confirm",
+      floorTick: 50_000,
+      held: { podUid: "u1", assignment: 9, workerId: 4 },
+    });
+    if (d.kind !== "confirm") throw new Error("confirm");
+    expect(d.write).toMatchObject({
+      state: LeaseState.Active,
+      reservedUntil: 55_000,
+      renewCount: 1,
+      renewTime: "now",
+    });
+    expect(d.write.clockOffsetMs).toBe(1.235);
+    expect(d.write.sequenceUtilization).toBe(0.123457);
+    expect(d.write.holderMessage).toBeUndefined();
+  });
+
+  it("re-acquires above what an earlier process of the same pod reserved", () => {
+    const d = decideAcquire(
+      settings,
+      { ...lease, state: LeaseState.Active, reservedUntil: 70_000 },
+      claim,
+      60_000,
+      report,
+      "",
+    );
+    expect(d).toMatchObject({ kind: "confirm", floorTick: 70_000 });
+    if (d.kind === "confirm") expect(d.write.reservedUntil).toBe(70_000);
+  });
+
+  it("waits, saying why, for leases it must not take", () => {
+    const wait = (l: LeaseData | null, e: LedgerEntry | undefined) =>
+      decideAcquire(settings, l, e, 0, report, "");
+    expect(wait(null, claim)).toMatchObject({ kind: "wait", reason: "NoLease" });
+    expect(wait({ ...lease, holderUid: "u0" }, claim)).toMatchObject({ kind: "wait", reason: "NotThisPod" });
+    expect(wait({ ...lease, state: LeaseState.Released }, claim)).toMatchObject({
+      kind: "wait",
+      reason: "Released",
+    });
+    expect(wait(lease, undefined)).toMatchObject({ kind: "wait", reason: "Unclaimed" });
+    expect(wait(lease, { ...claim, assignment: 8 })).toMatchObject({ kind: "wait", reason: "Unclaimed" });
+    expect(wait(lease, { state: "retiring", fleet: "ids", reservedUntil: 1, since: "" })).toMatchObject({
+      reason: "Unclaimed",
+    });
+  });
+
+  it("never lowers reservedUntil, and reserves nothing new on an unhealthy clock", () => {
+    const active = { ...lease, state: LeaseState.Active, reservedUntil: 90_000 };
+    expect(renewalWrite(settings, active, 70_000, report, "").reservedUntil).toBe(90_000);
+    expect(renewalWrite(settings, active, 85_000, report, "").reservedUntil).toBe(95_000);
+    const sick = { ...report, clockHealthy: false, message: "clock drift 400 ms" };
+    const write = renewalWrite(settings, active, 85_000, sick, "");
+    expect(write).toMatchObject({
+      reservedUntil: 90_000,
+      clockHealthy: false,
+      holderMessage: "clock drift 400 ms",
+    });
+  });
+
+  it("fences at the send time plus the shorter lease duration minus the margin", () => {
+    const written = { ...lease, reservedUntil: 60_000 };
+    expect(fenceAfterWrite(settings, 50_000, written, 1_000)).toEqual({
+      floorTick: 50_000,
+      ceilingTick: 60_000,
+      validUntilMonoMs: 13_000,
+    });
+    expect(
+      fenceAfterWrite(settings, 50_000, { ...written, leaseDurationSeconds: 10 }, 1_000).validUntilMonoMs,
+    ).toBe(8_000);
+  });
+
+  it("releases without lowering the reservation", () => {
+    expect(releaseWrite({ ...lease, reservedUntil: 77 }, "t")).toMatchObject({
+      state: LeaseState.Released,
+      reservedUntil: 77,
+      renewCount: 1,
+    });
+  });
+});

@@ -1,0 +1,331 @@
+import { performance } from "node:perf_hooks";
+import { tickAt, type LayoutMath } from "../../../contract/id-layout.ts";
+import {
+  parseLeaseData,
+  parseLedgerData,
+  serializeLeaseData,
+  type LeaseData,
+} from "../../../contract/lease-record.ts";
+import {
+  classifyRenewalConflict,
+  RenewalConflict,
+  type HeldAssignment,
+} from "../../../contract/lease-rules.ts";
+import { OK, type ConditionStatus, type ReadinessGate } from "../health/readiness-gate.ts";
+import type { IssueFence } from "../issuing/issue-fence.ts";
+import type { Issuer } from "../issuing/issuer.ts";
+import {
+  ConfigMapConflict,
+  ConfigMapMissing,
+  type ConfigMapStore,
+  type StoredConfigMap,
+} from "./configmap-store.ts";
+import {
+  decideAcquire,
+  fenceAfterWrite,
+  releaseWrite,
+  renewalWrite,
+  type HolderReport,
+  type HolderSettings,
+} from "./lease-holding.ts";
+
+/** Name of the readiness condition the keeper owns. */
+export const LEASE_CONDITION = "lease";
+
+/** Clocks the keeper reads: wall for ticks, monotonic for fencing. */
+export interface KeeperClock {
+  wallMs(): number;
+  monoMs(): number;
+}
+
+const systemClock: KeeperClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
+
+/** Everything the keeper needs. */
+export interface LeaseKeeperOptions {
+  store: ConfigMapStore;
+  issuer: Pick<Issuer, "setFence" | "setWorkerId" | "getWorkerId">;
+  readiness: ReadinessGate;
+  /** The holder's current report (telemetry + why it is not serving), written on every renewal. */
+  report: () => HolderReport;
+  math: LayoutMath;
+  settings: HolderSettings;
+  /** Name of the id space's ledger ConfigMap. */
+  ledgerName: string;
+  renewIntervalMs: number;
+  /** How often to look again while waiting for a lease. */
+  acquirePollMs?: number;
+  clock?: KeeperClock;
+  log?: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** What the keeper is doing, for logs, tests and metrics. */
+export interface KeeperState {
+  mode: "acquiring" | "holding" | "stopped";
+  workerId: number | null;
+  assignment: number | null;
+  fence: IssueFence | null;
+  renewals: number;
+  renewalFailures: number;
+}
+
+/**
+ * The generator's side of the worker-id lease (docs/lease-protocol.md, "Generator"):
+ * acquires this pod's lease, sets the issuer's fence from what it durably wrote, renews on
+ * schedule, handles conflicts by the shared rules and releases on shutdown. Every decision
+ * is one of the pure functions in lease-holding.ts; this class only does the I/O and timing.
+ */
+export class LeaseKeeper {
+  private readonly o: Required<Omit<LeaseKeeperOptions, "log">> & Pick<LeaseKeeperOptions, "log">;
+  private mode: KeeperState["mode"] = "acquiring";
+  private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
+  private held: HeldAssignment | null = null;
+  private floorTick = 0;
+  private fence: IssueFence | null = null;
+  private nextRenewMono = 0;
+  private waiting: ConditionStatus = {
+    ok: false,
+    reason: "Acquiring",
+    message: "looking for this pod's worker-id lease",
+  };
+  private stopping = false;
+  private readonly wake = new AbortController();
+  private loop: Promise<void> | null = null;
+  private renewals = 0;
+  private renewalFailures = 0;
+
+  constructor(options: LeaseKeeperOptions) {
+    this.o = { acquirePollMs: 1000, clock: systemClock, ...options };
+  }
+
+  /** Registers the readiness condition and starts acquiring. */
+  start(): void {
+    this.o.readiness.define(LEASE_CONDITION, () => this.condition());
+    this.loop = this.run();
+  }
+
+  state(): KeeperState {
+    return {
+      mode: this.mode,
+      workerId: this.held?.workerId ?? null,
+      assignment: this.held?.assignment ?? null,
+      fence: this.fence,
+      renewals: this.renewals,
+      renewalFailures: this.renewalFailures,
+    };
+  }
+
+  /**
+   * Stops renewing and, if `release`, marks the lease Released. Call it only after the
+   * issuer stopped issuing and the last response went out (main.ts does).
+   */
+  async shutdown(release: boolean): Promise<void> {
+    this.stopping = true;
+    this.setFence(null);
+    this.wake.abort();
+    await this.loop;
+    if (release && this.mode === "holding") await this.release();
+    this.mode = "stopped";
+  }
+
+  private condition(): ConditionStatus {
+    if (this.mode === "holding" && this.fence) {
+      if (this.o.clock.monoMs() < this.fence.validUntilMonoMs) return OK;
+      return {
+        ok: false,
+        reason: "LeaseNotConfirmed",
+        message: `the worker-id lease was not renewed within lease duration minus safety margin; not issuing until a renewal succeeds`,
+      };
+    }
+    if (this.mode === "stopped")
+      return { ok: false, reason: "Stopped", message: "shutting down; the lease is released" };
+    return this.waiting;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (this.mode === "acquiring") {
+          if (!(await this.acquire())) await this.sleep(this.o.acquirePollMs);
+        } else {
+          await this.sleep(this.nextRenewMono - this.o.clock.monoMs());
+          if (!this.stopping) await this.renew();
+        }
+      } catch (error) {
+        // Timeouts and API errors: the fence expires on its own if this goes on.
+        this.log("warn", `lease ${this.mode === "holding" ? "renewal" : "acquisition"} failed`, {
+          err: (error as Error).message,
+        });
+        if (this.mode === "holding") {
+          this.renewalFailures++;
+          this.nextRenewMono = this.o.clock.monoMs() + this.o.renewIntervalMs / 4;
+        } else {
+          this.waiting = { ok: false, reason: "ApiError", message: (error as Error).message };
+          await this.sleep(this.o.acquirePollMs);
+        }
+      }
+    }
+  }
+
+  private nowTick(): number {
+    return tickAt(this.o.math, this.o.clock.wallMs());
+  }
+
+  private nowWall(): string {
+    return new Date(this.o.clock.wallMs()).toISOString();
+  }
+
+  /** One acquisition attempt; true when the lease is now held. */
+  private async acquire(): Promise<boolean> {
+    const { settings, store } = this.o;
+    const stored = await store.read(settings.leaseName);
+    const lease = stored ? parseLeaseData(stored.data) : null;
+    let entry;
+    if (lease && lease.holderUid === settings.podUid) {
+      const ledger = await store.read(this.o.ledgerName);
+      entry = ledger ? parseLedgerData(ledger.data).entries.get(lease.workerId) : undefined;
+    }
+    const decision = decideAcquire(settings, lease, entry, this.nowTick(), this.o.report(), this.nowWall());
+    if (decision.kind === "wait" || !stored) {
+      if (decision.kind === "wait")
+        this.waiting = { ok: false, reason: decision.reason, message: decision.message };
+      return false;
+    }
+    const sent = this.o.clock.monoMs();
+    let written: StoredConfigMap;
+    try {
+      written = await store.replace(stored, serializeLeaseData(decision.write));
+    } catch (error) {
+      if (error instanceof ConfigMapConflict || error instanceof ConfigMapMissing) return false;
+      throw error;
+    }
+    this.held = decision.held;
+    this.floorTick = decision.floorTick;
+    this.mode = "holding";
+    this.confirmed(written, decision.write, sent);
+    this.log("info", "worker-id lease acquired", {
+      workerId: decision.held.workerId,
+      assignment: decision.held.assignment,
+      floorTick: decision.floorTick,
+      reservedUntil: decision.write.reservedUntil,
+    });
+    return true;
+  }
+
+  private confirmed(stored: StoredConfigMap, written: LeaseData, sentMono: number): void {
+    this.lease = { stored, data: written };
+    this.renewals++;
+    // A write that lands during shutdown keeps the lease current for the release, nothing more.
+    if (this.stopping) return;
+    this.setFence(fenceAfterWrite(this.o.settings, this.floorTick, written, sentMono), written.workerId);
+    this.nextRenewMono = sentMono + this.o.renewIntervalMs;
+  }
+
+  private async renew(): Promise<void> {
+    const current = this.lease;
+    if (!current) return;
+    const data = renewalWrite(this.o.settings, current.data, this.nowTick(), this.o.report(), this.nowWall());
+    const sent = this.o.clock.monoMs();
+    try {
+      const stored = await this.o.store.replace(current.stored, serializeLeaseData(data));
+      if (this.mode === "holding") this.confirmed(stored, data, sent);
+    } catch (error) {
+      if (error instanceof ConfigMapMissing) return this.lost("the lease ConfigMap was deleted");
+      if (!(error instanceof ConfigMapConflict)) throw error;
+      const verdict = await this.resolveConflict();
+      if (verdict === RenewalConflict.Retry) this.nextRenewMono = this.o.clock.monoMs();
+    }
+  }
+
+  /** After a 409: re-read and apply the shared rule. */
+  private async resolveConflict(): Promise<RenewalConflict> {
+    const stored = await this.o.store.read(this.o.settings.leaseName);
+    const current = stored ? parseLeaseData(stored.data) : null;
+    const verdict = this.held ? classifyRenewalConflict(this.held, current) : RenewalConflict.Lost;
+    if (verdict === RenewalConflict.Retry && stored && current) {
+      this.lease = { stored, data: current };
+      return verdict;
+    }
+    this.lost(
+      verdict === RenewalConflict.Reassigned
+        ? `the operator reassigned this pod (assignment ${current?.assignment}, worker id ${current?.workerId})`
+        : `the lease was taken (${current ? `holder ${current.holderUid}, state ${current.state}` : "deleted"})`,
+    );
+    return verdict;
+  }
+
+  /** The assignment is over: stop issuing at once, then look for a new one. */
+  private lost(why: string): void {
+    this.setFence(null);
+    this.log("warn", `worker-id lease lost: ${why}`, { workerId: this.held?.workerId });
+    this.held = null;
+    this.lease = null;
+    this.mode = "acquiring";
+    this.waiting = { ok: false, reason: "LeaseLost", message: why };
+  }
+
+  private async release(): Promise<void> {
+    for (let attempt = 0; attempt < 3 && this.lease; attempt++) {
+      try {
+        await this.o.store.replace(
+          this.lease.stored,
+          serializeLeaseData(releaseWrite(this.lease.data, this.nowWall())),
+        );
+        this.log("info", "worker-id lease released", { workerId: this.held?.workerId });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConfigMapConflict)) {
+          this.log(
+            "warn",
+            "could not release the worker-id lease; the operator will reclaim it after it expires",
+            {
+              err: (error as Error).message,
+            },
+          );
+          return;
+        }
+        const stored = await this.o.store.read(this.o.settings.leaseName).catch(() => null);
+        const current = stored ? parseLeaseData(stored.data) : null;
+        if (
+          !this.held ||
+          !stored ||
+          !current ||
+          classifyRenewalConflict(this.held, current) !== RenewalConflict.Retry
+        ) {
+          return;
+        }
+        this.lease = { stored, data: current };
+      }
+    }
+  }
+
+  private setFence(fence: IssueFence | null, workerId?: number): void {
+    this.fence = fence;
+    if (fence === null) {
+      this.o.issuer.setFence(null);
+      return;
+    }
+    if (workerId !== undefined && this.o.issuer.getWorkerId() !== workerId) {
+      this.o.issuer.setFence(null);
+      this.o.issuer.setWorkerId(workerId);
+    }
+    this.o.issuer.setFence(fence);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopping) return;
+    const signal = this.wake.signal;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private log(level: "info" | "warn", message: string, fields: Record<string, unknown> = {}): void {
+    this.o.log?.(level, message, fields);
+  }
+}

@@ -1,0 +1,126 @@
+import type { Kernel, Random, SimProcess } from "./sim-kernel.ts";
+
+/*
+ * A simulated API server for ConfigMaps with the semantics the protocol relies on:
+ * resourceVersion preconditions on replace and delete, AlreadyExists on create, and a
+ * network that delays, loses requests, loses responses and times out, so a write the
+ * client gave up on may still land later.
+ */
+
+/** A stored object. */
+export interface StoredObject {
+  resourceVersion: string;
+  data: Record<string, string>;
+}
+
+/** A request, applied atomically when it reaches the server. */
+export type SimRequest =
+  | { op: "get"; name: string }
+  | { op: "list"; prefix: string }
+  | { op: "create"; name: string; data: Record<string, string> }
+  | { op: "replace"; name: string; resourceVersion: string; data: Record<string, string> }
+  | { op: "delete"; name: string; resourceVersion: string };
+
+/** What the client sees. */
+export type SimResponse =
+  | { ok: true; object: StoredObject | null; list?: Map<string, StoredObject> }
+  | { ok: false; status: 404 | 409 | 500 | "timeout" };
+
+/** Network behaviour between one process and the server, changed by faults. */
+export interface LinkState {
+  /** Until this true time every request or its response is lost. */
+  partitionedUntil: number;
+}
+
+/** Called after every applied write (true time, name, the new object or null when deleted). */
+export type WriteObserver = (name: string, object: StoredObject | null, writer: string) => void;
+
+export class SimApiServer {
+  private readonly objects = new Map<string, StoredObject>();
+  private rv = 100;
+  /** Until this true time the server answers 500. */
+  downUntil = 0;
+  readonly kernel: Kernel;
+  private readonly random: Random;
+  private readonly observer: WriteObserver;
+  /** Probability that a request is delayed by a long time (a write that lands much later). */
+  longDelayChance = 0.01;
+  timeoutMs = 1000;
+
+  constructor(kernel: Kernel, random: Random, observer: WriteObserver) {
+    this.kernel = kernel;
+    this.random = random;
+    this.observer = observer;
+  }
+
+  /** Direct read, for invariant checks and the simulation's own bookkeeping (no network). */
+  peek(name: string): StoredObject | undefined {
+    return this.objects.get(name);
+  }
+
+  /** Names of every stored object (for failure reports). */
+  names(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+
+  private apply(req: SimRequest, writer: string): SimResponse {
+    if (this.kernel.now < this.downUntil) return { ok: false, status: 500 };
+    const current = "name" in req ? this.objects.get(req.name) : undefined;
+    switch (req.op) {
+      case "get":
+        return current ? { ok: true, object: current } : { ok: false, status: 404 };
+      case "list": {
+        const list = new Map<string, StoredObject>();
+        for (const [name, obj] of this.objects) if (name.startsWith(req.prefix)) list.set(name, obj);
+        return { ok: true, object: null, list };
+      }
+      case "create": {
+        if (current) return { ok: false, status: 409 };
+        const obj = { resourceVersion: String(++this.rv), data: { ...req.data } };
+        this.objects.set(req.name, obj);
+        this.observer(req.name, obj, writer);
+        return { ok: true, object: obj };
+      }
+      case "replace": {
+        if (!current) return { ok: false, status: 404 };
+        if (current.resourceVersion !== req.resourceVersion) return { ok: false, status: 409 };
+        const obj = { resourceVersion: String(++this.rv), data: { ...req.data } };
+        this.objects.set(req.name, obj);
+        this.observer(req.name, obj, writer);
+        return { ok: true, object: obj };
+      }
+      case "delete": {
+        if (!current) return { ok: false, status: 404 };
+        if (current.resourceVersion !== req.resourceVersion) return { ok: false, status: 409 };
+        this.objects.delete(req.name);
+        this.observer(req.name, null, writer);
+        return { ok: true, object: null };
+      }
+    }
+  }
+
+  /**
+   * Sends `req` from `client`; `done` runs in the client (when it is not paused) with the
+   * response, or with a timeout after `timeoutMs` of true time when the request or its
+   * response was lost or is late. A late request still applies when it arrives.
+   */
+  send(client: SimProcess, link: LinkState, req: SimRequest, done: (res: SimResponse) => void): void {
+    let answered = false;
+    const answer = (res: SimResponse) => {
+      if (answered) return;
+      answered = true;
+      client.deliver(() => done(res));
+    };
+    this.kernel.after(this.timeoutMs, () => answer({ ok: false, status: "timeout" }));
+    const sentAt = this.kernel.now;
+    if (sentAt < link.partitionedUntil && this.random.chance(0.5)) return; // request lost
+    const delay = this.random.chance(this.longDelayChance)
+      ? this.random.int(500, 4000)
+      : this.random.int(1, 25);
+    this.kernel.after(delay, () => {
+      const res = this.apply(req, client.name);
+      if (this.kernel.now < link.partitionedUntil) return; // response lost
+      this.kernel.after(this.random.int(1, 25), () => answer(res));
+    });
+  }
+}

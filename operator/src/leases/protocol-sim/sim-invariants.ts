@@ -1,0 +1,171 @@
+import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
+
+/*
+ * Ground truth of the simulation, and the checks of DESIGN.md section 2 against it. The
+ * checks never ask a process what it believes: they compare what it issued with what the
+ * API server durably stored and with what every other process could issue at that moment.
+ */
+
+/** What the invariants need to know about a running generator process. */
+export interface IssuerView {
+  readonly id: string;
+  readonly alive: boolean;
+  /** The fence the issuer currently enforces and the worker id it is bound to. */
+  fence(): { workerId: number; fence: IssueFence } | null;
+  monoMs(): number;
+}
+
+interface AssignmentRecord {
+  workerId: number;
+  /** Highest reservedUntil any applied write stored for this assignment. */
+  maxDurable: number;
+  /** Whether its holder ever confirmed it (state Active written). */
+  confirmed: boolean;
+  minIssued: number;
+  maxIssued: number;
+  issued: number;
+}
+
+export class InvariantTracker {
+  readonly violations: string[] = [];
+  private readonly assignments = new Map<number, AssignmentRecord>();
+  /** Per worker id: tick range issued by each process. */
+  private readonly ranges = new Map<number, Map<string, { min: number; max: number }>>();
+  private readonly processes = new Set<IssuerView>();
+  issuedTotal = 0;
+  handovers = 0;
+  private readonly maxViolations = 5;
+  private readonly range: { min: number; max: number };
+  private readonly safetyMarginMs: number;
+  private readonly leaseDurationMs: number;
+
+  constructor(range: { min: number; max: number }, leaseDurationMs: number, safetyMarginMs: number) {
+    this.range = range;
+    this.leaseDurationMs = leaseDurationMs;
+    this.safetyMarginMs = safetyMarginMs;
+  }
+
+  private fail(message: string): void {
+    if (this.violations.length < this.maxViolations) this.violations.push(message);
+  }
+
+  register(process: IssuerView): void {
+    this.processes.add(process);
+  }
+
+  /** Every applied lease write. */
+  leaseWritten(assignment: number, workerId: number, reservedUntil: number, active: boolean): void {
+    const rec = this.assignments.get(assignment) ?? {
+      workerId,
+      maxDurable: reservedUntil,
+      confirmed: false,
+      minIssued: Infinity,
+      maxIssued: -Infinity,
+      issued: 0,
+    };
+    if (rec.workerId !== workerId)
+      this.fail(`assignment ${assignment} changed worker id ${rec.workerId} -> ${workerId}`);
+    rec.maxDurable = Math.max(rec.maxDurable, reservedUntil);
+    rec.confirmed ||= active;
+    this.assignments.set(assignment, rec);
+    if (workerId < this.range.min || workerId > this.range.max) {
+      this.fail(`bounded space: lease for worker id ${workerId} outside ${this.range.min}-${this.range.max}`);
+    }
+  }
+
+  /**
+   * One issued tick. `lastAckedSendMonoMs`: send time (issuer's monotonic clock) of the last
+   * write of its lease that the server applied and whose success the process received.
+   */
+  issued(
+    process: IssuerView,
+    assignment: number,
+    workerId: number,
+    tick: number,
+    lastAckedSendMonoMs: number | null,
+  ): void {
+    this.issuedTotal++;
+    const rec = this.assignments.get(assignment);
+    // Invariant 2: only ticks its holder has durably reserved.
+    if (!rec || tick > rec.maxDurable) {
+      this.fail(
+        `invariant 2: ${process.id} issued tick ${tick} on worker ${workerId} past its durable reservedUntil ${rec?.maxDurable}`,
+      );
+    }
+    // Invariant 4: only within leaseDuration - safetyMargin of the last confirmed send.
+    if (
+      lastAckedSendMonoMs === null ||
+      process.monoMs() >= lastAckedSendMonoMs + this.leaseDurationMs - this.safetyMarginMs
+    ) {
+      this.fail(
+        `invariant 4: ${process.id} issued on worker ${workerId} without a renewal sent in the last leaseDuration - safetyMargin`,
+      );
+    }
+    // Invariant 1: no other process may be able to issue this worker id right now.
+    for (const other of this.processes) {
+      if (other === process || !other.alive) continue;
+      const f = other.fence();
+      if (
+        f &&
+        f.workerId === workerId &&
+        other.monoMs() < f.fence.validUntilMonoMs &&
+        f.fence.ceilingTick > f.fence.floorTick
+      ) {
+        this.fail(
+          `invariant 1: ${process.id} issued on worker ${workerId} while ${other.id} also holds a valid fence for it`,
+        );
+      }
+    }
+    if (rec) {
+      if (rec.issued === 0 && rec.minIssued === Infinity) this.noteFirstIssue(assignment, rec);
+      rec.issued++;
+      rec.minIssued = Math.min(rec.minIssued, tick);
+      rec.maxIssued = Math.max(rec.maxIssued, tick);
+    }
+    // Uniqueness itself: tick ranges issued for one worker id by different processes never overlap.
+    const byProcess = this.ranges.get(workerId) ?? new Map<string, { min: number; max: number }>();
+    const mine = byProcess.get(process.id) ?? { min: tick, max: tick };
+    mine.min = Math.min(mine.min, tick);
+    mine.max = Math.max(mine.max, tick);
+    byProcess.set(process.id, mine);
+    this.ranges.set(workerId, byProcess);
+    for (const [other, r] of byProcess) {
+      if (other !== process.id && r.min <= mine.max && mine.min <= r.max) {
+        this.fail(
+          `DUPLICATE RISK: ${process.id} and ${other} issued overlapping ticks [${mine.min},${mine.max}] / [${r.min},${r.max}] on worker ${workerId}`,
+        );
+      }
+    }
+  }
+
+  private noteFirstIssue(assignment: number, rec: AssignmentRecord): void {
+    for (const [a, other] of this.assignments) {
+      if (a < assignment && other.workerId === rec.workerId && other.confirmed) {
+        this.handovers++;
+        return;
+      }
+    }
+  }
+
+  /** Invariant 3, checked over the whole run: a later holder issues only above every earlier holder's reservation. */
+  finish(): void {
+    const byWorker = new Map<number, [number, AssignmentRecord][]>();
+    for (const entry of this.assignments) {
+      const list = byWorker.get(entry[1].workerId) ?? [];
+      list.push(entry);
+      byWorker.set(entry[1].workerId, list);
+    }
+    for (const [w, list] of byWorker) {
+      list.sort((a, b) => a[0] - b[0]);
+      let earlierMax = -Infinity;
+      for (const [a, rec] of list) {
+        if (rec.issued > 0 && rec.minIssued <= earlierMax) {
+          this.fail(
+            `invariant 3: assignment ${a} on worker ${w} issued tick ${rec.minIssued}, not above an earlier holder's reservedUntil ${earlierMax}`,
+          );
+        }
+        if (rec.confirmed) earlierMax = Math.max(earlierMax, rec.maxDurable);
+      }
+    }
+  }
+}

@@ -1,0 +1,200 @@
+import {
+  EMPTY_LEDGER,
+  parseLeaseData,
+  parseLedgerData,
+  serializeLeaseData,
+  serializeLedgerData,
+} from "../../../../contract/lease-record.ts";
+import {
+  EMPTY_OBSERVATIONS,
+  planWorkerIds,
+  type FleetPod,
+  type ObservedLease,
+  type Observations,
+  type PlanAction,
+} from "../worker-id-planner.ts";
+import type { LinkState, SimApiServer, SimRequest, SimResponse } from "./sim-api-server.ts";
+import { SIM_MATH } from "./sim-generator.ts";
+import type { Random, SimProcess } from "./sim-kernel.ts";
+
+/** Deliberate protocol breaks on the operator side. */
+export interface OperatorMutation {
+  /** Reuse retiring ids without waiting lease duration + grace. */
+  reclaimWithoutWaiting?: boolean;
+  /** Hand ids over without the previous holder's reservation (floors written as 0). */
+  forgetFloors?: boolean;
+}
+
+/** What a simulated operator manages. */
+export interface SimFleetSpec {
+  fleet: string;
+  idSpace: string;
+  range: { min: number; max: number };
+  leaseDurationMs: number;
+  reclaimGraceMs: number;
+  reconcileEveryMs: number;
+  /** Added to the operator's tick for a new ledger's baseFloor (reserveAhead + max clock skew). */
+  newLedgerMarginTicks: number;
+}
+
+/**
+ * One operator process (the leader, or a deposed leader finishing its pass): reads pods,
+ * leases and the ledger over the simulated network, asks the real planner, applies its
+ * actions in order and stops at the first failure, exactly as lease-sync does.
+ */
+export class SimOperator {
+  private observations: Observations = EMPTY_OBSERVATIONS;
+  /** A deposed leader finishes the pass it is in and then stops. */
+  deposed = false;
+  readonly proc: SimProcess;
+  readonly link: LinkState;
+  private readonly api: SimApiServer;
+  private readonly random: Random;
+  private readonly spec: SimFleetSpec;
+  private readonly podsNow: () => FleetPod[];
+  private readonly desired: () => number;
+  private readonly sizeStatefulSet: (replicas: number) => void;
+  private readonly mutation: OperatorMutation;
+  passes = 0;
+
+  constructor(
+    proc: SimProcess,
+    link: LinkState,
+    api: SimApiServer,
+    random: Random,
+    spec: SimFleetSpec,
+    world: { pods: () => FleetPod[]; desired: () => number; sizeStatefulSet: (replicas: number) => void },
+    mutation: OperatorMutation,
+  ) {
+    this.proc = proc;
+    this.link = link;
+    this.api = api;
+    this.random = random;
+    this.spec = spec;
+    this.podsNow = world.pods;
+    this.desired = world.desired;
+    this.sizeStatefulSet = world.sizeStatefulSet;
+    this.mutation = mutation;
+  }
+
+  private get ledgerName(): string {
+    return `ledger/${this.spec.idSpace}-worker-ids`;
+  }
+
+  start(): void {
+    this.proc.timer(0, () => this.pass());
+  }
+
+  private next(delay: number): void {
+    if (this.deposed) return;
+    this.proc.timer(delay, () => this.pass());
+  }
+
+  private send(req: SimRequest, done: (res: SimResponse) => void): void {
+    this.api.send(this.proc, this.link, req, done);
+  }
+
+  private pass(): void {
+    if (this.deposed) return;
+    this.passes++;
+    // Pods come from an informer-like read: a snapshot that is already a little old when used.
+    const pods = this.podsNow();
+    this.proc.timer(this.random.int(1, 30), () => {
+      this.send({ op: "list", prefix: `lease/${this.spec.fleet}-` }, (leasesRes) => {
+        if (!leasesRes.ok || !leasesRes.list) return this.next(this.spec.reconcileEveryMs);
+        this.send({ op: "get", name: this.ledgerName }, (ledgerRes) => {
+          if (!ledgerRes.ok && ledgerRes.status !== 404) return this.next(this.spec.reconcileEveryMs);
+          const leases: ObservedLease[] = [...leasesRes.list!].map(([name, obj]) => ({
+            configMapName: name.slice("lease/".length),
+            resourceVersion: obj.resourceVersion,
+            lease: parseLeaseData(obj.data),
+          }));
+          const ledger =
+            ledgerRes.ok && ledgerRes.object
+              ? {
+                  resourceVersion: ledgerRes.object.resourceVersion,
+                  ledger: parseLedgerData(ledgerRes.object.data),
+                }
+              : { resourceVersion: null, ledger: EMPTY_LEDGER };
+          const plan = planWorkerIds({
+            fleet: this.spec.fleet,
+            idSpace: this.spec.idSpace,
+            range: this.spec.range,
+            desiredReplicas: this.desired(),
+            pods,
+            leases,
+            ledger,
+            observations: this.observations,
+            nowMonoMs: this.proc.monoMs(),
+            nowWall: `op@${Math.round(this.proc.wallMs())}`,
+            leaseDurationMs: this.spec.leaseDurationMs,
+            newLedgerBaseFloor:
+              Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks,
+            reclaimGraceMs: this.mutation.reclaimWithoutWaiting
+              ? -this.spec.leaseDurationMs
+              : this.spec.reclaimGraceMs,
+          });
+          this.observations = plan.observations;
+          this.sizeStatefulSet(plan.allocatableReplicas);
+          const actions = this.mutation.forgetFloors ? plan.actions.map(forgetFloors) : plan.actions;
+          this.applyActions(actions, () => {
+            const wake =
+              plan.requeueAfterMs === null
+                ? this.spec.reconcileEveryMs
+                : Math.min(plan.requeueAfterMs, this.spec.reconcileEveryMs);
+            this.next(wake);
+          });
+        });
+      });
+    });
+  }
+
+  private applyActions(actions: PlanAction[], done: () => void): void {
+    const [action, ...rest] = actions;
+    if (!action) return done();
+    const req = toRequest(action, this.ledgerName);
+    this.send(req, (res) => {
+      if (!res.ok) return done();
+      this.applyActions(rest, done);
+    });
+  }
+}
+
+function forgetFloors(action: PlanAction): PlanAction {
+  if (action.kind === "create-lease" || action.kind === "replace-lease") {
+    return { ...action, lease: { ...action.lease, handoverAfter: 0, reservedUntil: 0 } };
+  }
+  if (action.kind !== "write-ledger") return action;
+  const entries = new Map(
+    [...action.ledger.entries].map(([w, e]) => [
+      w,
+      e.state === "leased" ? { ...e, floor: 0 } : { ...e, reservedUntil: 0 },
+    ]),
+  );
+  return { ...action, ledger: { ...action.ledger, entries } };
+}
+
+function toRequest(action: PlanAction, ledgerName: string): SimRequest {
+  switch (action.kind) {
+    case "write-ledger":
+      return action.resourceVersion === null
+        ? { op: "create", name: ledgerName, data: serializeLedgerData(action.ledger) }
+        : {
+            op: "replace",
+            name: ledgerName,
+            resourceVersion: action.resourceVersion,
+            data: serializeLedgerData(action.ledger),
+          };
+    case "create-lease":
+      return { op: "create", name: `lease/${action.configMapName}`, data: serializeLeaseData(action.lease) };
+    case "replace-lease":
+      return {
+        op: "replace",
+        name: `lease/${action.configMapName}`,
+        resourceVersion: action.resourceVersion,
+        data: serializeLeaseData(action.lease),
+      };
+    case "delete-lease":
+      return { op: "delete", name: `lease/${action.configMapName}`, resourceVersion: action.resourceVersion };
+  }
+}

@@ -1,0 +1,320 @@
+import { MAX_RATE_DRIFT } from "../../../../contract/lease-rules.ts";
+import { LeaseState, parseLeaseData } from "../../../../contract/lease-record.ts";
+import type { FleetPod } from "../worker-id-planner.ts";
+import { SimApiServer, type LinkState } from "./sim-api-server.ts";
+import { SimGenerator, type GeneratorMutation, type SimHolderTiming } from "./sim-generator.ts";
+import { InvariantTracker } from "./sim-invariants.ts";
+import { Kernel, Random, SimProcess } from "./sim-kernel.ts";
+import { SimOperator, type OperatorMutation, type SimFleetSpec } from "./sim-operator.ts";
+
+/** A fault, at a true time, aimed at the `target`-th candidate (modulo how many there are). */
+export type Fault =
+  | { at: number; kind: "graceful-delete"; target: number }
+  | {
+      at: number;
+      kind: "force-delete";
+      target: number;
+      /** The old process keeps running this long (null: to the end). */
+      zombieLifeMs: number | null;
+      /** ...cut off from the API server this long, as on a partitioned node (null: not cut off). */
+      partitionMs: number | null;
+    }
+  | { at: number; kind: "crash"; target: number }
+  | { at: number; kind: "pause"; target: number; durationMs: number }
+  | { at: number; kind: "clock-step"; target: number; stepMs: number }
+  | { at: number; kind: "partition"; target: number; durationMs: number }
+  | { at: number; kind: "api-outage"; durationMs: number }
+  | { at: number; kind: "operator-restart"; splitBrainMs: number | null }
+  | { at: number; kind: "operator-partition"; durationMs: number }
+  | { at: number; kind: "scale"; replicas: number };
+
+/** One simulated run. */
+export interface Scenario {
+  seed: number;
+  rangeSize: number;
+  initialReplicas: number;
+  /** Max |wall clock offset| of a pod at start, ms. */
+  skewMs: number;
+  faults: Fault[];
+  /** Faults happen in [0, horizonMs); then a quiet tail of `tailMs` in which every pod must come to serve. */
+  horizonMs: number;
+  tailMs: number;
+  operatorMutation?: OperatorMutation;
+  /** Add every API write to the liveness report (debugging). */
+  trace?: boolean;
+  generatorMutation?: GeneratorMutation;
+}
+
+/** What a run found. */
+export interface RunResult {
+  violations: string[];
+  issued: number;
+  handovers: number;
+  /** Pods that should serve at the end of the quiet tail but did not, with why. */
+  liveness: string[];
+}
+
+/** Lease timing of the simulated fleet (ms), scaled down from the defaults so runs are short. */
+export const SIM_TIMING = {
+  leaseDurationMs: 3000,
+  renewIntervalMs: 1000,
+  safetyMarginMs: 600,
+  reclaimGraceMs: 500,
+  reserveAheadTicks: 1500,
+  acquirePollMs: 150,
+} as const;
+
+interface PodState extends FleetPod {
+  process: SimGenerator | null;
+  /** Container restarts pending. */
+  restarting: boolean;
+  wallOffsetMs: number;
+  monoRate: number;
+}
+
+/** Runs one scenario to the end and reports what the invariant checks saw. */
+export function runScenario(s: Scenario): RunResult {
+  const kernel = new Kernel();
+  const random = new Random(s.seed);
+  const range = { min: 3, max: 3 + s.rangeSize - 1 };
+  const tracker = new InvariantTracker(range, SIM_TIMING.leaseDurationMs, SIM_TIMING.safetyMarginMs);
+  const trace: string[] = [];
+  const api = new SimApiServer(kernel, random, (name, obj, writer) => {
+    trace.push(
+      `${Math.round(kernel.now)} ${writer} ${obj ? "wrote" : "deleted"} ${name} ${obj ? JSON.stringify(name.startsWith("lease/") ? { w: obj.data.workerId, uid: obj.data.holderUid, a: obj.data.assignment, s: obj.data.state } : obj.data) : ""}`,
+    );
+    if (!obj || !name.startsWith("lease/")) return;
+    const lease = parseLeaseData(obj.data);
+    tracker.leaseWritten(
+      lease.assignment,
+      lease.workerId,
+      lease.reservedUntil,
+      lease.state === LeaseState.Active,
+    );
+  });
+  const fleet = "ids";
+  const spec: SimFleetSpec = {
+    fleet,
+    idSpace: fleet,
+    range,
+    leaseDurationMs: SIM_TIMING.leaseDurationMs,
+    reclaimGraceMs: SIM_TIMING.reclaimGraceMs,
+    reconcileEveryMs: 250,
+    newLedgerMarginTicks: SIM_TIMING.reserveAheadTicks + 2 * s.skewMs,
+  };
+  const holderTiming: SimHolderTiming = SIM_TIMING;
+  const pods = new Map<string, PodState>();
+  const zombies: SimGenerator[] = [];
+  let desired = s.initialReplicas;
+  let stsReplicas = 0;
+  let uidCounter = 0;
+  let procCounter = 0;
+
+  const newRate = () => 1 + (random.next() * 2 - 1) * MAX_RATE_DRIFT * 0.5;
+  const startProcess = (pod: PodState) => {
+    const proc = new SimProcess(kernel, `p${++procCounter}`, pod.wallOffsetMs, pod.monoRate);
+    const link: LinkState = { partitionedUntil: 0 };
+    const gen = new SimGenerator(
+      proc,
+      link,
+      api,
+      tracker,
+      random,
+      holderTiming,
+      {
+        fleet,
+        name: pod.name,
+        uid: pod.uid,
+        ledgerName: `ledger/${fleet}-worker-ids`,
+      },
+      s.generatorMutation ?? {},
+    );
+    pod.process = gen;
+    gen.start();
+  };
+  const createPod = (ordinal: number) => {
+    const pod: PodState = {
+      name: `${fleet}-${ordinal}`,
+      uid: `u${++uidCounter}`,
+      ordinal,
+      terminating: false,
+      process: null,
+      restarting: false,
+      wallOffsetMs: SIM_WALL_OFFSET + random.int(-s.skewMs, s.skewMs),
+      monoRate: newRate(),
+    };
+    pods.set(pod.name, pod);
+    kernel.after(random.int(20, 300), () => {
+      if (pods.get(pod.name) === pod && !pod.terminating) startProcess(pod);
+    });
+  };
+  const gracefulDelete = (pod: PodState) => {
+    if (pod.terminating) return;
+    pod.terminating = true;
+    const remove = () => {
+      pod.process?.proc.kill();
+      if (pods.get(pod.name) === pod) pods.delete(pod.name);
+    };
+    kernel.after(2000, remove); // terminationGracePeriod, then SIGKILL
+    if (pod.process?.alive) pod.process.terminate(() => kernel.after(random.int(1, 20), remove));
+    else kernel.after(random.int(1, 20), remove);
+  };
+
+  // The StatefulSet controller.
+  const statefulSet = () => {
+    const target = Math.min(desired, stsReplicas);
+    for (let ordinal = 0; ordinal < target; ordinal++) {
+      if (!pods.has(`${fleet}-${ordinal}`)) createPod(ordinal);
+    }
+    for (const pod of pods.values()) if (pod.ordinal >= target) gracefulDelete(pod);
+    kernel.after(100, statefulSet);
+  };
+  kernel.after(0, statefulSet);
+
+  // The operator (leader).
+  const operatorWorld = {
+    pods: (): FleetPod[] =>
+      [...pods.values()].map((p) => ({
+        name: p.name,
+        uid: p.uid,
+        ordinal: p.ordinal,
+        terminating: p.terminating,
+      })),
+    desired: () => desired,
+    sizeStatefulSet: (n: number) => {
+      stsReplicas = n;
+    },
+  };
+  let operator: SimOperator;
+  const startOperator = () => {
+    const proc = new SimProcess(
+      kernel,
+      `op${++procCounter}`,
+      SIM_WALL_OFFSET + random.int(-s.skewMs, s.skewMs),
+      newRate(),
+    );
+    operator = new SimOperator(
+      proc,
+      { partitionedUntil: 0 },
+      api,
+      random,
+      spec,
+      operatorWorld,
+      s.operatorMutation ?? {},
+    );
+    operator.start();
+  };
+  startOperator();
+
+  // Faults.
+  const livePods = () =>
+    [...pods.values()].filter((p) => p.process?.alive).sort((a, b) => a.ordinal - b.ordinal);
+  const processes = () => [
+    ...livePods().map((p) => p.process as SimGenerator),
+    ...zombies.filter((z) => z.alive),
+  ];
+  for (const fault of [...s.faults].sort((a, b) => a.at - b.at)) {
+    kernel.at(Math.min(fault.at, s.horizonMs), () => {
+      switch (fault.kind) {
+        case "graceful-delete": {
+          const pod = pick(livePods(), fault.target);
+          if (pod) gracefulDelete(pod);
+          break;
+        }
+        case "force-delete": {
+          const pod = pick(livePods(), fault.target);
+          if (!pod) break;
+          pods.delete(pod.name);
+          const zombie = pod.process as SimGenerator;
+          zombies.push(zombie);
+          if (fault.partitionMs !== null) zombie.link.partitionedUntil = kernel.now + fault.partitionMs;
+          if (fault.zombieLifeMs !== null) kernel.after(fault.zombieLifeMs, () => zombie.proc.kill());
+          break;
+        }
+        case "crash": {
+          const pod = pick(livePods(), fault.target);
+          if (!pod || pod.restarting) break;
+          pod.process?.proc.kill();
+          pod.restarting = true;
+          kernel.after(random.int(50, 1500), () => {
+            pod.restarting = false;
+            if (pods.get(pod.name) === pod && !pod.terminating) startProcess(pod);
+          });
+          break;
+        }
+        case "pause": {
+          const p = pick(processes(), fault.target);
+          if (!p) break;
+          p.proc.pause();
+          kernel.after(fault.durationMs, () => p.proc.resume());
+          break;
+        }
+        case "clock-step": {
+          const p = pick(processes(), fault.target);
+          if (p) p.proc.wallOffsetMs += fault.stepMs;
+          break;
+        }
+        case "partition": {
+          const p = pick(processes(), fault.target);
+          if (p) p.link.partitionedUntil = kernel.now + fault.durationMs;
+          break;
+        }
+        case "api-outage":
+          api.downUntil = kernel.now + fault.durationMs;
+          break;
+        case "operator-partition":
+          operator.link.partitionedUntil = kernel.now + fault.durationMs;
+          break;
+        case "operator-restart": {
+          const old = operator;
+          if (fault.splitBrainMs === null) {
+            old.proc.kill();
+          } else {
+            // Paused past its leader lease: it resumes later, finishes its pass, then notices.
+            old.deposed = true;
+            old.proc.pause();
+            kernel.after(fault.splitBrainMs, () => old.proc.resume());
+          }
+          kernel.after(random.int(100, 1500), startOperator);
+          break;
+        }
+        case "scale":
+          desired = fault.replicas;
+          break;
+      }
+    });
+  }
+
+  kernel.runUntil(s.horizonMs + s.tailMs);
+  tracker.finish();
+
+  const liveness: string[] = [];
+  const expected = Math.min(desired, s.rangeSize);
+  const serving = livePods().filter(
+    (p) => p.ordinal < expected && kernel.now - (p.process?.lastIssuedAt ?? -Infinity) < 1000,
+  );
+  if (serving.length < expected) {
+    liveness.push(`${serving.length} of ${expected} pods served in the last second of the quiet tail`);
+    for (const pod of [...pods.values()].sort((a, b) => a.ordinal - b.ordinal)) {
+      liveness.push(
+        `pod ${pod.name} ${pod.uid} terminating=${pod.terminating} ${pod.process?.describe() ?? "no process"}`,
+      );
+    }
+    liveness.push(`statefulset ${stsReplicas}, desired ${desired}`);
+    for (const name of api.names()) liveness.push(`${name}: ${JSON.stringify(api.peek(name)?.data)}`);
+    if (s.trace) liveness.push(...trace);
+  }
+  return {
+    violations: tracker.violations,
+    issued: tracker.issuedTotal,
+    handovers: tracker.handovers,
+    liveness,
+  };
+}
+
+/** Offset of every simulated wall clock from true time (true time 0 = a recent instant). */
+const SIM_WALL_OFFSET = 1_000_000_000 + Date.parse("2024-01-01T00:00:00Z");
+
+function pick<T>(list: T[], index: number): T | undefined {
+  return list.length === 0 ? undefined : list[index % list.length];
+}
