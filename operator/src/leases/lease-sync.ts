@@ -57,6 +57,8 @@ export class LeaseSync {
   readonly #isLeader: () => boolean;
   /** The planner's memory per fleet key; lost on restart, which only delays reuse. */
   readonly #observations = new Map<string, Observations>();
+  /** When a deleting fleet was first seen without pods (operator memory; a restart only delays). */
+  readonly #podsGoneAt = new Map<string, number>();
 
   constructor(core: CoreV1Api, caches: FleetCaches, metrics: OperatorMetrics, isLeader: () => boolean) {
     this.#core = core;
@@ -111,7 +113,15 @@ export class LeaseSync {
       snapshot.leases.map((l) => l.lease),
       snapshot.ledger.ledger,
     );
-    const fenceEndsMs = fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs;
+    // Leases may already be gone (foreground deletion lets GC remove them first); a holder
+    // reserves at most reserveAheadMs past its last renewal, which came before its pod was gone.
+    const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
+    const podsGoneAt = this.#podsGoneAt.get(key) ?? nowMs;
+    this.#podsGoneAt.set(key, podsGoneAt);
+    const fenceEndsMs = Math.max(
+      fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs,
+      podsGoneAt + fleet.spec.leases.reserveAheadMs + fleet.spec.clock.maxDriftMs,
+    );
     if (nowMs < fenceEndsMs) return fenceEndsMs - nowMs;
     const released = releaseFleetFromLedger(
       fleet.metadata.name,
@@ -134,6 +144,7 @@ export class LeaseSync {
   /** Forgets a deleted fleet's observations. */
   forget(fleet: IdGeneratorFleet): void {
     this.#observations.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
+    this.#podsGoneAt.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     this.#metrics.leasesHeld.remove({ namespace: fleet.metadata.namespace, fleet: fleet.metadata.name });
   }
 

@@ -63,6 +63,9 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   try {
     leases = await ctx.leaseSync.sync(fleet, pods);
     for (const line of leases.applied) ctx.log(`fleet ${key}: ${line}`);
+    if (leases.applied.length) {
+      await event(fleet, ctx, "Normal", "WorkerIdsUpdated", leases.applied.join("; ").slice(0, 1000));
+    }
     if (leases.interrupted) problems.push(`worker-id leases: ${leases.interrupted}`);
   } catch (err) {
     problems.push(`worker-id leases: ${describeError(err)}`);
