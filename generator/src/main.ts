@@ -40,7 +40,11 @@ function readConfig(): GeneratorConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const runtime = await createGeneratorRuntime(config, { logger: true });
+  const runtime = await createGeneratorRuntime(config, {
+    logger: true,
+    // The lease reports utilization over its last renewal interval.
+    ...(config.mode.kind === "lease" ? { telemetryWindowMs: config.mode.renewIntervalSeconds * 1000 } : {}),
+  });
   const { app, issuer } = runtime;
 
   let mode: ModeHandle;
