@@ -134,6 +134,11 @@ async function main(): Promise<void> {
     console.log(
       `  autocannon, ${BATCH_CONNECTIONS} connections:      ${fmt(batchIds).padStart(11)} IDs/s  ${frac(batchIds / ceiling)} of ceiling  (${fmt(batch.requestsPerSecond)} req/s, p50 ${batch.p50Ms} ms, p99 ${batch.p99Ms} ms, non-2xx ${batch.non2xx})`,
     );
+    // Server CPU per ID, spin-waits for the next tick included: what one free core could serve.
+    const idsPerCpuSecond = BATCH / (batch.cpuMicrosPerRequest / 1e6);
+    console.log(
+      `  server CPU ${(batch.cpuMicrosPerRequest / 1000).toFixed(2)} ms per batch = ${fmt(idsPerCpuSecond)} IDs per CPU-second (${frac(idsPerCpuSecond / ceiling)} of ceiling)`,
+    );
     const checked = await fetchAndCheckBatches(batchUrl, CHECKED_BATCHES);
     console.log(
       `  fetch, 1 connection, all checked: ${fmt(checked.idsPerSecond).padStart(11)} IDs/s  ${frac(checked.idsPerSecond / ceiling)} of ceiling  (${fmt(checked.ids)} IDs, ${checked.notIncreasing === 0 ? "all unique, increasing" : `${checked.notIncreasing} OUT OF ORDER`})`,
