@@ -4,18 +4,20 @@ import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runti
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
 
 /**
- * A running mode drives the issuer's worker id and fence. `shutdown` runs after the
- * issuer has stopped issuing and the HTTP server has answered in-flight requests.
+ * A running mode drives the issuer's worker id and fence. On shutdown, main calls
+ * `stop` (no more fence updates), unfences the issuer, lets the HTTP server answer
+ * in-flight requests, then calls `release` (lease mode: write Released).
  */
 export interface ModeHandle {
-  shutdown(): Promise<void>;
+  stop(): void;
+  release(): Promise<void>;
 }
 
 /** Standalone: a fixed worker id and a fence that advances in memory (no Kubernetes). */
 function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandle {
   runtime.issuer.setWorkerId(workerId);
   const stopFence = startStandaloneFence(runtime.issuer);
-  return { shutdown: async () => stopFence() };
+  return { stop: stopFence, release: async () => {} };
 }
 
 /**
@@ -64,9 +66,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down: stop issuing, finish in-flight requests, release");
+    mode.stop();
     issuer.setFence(null);
     await app.close();
-    await mode.shutdown();
+    await mode.release();
     runtime.stop();
     process.exit(0);
   };
