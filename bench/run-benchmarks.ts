@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     // Server CPU per ID, spin-waits for the next tick included: what one free core could serve.
     const idsPerCpuSecond = BATCH / (batch.cpuMicrosPerRequest / 1e6);
     console.log(
-      `  server CPU ${(batch.cpuMicrosPerRequest / 1000).toFixed(2)} ms per batch = ${fmt(idsPerCpuSecond)} IDs per CPU-second (${frac(idsPerCpuSecond / ceiling)} of ceiling)`,
+      `  server CPU ${(batch.cpuMicrosPerRequest / 1000).toFixed(2)} ms per batch, spin-waits for the next tick included = ${fmt(idsPerCpuSecond)} IDs per CPU-second (${frac(idsPerCpuSecond / ceiling)} of ceiling)`,
     );
     const checked = await fetchAndCheckBatches(batchUrl, CHECKED_BATCHES);
     console.log(
