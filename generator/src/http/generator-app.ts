@@ -4,11 +4,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 
 import { z } from "zod";
 import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
-import type { Issuer, Refusal } from "../issuing/issuer.ts";
+import type { Issuer } from "../issuing/issuer.ts";
 import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
 import { decimalId } from "../encoding/decimal-id-encoder.ts";
 import { IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
-import { issueIds, type IssueOutcome, type RangeSink } from "./issue-ids.ts";
+import { issueIds, type IssueOutcome, type NotIssued, type RangeSink } from "./issue-ids.ts";
 
 /** Codes of 4xx errors; 503 errors carry the issuer's refusal codes or the clock's reason. */
 export const HttpErrorCode = {
@@ -119,7 +119,7 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   });
 
   /** 503 when the clock or the issuer forbids issuing; otherwise the IDs. */
-  const refuse = (reply: FastifyReply, refusal: Pick<Refusal, "code" | "message" | "retryAfterMs">) => {
+  const refuse = (reply: FastifyReply, refusal: NotIssued) => {
     metrics.recordRefusal(refusal.code);
     return sendError(reply, 503, refusal.code, refusal.message, refusal.retryAfterMs);
   };
@@ -127,10 +127,8 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   /** Checks the clock, then issues `count` IDs into `sink`; a refusal if not allowed. */
   const issue = async (count: number, sink: RangeSink): Promise<IssueOutcome> => {
     const clock = clockStatus();
-    if (!clock.ok) {
-      const code = clock.reason as Refusal["code"];
-      return { ok: false, refusal: { kind: "refused", code, message: clock.message, retryAfterMs: 1000 } };
-    }
+    if (!clock.ok)
+      return { ok: false, refusal: { code: clock.reason, message: clock.message, retryAfterMs: 1000 } };
     return issueIds(issuer, count, sink, REQUEST_WAIT_BUDGET_MS, onWait);
   };
 

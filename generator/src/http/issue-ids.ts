@@ -12,7 +12,14 @@ import {
 /** Waits shorter than this are spun (blocking the event loop at most this long); longer ones sleep. */
 export const SPIN_BELOW_MS = 2;
 
-export type IssueOutcome = { ok: true } | { ok: false; refusal: Refusal };
+/** Why a request gets no IDs: the issuer's refusal codes, or another guard's (e.g. the clock's). */
+export interface NotIssued {
+  code: string;
+  message: string;
+  retryAfterMs: number;
+}
+
+export type IssueOutcome = { ok: true } | { ok: false; refusal: NotIssued };
 
 /** Receives each issued range, in order (an encoder: a decimal string, a JSON body). */
 export type RangeSink = (range: IssuedRange) => void;
@@ -73,7 +80,6 @@ async function finishWithWaits(
       return {
         ok: false,
         refusal: {
-          kind: "refused",
           code: RefusalCode.Busy,
           message: `could not issue ${count} IDs within ${budgetMs} ms; ask for fewer or retry`,
           retryAfterMs: 1000,
