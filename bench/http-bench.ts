@@ -63,8 +63,18 @@ export function rssBytes(pid: number): number {
   return match ? Number(match[1]) * 1024 : Number.NaN;
 }
 
+/** CPU time (user + system) a process has used, in seconds (Linux /proc, 100 Hz ticks). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface LoadResult {
   requestsPerSecond: number;
+  /** Server CPU time per completed request, microseconds: independent of other load on the machine. */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -80,11 +90,14 @@ export async function load(
   connections: number,
 ): Promise<LoadResult> {
   let maxRss = rssBytes(pid);
+  const cpuBefore = cpuSeconds(pid);
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssBytes(pid))), 100);
   try {
     const result = await autocannon({ url, connections, pipelining: 1, duration: seconds });
+    const requests = result["2xx"] + result.non2xx;
     return {
       requestsPerSecond: result.requests.average,
+      cpuMicrosPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, requests),
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,

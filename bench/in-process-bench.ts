@@ -3,7 +3,7 @@ import nodejsSnowflake from "nodejs-snowflake";
 import { performance } from "node:perf_hooks";
 import { layoutMath, parseIdLayout, type LayoutMath } from "../contract/id-layout.ts";
 import { appendDecimalIds } from "../generator/src/encoding/decimal-id-encoder.ts";
-import { Issuer } from "../generator/src/issuing/issuer.ts";
+import { Issuer, type IssuedRange } from "../generator/src/issuing/issuer.ts";
 import { checkIdRun, type IdRunCheck } from "./duplicate-count.ts";
 
 /** One in-process generator measured for a bounded time and count. */
@@ -15,85 +15,114 @@ export interface InProcessResult extends IdRunCheck {
 
 export const DEFAULT_MATH = layoutMath(parseIdLayout({}));
 
-function open(issuer: Issuer): void {
-  issuer.setFence({ floorTick: -1, ceilingTick: Number.MAX_SAFE_INTEGER, validUntilMonoMs: Infinity });
-}
-
-function spinUntil(wallMs: number): void {
-  while (Date.now() < wallMs);
-}
-
 /**
- * idfleet's issuer producing BigInt IDs, as fast as the layout allows: each tick is
- * filled to 2^S, then it waits for the next. Every ID is kept and checked afterwards.
+ * Drives an issuer on the real clock as fast as the layout allows (each tick filled to
+ * 2^S, then a spin to the next) for a bounded time and count, handing each range to
+ * `take`. With a `simulated` clock it instead jumps to the next tick at once, which
+ * measures the CPU cost alone. Returns the IDs issued and the seconds taken.
  */
+function driveIssuer(
+  durationMs: number,
+  capacity: number,
+  math: LayoutMath,
+  take: (range: IssuedRange) => void,
+  simulated = false,
+): { count: number; seconds: number } {
+  const issuer = new Issuer({ math, workerId: 1, maxBackwardWaitMs: 5 });
+  issuer.setFence({ floorTick: -1, ceilingTick: Number.MAX_SAFE_INTEGER, validUntilMonoMs: Infinity });
+  let wall = Date.now();
+  let n = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  while (n < capacity && performance.now() < end) {
+    if (!simulated) wall = Date.now();
+    const d = issuer.next(Math.min(math.idsPerTick, capacity - n), wall, simulated ? 0 : performance.now());
+    if (d.kind === "issued") {
+      take(d);
+      n += d.count;
+    } else if (d.kind === "wait") {
+      if (simulated) wall = d.untilWallMs;
+      else while (Date.now() < d.untilWallMs);
+    } else throw new Error(`issuer refused: ${d.message}`);
+  }
+  return { count: n, seconds: (performance.now() - start) / 1000 };
+}
+
+/** idfleet's issuer producing BigInt IDs; every ID is kept and checked afterwards. */
 export function measureIssuerBigInt(
   durationMs: number,
   capacity: number,
   math: LayoutMath = DEFAULT_MATH,
 ): InProcessResult {
-  const issuer = new Issuer({ math, workerId: 1, maxBackwardWaitMs: 5 });
-  open(issuer);
   const tickShift = BigInt(math.layout.workerIdBits + math.layout.sequenceBits);
   const workerShift = BigInt(math.layout.sequenceBits);
   const out = new BigInt64Array(capacity);
   let n = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  while (n < capacity && performance.now() < end) {
-    const d = issuer.next(Math.min(math.idsPerTick, capacity - n), Date.now(), performance.now());
-    if (d.kind === "issued") {
-      const base = (BigInt(d.tick) << tickShift) | (BigInt(d.workerId) << workerShift);
-      for (let s = d.firstSequence, last = d.firstSequence + d.count; s < last; s++)
-        out[n++] = base | BigInt(s);
-    } else if (d.kind === "wait") spinUntil(d.untilWallMs);
-    else throw new Error(`issuer refused: ${d.message}`);
-  }
-  const seconds = (performance.now() - start) / 1000;
-  return { name: "idfleet issuer (BigInt IDs)", seconds, idsPerSecond: n / seconds, ...checkIdRun(out, n) };
+  const run = driveIssuer(durationMs, capacity, math, (r) => {
+    const base = (BigInt(r.tick) << tickShift) | (BigInt(r.workerId) << workerShift);
+    for (let s = r.firstSequence, last = r.firstSequence + r.count; s < last; s++)
+      out[n++] = base | BigInt(s);
+  });
+  return {
+    name: "idfleet issuer (BigInt IDs)",
+    seconds: run.seconds,
+    idsPerSecond: run.count / run.seconds,
+    ...checkIdRun(out, run.count),
+  };
 }
 
 /**
- * idfleet's issuer producing decimal strings (what /v1/ids sends), each checked to be
+ * idfleet's issuer producing decimal strings (what the API sends), each checked to be
  * greater than the previous one as it is produced (numeric order of decimal strings:
- * longer is larger, equal length compares lexically).
+ * longer is larger, equal length compares lexically). Increasing implies unique, so an
+ * order violation is counted as a possible duplicate.
  */
 export function measureIssuerDecimal(
   durationMs: number,
   capacity: number,
   math: LayoutMath = DEFAULT_MATH,
 ): InProcessResult {
-  const issuer = new Issuer({ math, workerId: 1, maxBackwardWaitMs: 5 });
-  open(issuer);
   const batch: string[] = [];
   let previous = "";
-  let n = 0;
   let notIncreasing = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  while (n < capacity && performance.now() < end) {
-    const d = issuer.next(Math.min(math.idsPerTick, capacity - n), Date.now(), performance.now());
-    if (d.kind === "issued") {
-      batch.length = 0;
-      appendDecimalIds(math, d.tick, d.workerId, d.firstSequence, d.count, batch);
-      for (const id of batch) {
-        if (id.length < previous.length || (id.length === previous.length && id <= previous)) notIncreasing++;
-        previous = id;
-      }
-      n += batch.length;
-    } else if (d.kind === "wait") spinUntil(d.untilWallMs);
-    else throw new Error(`issuer refused: ${d.message}`);
-  }
-  const seconds = (performance.now() - start) / 1000;
-  // Strictly increasing implies unique; a violation is counted as a possible duplicate.
+  const run = driveIssuer(durationMs, capacity, math, (r) => {
+    batch.length = 0;
+    appendDecimalIds(math, r.tick, r.workerId, r.firstSequence, r.count, batch);
+    for (const id of batch) {
+      if (id.length < previous.length || (id.length === previous.length && id <= previous)) notIncreasing++;
+      previous = id;
+    }
+  });
   return {
     name: "idfleet issuer (decimal strings)",
-    seconds,
-    idsPerSecond: n / seconds,
-    count: n,
+    seconds: run.seconds,
+    idsPerSecond: run.count / run.seconds,
+    count: run.count,
     duplicates: notIncreasing,
     notIncreasing,
   };
+}
+
+/**
+ * CPU cost of issuing and decimal encoding alone, on a simulated clock that moves to the
+ * next tick as soon as the sequence runs out: how much of each real tick the work takes.
+ */
+export function measureIssuerCpuCost(
+  ids: number,
+  math: LayoutMath = DEFAULT_MATH,
+): { nsPerId: number; idsPerSecond: number } {
+  const batch: string[] = [];
+  const run = driveIssuer(
+    60_000,
+    ids,
+    math,
+    (r) => {
+      batch.length = 0;
+      appendDecimalIds(math, r.tick, r.workerId, r.firstSequence, r.count, batch);
+    },
+    true,
+  );
+  return { nsPerId: (run.seconds * 1e9) / run.count, idsPerSecond: run.count / run.seconds };
 }
 
 function measureLoop(

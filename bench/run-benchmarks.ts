@@ -4,6 +4,7 @@ import { loadavg, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import {
   DEFAULT_MATH,
+  measureIssuerCpuCost,
   measureIssuerBigInt,
   measureIssuerDecimal,
   measureNodejsSnowflake,
@@ -21,7 +22,8 @@ import {
 
 const IN_PROCESS_MS = 2000;
 const IN_PROCESS_CAP = 12_000_000;
-const LOAD_SECONDS = 5;
+const LOAD_SECONDS = 3;
+const ROUNDS = 3;
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 32;
 const BATCH = 10_000;
@@ -42,7 +44,13 @@ function inProcessLine(r: InProcessResult): string {
 }
 
 function loadLine(name: string, r: LoadResult): string {
-  return `  ${name.padEnd(34)} ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (non-2xx ${r.non2xx}, errors ${r.errors})`;
+  return `  ${name.padEnd(34)} ${fmt(r.requestsPerSecond).padStart(8)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  server CPU ${r.cpuMicrosPerRequest.toFixed(0)} µs/req  (non-2xx ${r.non2xx}, errors ${r.errors})`;
+}
+
+/** The round with the median request rate. */
+function median(rounds: LoadResult[]): LoadResult {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[sorted.length >> 1] as LoadResult;
 }
 
 async function main(): Promise<void> {
@@ -65,6 +73,10 @@ async function main(): Promise<void> {
   ]) {
     console.log(inProcessLine(measure(IN_PROCESS_MS, IN_PROCESS_CAP)));
   }
+  const cost = measureIssuerCpuCost(20_000_000);
+  console.log(
+    `  CPU cost of issuing + decimal encoding alone (simulated clock, no waiting): ${cost.nsPerId.toFixed(0)} ns/ID = ${fmt(cost.idsPerSecond)} IDs/s, ${frac(cost.idsPerSecond / ceiling)}x the ceiling; a full 4,096-ID tick takes ${((cost.nsPerId * DEFAULT_MATH.idsPerTick) / 1e6).toFixed(2)} ms of CPU`,
+  );
 
   const generatorPort = await freePort();
   const barePort = await freePort();
@@ -96,20 +108,36 @@ async function main(): Promise<void> {
     );
     await load(`${bare.url}/v1/id`, bare.pid, WARMUP_SECONDS, CONNECTIONS);
     await load(`${generator.url}/v1/id`, generator.pid, WARMUP_SECONDS, CONNECTIONS);
-    const bareResult = await load(`${bare.url}/v1/id`, bare.pid, LOAD_SECONDS, CONNECTIONS);
-    const single = await load(`${generator.url}/v1/id`, generator.pid, LOAD_SECONDS, CONNECTIONS);
+    // Alternate the two servers so a change in machine load hits both alike; report medians.
+    const bareRounds: LoadResult[] = [];
+    const singleRounds: LoadResult[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      bareRounds.push(await load(`${bare.url}/v1/id`, bare.pid, LOAD_SECONDS, CONNECTIONS));
+      singleRounds.push(await load(`${generator.url}/v1/id`, generator.pid, LOAD_SECONDS, CONNECTIONS));
+    }
+    const bareResult = median(bareRounds);
+    const single = median(singleRounds);
     console.log(loadLine("bare fastify route", bareResult));
     console.log(loadLine("generator GET /v1/id", single));
+    const perRound = singleRounds.map((r, k) =>
+      frac(r.requestsPerSecond / (bareRounds[k] as LoadResult).requestsPerSecond),
+    );
+    const cpuRatio = median(bareRounds).cpuMicrosPerRequest / single.cpuMicrosPerRequest;
     console.log(
-      `  ratio generator / bare fastify: ${frac(single.requestsPerSecond / bareResult.requestsPerSecond)}`,
+      `  ratio generator / bare fastify: ${frac(single.requestsPerSecond / bareResult.requestsPerSecond)} req/s (median of ${ROUNDS} alternating rounds; per round ${perRound.join(", ")}); by server CPU per request ${frac(cpuRatio)}`,
     );
 
     const batchUrl = `${generator.url}/v1/ids?count=${BATCH}`;
     console.log(`\nBatches GET /v1/ids?count=${BATCH}:`);
-    const batch = await load(batchUrl, generator.pid, LOAD_SECONDS, BATCH_CONNECTIONS);
+    const batch = await load(batchUrl, generator.pid, LOAD_SECONDS * 2, BATCH_CONNECTIONS);
     const batchIds = batch.requestsPerSecond * BATCH;
     console.log(
       `  autocannon, ${BATCH_CONNECTIONS} connections:      ${fmt(batchIds).padStart(11)} IDs/s  ${frac(batchIds / ceiling)} of ceiling  (${fmt(batch.requestsPerSecond)} req/s, p50 ${batch.p50Ms} ms, p99 ${batch.p99Ms} ms, non-2xx ${batch.non2xx})`,
+    );
+    // Server CPU per ID, spin-waits for the next tick included: what one free core could serve.
+    const idsPerCpuSecond = BATCH / (batch.cpuMicrosPerRequest / 1e6);
+    console.log(
+      `  server CPU ${(batch.cpuMicrosPerRequest / 1000).toFixed(2)} ms per batch, spin-waits for the next tick included = ${fmt(idsPerCpuSecond)} IDs per CPU-second (${frac(idsPerCpuSecond / ceiling)} of ceiling)`,
     );
     const checked = await fetchAndCheckBatches(batchUrl, CHECKED_BATCHES);
     console.log(
@@ -117,7 +145,7 @@ async function main(): Promise<void> {
     );
 
     console.log(
-      `\nGenerator resident memory: ${mib(idleRss)} idle, max ${mib(Math.max(single.maxRssBytes, batch.maxRssBytes))} under load (single ${mib(single.maxRssBytes)}, batches ${mib(batch.maxRssBytes)})`,
+      `\nGenerator resident memory (from source; the compiled image uses about 20 MiB less): ${mib(idleRss)} idle, max ${mib(Math.max(single.maxRssBytes, batch.maxRssBytes))} under load (single ${mib(single.maxRssBytes)}, batches ${mib(batch.maxRssBytes)})`,
     );
     console.log(
       `load average at the end: ${loadavg()

@@ -8,18 +8,20 @@ import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
 import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
 
 /**
- * A running mode drives the issuer's worker id and fence. `shutdown` runs after the
- * issuer has stopped issuing and the HTTP server has answered in-flight requests.
+ * A running mode drives the issuer's worker id and fence. On shutdown, main calls
+ * `stop` (no more fence updates), unfences the issuer, lets the HTTP server answer
+ * in-flight requests, then calls `release` (lease mode: write Released).
  */
 export interface ModeHandle {
-  shutdown(): Promise<void>;
+  stop(): void;
+  release(): Promise<void>;
 }
 
 /** Standalone: a fixed worker id and a fence that advances in memory (no Kubernetes). */
 function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandle {
   runtime.issuer.setWorkerId(workerId);
   const stopFence = startStandaloneFence(runtime.issuer);
-  return { shutdown: async () => stopFence() };
+  return { stop: stopFence, release: async () => {} };
 }
 
 /**
@@ -82,7 +84,11 @@ function readConfig(): GeneratorConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const runtime = await createGeneratorRuntime(config, { logger: true });
+  const runtime = await createGeneratorRuntime(config, {
+    logger: true,
+    // The lease reports utilization over its last renewal interval.
+    ...(config.mode.kind === "lease" ? { telemetryWindowMs: config.mode.renewIntervalSeconds * 1000 } : {}),
+  });
   const { app, issuer } = runtime;
 
   let mode: ModeHandle;
@@ -102,9 +108,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down: stop issuing, finish in-flight requests, release");
+    mode.stop();
     issuer.setFence(null);
     await app.close();
-    await mode.shutdown();
+    await mode.release();
     runtime.stop();
     process.exit(0);
   };

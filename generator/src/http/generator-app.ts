@@ -4,9 +4,11 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 
 import { z } from "zod";
 import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
-import type { Issuer, Refusal } from "../issuing/issuer.ts";
+import type { Issuer } from "../issuing/issuer.ts";
 import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
-import { issueDecimalIds, type IssueOutcome } from "./issue-ids.ts";
+import { decimalId } from "../encoding/decimal-id-encoder.ts";
+import { IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
+import { issueIds, type IssueOutcome, type NotIssued, type RangeSink } from "./issue-ids.ts";
 
 /** Codes of 4xx errors; 503 errors carry the issuer's refusal codes or the clock's reason. */
 export const HttpErrorCode = {
@@ -117,22 +119,17 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   });
 
   /** 503 when the clock or the issuer forbids issuing; otherwise the IDs. */
-  const refuse = (reply: FastifyReply, refusal: Pick<Refusal, "code" | "message" | "retryAfterMs">) => {
+  const refuse = (reply: FastifyReply, refusal: NotIssued) => {
     metrics.recordRefusal(refusal.code);
     return sendError(reply, 503, refusal.code, refusal.message, refusal.retryAfterMs);
   };
-  const issue = (count: number): IssueOutcome | Promise<IssueOutcome> | Refusal => {
+  const onWait = { onWait: (reason: string, seconds: number) => metrics.recordWait(reason, seconds) };
+  /** Checks the clock, then issues `count` IDs into `sink`; a refusal if not allowed. */
+  const issue = async (count: number, sink: RangeSink): Promise<IssueOutcome> => {
     const clock = clockStatus();
     if (!clock.ok)
-      return {
-        kind: "refused",
-        code: clock.reason as Refusal["code"],
-        message: clock.message,
-        retryAfterMs: 1000,
-      };
-    return issueDecimalIds(issuer, count, REQUEST_WAIT_BUDGET_MS, {
-      onWait: (reason, s) => metrics.recordWait(reason, s),
-    });
+      return { ok: false, refusal: { code: clock.reason, message: clock.message, retryAfterMs: 1000 } };
+    return issueIds(issuer, count, sink, REQUEST_WAIT_BUDGET_MS, onWait);
   };
 
   app.get(
@@ -147,11 +144,10 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
       },
     },
     async (_request, reply) => {
-      const issued = issue(1);
-      const outcome = issued instanceof Promise ? await issued : issued;
-      if ("kind" in outcome) return refuse(reply, outcome);
+      let id = "";
+      const outcome = await issue(1, (r) => (id = decimalId(math, r.tick, r.workerId, r.firstSequence)));
       if (!outcome.ok) return refuse(reply, outcome.refusal);
-      return reply.type("application/json").send(`{"id":"${outcome.ids[0]}"}`);
+      return reply.type("application/json").send(`{"id":"${id}"}`);
     },
   );
 
@@ -189,11 +185,12 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
         return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
       }
       metrics.recordBatch(query.data.count);
-      const issued = issue(query.data.count);
-      const outcome = issued instanceof Promise ? await issued : issued;
-      if ("kind" in outcome) return refuse(reply, outcome);
+      const body = new IdBatchJsonWriter(query.data.count);
+      const outcome = await issue(query.data.count, (r) =>
+        body.appendRange(math, r.tick, r.workerId, r.firstSequence, r.count),
+      );
       if (!outcome.ok) return refuse(reply, outcome.refusal);
-      return reply.type("application/json").send(`{"ids":["${outcome.ids.join('","')}"]}`);
+      return reply.type("application/json").send(body.finish());
     },
   );
 

@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { appendDecimalIds } from "../encoding/decimal-id-encoder.ts";
 import {
   RefusalCode,
+  type IssuedRange,
   type Issuer,
   type Refusal,
   type WaitDecision,
@@ -12,53 +12,64 @@ import {
 /** Waits shorter than this are spun (blocking the event loop at most this long); longer ones sleep. */
 export const SPIN_BELOW_MS = 2;
 
-export type IssueOutcome = { ok: true; ids: string[] } | { ok: false; refusal: Refusal };
+/** Why a request gets no IDs: the issuer's refusal codes, or another guard's (e.g. the clock's). */
+export interface NotIssued {
+  code: string;
+  message: string;
+  retryAfterMs: number;
+}
+
+export type IssueOutcome = { ok: true } | { ok: false; refusal: NotIssued };
+
+/** Receives each issued range, in order (an encoder: a decimal string, a JSON body). */
+export type RangeSink = (range: IssuedRange) => void;
 
 export interface IssueHooks {
   onWait?: (reason: WaitReason, seconds: number) => void;
 }
 
 /**
- * Issues `count` IDs as decimal strings, doing the waiting the issuer asks for: a spin
- * for sub-tick waits, a sleep for longer ones. Synchronous when no wait is needed (the
- * common case), so /v1/id costs no promise. Total waiting is capped at `budgetMs`.
+ * Issues `count` IDs into `sink`, doing the waiting the issuer asks for: a spin for
+ * sub-tick waits, a sleep for longer ones. Synchronous when no wait is needed (the
+ * common case). Total waiting is capped at `budgetMs`.
  */
-export function issueDecimalIds(
+export function issueIds(
   issuer: Issuer,
   count: number,
+  sink: RangeSink,
   budgetMs: number,
   hooks: IssueHooks = {},
 ): IssueOutcome | Promise<IssueOutcome> {
-  const ids: string[] = [];
-  const blocked = issueUntilBlocked(issuer, count, ids);
-  if (!blocked) return { ok: true, ids };
+  const progress = { issued: 0 };
+  const blocked = issueUntilBlocked(issuer, count, sink, progress);
+  if (!blocked) return { ok: true };
   if (blocked.kind === "refused") return { ok: false, refusal: blocked };
-  return finishWithWaits(issuer, count, budgetMs, hooks, ids, blocked);
+  return finishWithWaits(issuer, count, sink, progress, budgetMs, hooks, blocked);
 }
 
-/** Issues into `ids` until it holds `count` (null) or the issuer says wait or no. */
-function issueUntilBlocked(issuer: Issuer, count: number, ids: string[]): WaitDecision | Refusal | null {
+/** Issues until `count` IDs went to the sink (null), or returns why the issuer stopped. */
+function issueUntilBlocked(
+  issuer: Issuer,
+  count: number,
+  sink: RangeSink,
+  progress: { issued: number },
+): WaitDecision | Refusal | null {
   for (;;) {
-    const decision = issuer.next(count - ids.length, Date.now(), performance.now());
+    const decision = issuer.next(count - progress.issued, Date.now(), performance.now());
     if (decision.kind !== "issued") return decision;
-    appendDecimalIds(
-      issuer.math,
-      decision.tick,
-      decision.workerId,
-      decision.firstSequence,
-      decision.count,
-      ids,
-    );
-    if (ids.length === count) return null;
+    sink(decision);
+    progress.issued += decision.count;
+    if (progress.issued === count) return null;
   }
 }
 
 async function finishWithWaits(
   issuer: Issuer,
   count: number,
+  sink: RangeSink,
+  progress: { issued: number },
   budgetMs: number,
   hooks: IssueHooks,
-  ids: string[],
   firstWait: WaitDecision,
 ): Promise<IssueOutcome> {
   const startMono = performance.now();
@@ -69,7 +80,6 @@ async function finishWithWaits(
       return {
         ok: false,
         refusal: {
-          kind: "refused",
           code: RefusalCode.Busy,
           message: `could not issue ${count} IDs within ${budgetMs} ms; ask for fewer or retry`,
           retryAfterMs: 1000,
@@ -83,8 +93,8 @@ async function finishWithWaits(
     const spinUntilMono = performance.now() + SPIN_BELOW_MS;
     while (Date.now() < wait.untilWallMs && performance.now() < spinUntilMono);
     hooks.onWait?.(wait.reason, (performance.now() - waitStart) / 1000);
-    const blocked = issueUntilBlocked(issuer, count, ids);
-    if (!blocked) return { ok: true, ids };
+    const blocked = issueUntilBlocked(issuer, count, sink, progress);
+    if (!blocked) return { ok: true };
     if (blocked.kind === "refused") return { ok: false, refusal: blocked };
     wait = blocked;
   }
