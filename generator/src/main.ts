@@ -70,7 +70,10 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     log: (level, message, fields) => runtime.app.log[level](fields ?? {}, message),
   });
   keeper.start();
-  return { shutdown: () => keeper.shutdown(mode.releaseOnShutdown) };
+  return {
+    stop: () => void keeper.stop(),
+    release: () => (mode.releaseOnShutdown ? keeper.release() : keeper.stop()),
+  };
 }
 
 function readConfig(): GeneratorConfig {

@@ -137,7 +137,7 @@ function startGenerator(sa: KubeConfig, namespace: string, pod: string, uid: str
     acquirePollMs: 200,
   });
   keeper.start();
-  cleanups.push(() => keeper.shutdown(false));
+  cleanups.push(() => keeper.stop());
   return { pod, uid, keeper, issuer, readiness, partition };
 }
 
@@ -192,7 +192,7 @@ describe("lease keeper against a real API server and operator", () => {
 
     // Clean release (SIGTERM path): stop issuing, then Released.
     g.issuer.setFence(null);
-    await g.keeper.shutdown(true);
+    await g.keeper.release();
     const released = await readLease(core, ns.name, `${FLEET}-0`);
     expect(released.state).toBe(LeaseState.Released);
 

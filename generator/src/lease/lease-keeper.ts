@@ -129,15 +129,25 @@ export class LeaseKeeper {
   }
 
   /**
-   * Stops renewing and, if `release`, marks the lease Released. Call it only after the
-   * issuer stopped issuing and the last response went out (main.ts does).
+   * Stops renewing and unfences the issuer: from here on nothing raises the fence again.
+   * Safe to call more than once.
    */
-  async shutdown(release: boolean): Promise<void> {
-    this.stopping = true;
-    this.setFence(null);
-    this.wake.abort();
-    await this.loop;
-    if (release && this.mode === "holding") await this.release();
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.setFence(null);
+      this.wake.abort();
+    }
+    return this.loop ?? Promise.resolve();
+  }
+
+  /**
+   * Marks the lease Released if this process holds it, after stop(). Call it only after
+   * the last response went out (main.ts does), since a released id may be handed over.
+   */
+  async release(): Promise<void> {
+    await this.stop();
+    if (this.mode === "holding") await this.writeRelease();
     this.mode = "stopped";
   }
 
@@ -277,7 +287,7 @@ export class LeaseKeeper {
     this.waiting = { ok: false, reason: "LeaseLost", message: why };
   }
 
-  private async release(): Promise<void> {
+  private async writeRelease(): Promise<void> {
     for (let attempt = 0; attempt < 3 && this.lease; attempt++) {
       try {
         await this.o.store.replace(

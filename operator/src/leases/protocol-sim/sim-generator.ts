@@ -143,7 +143,7 @@ export class SimGenerator implements IssuerView {
   terminate(exited: () => void): void {
     this.proc.deliver(() => {
       this.issuer.setFence(null);
-      void this.keeper.shutdown(true).then(exited);
+      void this.keeper.release().then(exited);
     });
   }
 
