@@ -73,7 +73,12 @@ describe("chaos ID audit", () => {
     const c = new IdCollector(math);
     c.addBatch("uid-old", "f-0", batch(3, 100, 50, 1), 0);
     c.addBatch("uid-new", "f-0", batch(3, 150, 10, 1), 1);
-    c.addBatch("uid-old", "f-0", batch(3, 120, 5, 1).map((id) => id + 1n), 0); // same holder, other sequences
+    c.addBatch(
+      "uid-old",
+      "f-0",
+      batch(3, 120, 5, 1).map((id) => id + 1n),
+      0,
+    ); // same holder, other sequences
     expect(
       auditRun(math, c, [
         { podUid: "uid-old", workerId: 3 },
