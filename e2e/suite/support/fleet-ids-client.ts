@@ -15,8 +15,8 @@ export const FLEET_CLIENT_POD = "idfleet-client";
 
 const clients = new Map<string, Promise<InClusterClient>>();
 
-/** The namespace's client pod (from the local Node base image), started on first use. */
-function clientIn(namespace: string): Promise<InClusterClient> {
+/** The namespace's client pod (from the local Node base image), started on first use and then reused. */
+export function fleetClient(namespace: string): Promise<InClusterClient> {
   let client = clients.get(namespace);
   if (!client) {
     client = startInClusterClient(namespace, requireImage("base"), FLEET_CLIENT_POD);
@@ -76,7 +76,7 @@ export async function fetchIdsThroughService(
       console.log(JSON.stringify(answers));
     })();
   `;
-  const client = await clientIn(namespace);
+  const client = await fleetClient(namespace);
   const answers = JSON.parse(await client.runNode(script, 30_000 + requests * 11_000)) as {
     status: number;
     body: string;
