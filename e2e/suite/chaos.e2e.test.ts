@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { layoutMath, parseIdLayout } from "../../contract/id-layout.ts";
-import { LOG_ROOT, REPO_ROOT } from "../cluster/paths.ts";
+import { LOG_ROOT } from "../cluster/paths.ts";
 import {
   faketimeDirFor,
   faketimeStatefulSetPatch,
@@ -27,7 +27,7 @@ import { onLocalClusterNode } from "./chaos/host-faults.ts";
 import { auditRun, IdCollector } from "./chaos/id-audit.ts";
 import { IdPullers } from "./chaos/id-pullers.ts";
 import { apply, k, suiteKubeconfig } from "./support/cluster-access.ts";
-import { requireImage } from "./support/images.ts";
+import { installOperator } from "./support/operator-install.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
 
 const DURATION_S = Number(process.env.CHAOS_DURATION_SECONDS ?? "150");
@@ -37,31 +37,6 @@ const REPLICAS = 3;
 const LEASE_DURATION_S = 15;
 const log = (line: string) => console.log(`[chaos] ${line}`);
 
-/** Installs the CRD and the operator (install.yaml) running the built image. */
-async function installOperator(operatorImage: string, generatorImage: string): Promise<void> {
-  await k([
-    "apply",
-    "--server-side",
-    "--force-conflicts",
-    "--field-manager=idfleet-e2e",
-    "-f",
-    join(REPO_ROOT, "config", "install.yaml"),
-  ]);
-  await k(["wait", "--for=condition=Established", "crd/idgeneratorfleets.idfleet.dev", "--timeout=60s"]);
-  await k(["set", "image", "-n", "idfleet-system", "deploy/idfleet-operator", `operator=${operatorImage}`]);
-  await k([
-    "set",
-    "env",
-    "-n",
-    "idfleet-system",
-    "deploy/idfleet-operator",
-    `IDFLEET_GENERATOR_IMAGE=${generatorImage}`,
-  ]);
-  await k(["rollout", "status", "-n", "idfleet-system", "deploy/idfleet-operator", "--timeout=180s"], {
-    timeoutMs: 190_000,
-  });
-}
-
 describe.skipIf(!onLocalClusterNode())("chaos: no duplicate IDs under faults", () => {
   const ns = useE2eNamespace("chaos");
 
@@ -69,8 +44,7 @@ describe.skipIf(!onLocalClusterNode())("chaos: no duplicate IDs under faults", (
     "issues only unique IDs while pods die, freeze, skew clocks and the control plane restarts",
     { timeout: (DURATION_S + 1200) * 1000 },
     async () => {
-      const generatorImage = requireImage("generator");
-      await installOperator(requireImage("operator"), generatorImage);
+      const { generatorImage } = await installOperator({ customMetrics: false });
 
       const faketimeDir = faketimeDirFor(ns.name);
       for (let i = 0; i < REPLICAS; i++) setClockOffset(faketimeDir, `${FLEET}-${i}`, "+0");

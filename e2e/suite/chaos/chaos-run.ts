@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { IDFLEET_TMP } from "../../cluster/paths.ts";
 import { k } from "../support/cluster-access.ts";
+import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../support/operator-install.ts";
 import { waitFor } from "../support/wait-for.ts";
 import type { FleetObserver, FleetPod } from "./fleet-observer.ts";
 import {
@@ -191,9 +192,9 @@ const FAULTS: Fault[] = [
         "delete",
         "pod",
         "-n",
-        "idfleet-system",
+        OPERATOR_NAMESPACE,
         "-l",
-        "app.kubernetes.io/name=idfleet-operator",
+        `app.kubernetes.io/name=${OPERATOR_DEPLOYMENT}`,
         "--wait=false",
       ]);
       const pod = pickPod(ctx, round);
@@ -207,9 +208,12 @@ const FAULTS: Fault[] = [
         "--grace-period=0",
         "--wait=false",
       ]);
-      await k(["rollout", "status", "-n", "idfleet-system", "deploy/idfleet-operator", "--timeout=180s"], {
-        timeoutMs: 190_000,
-      });
+      await k(
+        ["rollout", "status", "-n", OPERATOR_NAMESPACE, `deploy/${OPERATOR_DEPLOYMENT}`, "--timeout=180s"],
+        {
+          timeoutMs: 190_000,
+        },
+      );
       return `operator pods deleted; ${pod.name} force-deleted`;
     },
   },
