@@ -29,6 +29,7 @@ import { IdPullers } from "./chaos/id-pullers.ts";
 import { apply, k, suiteKubeconfig } from "./support/cluster-access.ts";
 import { installOperator } from "./support/operator-install.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
+import { waitFor } from "./support/wait-for.ts";
 
 const DURATION_S = Number(process.env.CHAOS_DURATION_SECONDS ?? "150");
 const MAX_IDS = Number(process.env.CHAOS_MAX_IDS ?? "400000000");
@@ -62,14 +63,11 @@ describe.skipIf(!onLocalClusterNode())("chaos: no duplicate IDs under faults", (
           },
         },
       ]);
-      await k([
-        "wait",
-        "-n",
-        ns.name,
-        `statefulset/${FLEET}`,
-        "--for=jsonpath={.metadata.name}",
-        "--timeout=120s",
-      ]);
+      await waitFor(
+        `the operator to create statefulset/${FLEET}`,
+        () => k(["get", "-n", ns.name, `statefulset/${FLEET}`]),
+        { timeoutMs: 120_000, intervalMs: 1_000 },
+      );
       await apply(ns.name, [faketimeStatefulSetPatch(ns.name, FLEET)]);
 
       const math = layoutMath(parseIdLayout({}));
