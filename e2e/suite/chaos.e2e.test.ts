@@ -32,7 +32,7 @@ import { useE2eNamespace } from "./support/test-namespace.ts";
 import { waitFor } from "./support/wait-for.ts";
 
 const DURATION_S = Number(process.env.CHAOS_DURATION_SECONDS ?? "150");
-const MAX_IDS = Number(process.env.CHAOS_MAX_IDS ?? "400000000");
+const MAX_IDS = Number(process.env.CHAOS_MAX_IDS ?? "300000000");
 const FLEET = "chaos";
 const REPLICAS = 3;
 const LEASE_DURATION_S = 15;
@@ -78,6 +78,7 @@ describe.skipIf(!onLocalClusterNode())("chaos: no duplicate IDs under faults", (
         batchSize: 10_000,
         perPod: 2,
         maxIds: MAX_IDS,
+        paceOverMs: DURATION_S * 1000,
         requestTimeoutMs: 10_000,
       });
       const ctx: ChaosContext = {
@@ -152,6 +153,11 @@ describe.skipIf(!onLocalClusterNode())("chaos: no duplicate IDs under faults", (
       log(
         `requests ${n(totals.requests)}, answered with IDs ${n(totals.okBatches)}; refused (503) by code ${JSON.stringify(totals.refusals)}; failed ${JSON.stringify(totals.failures)}`,
       );
+      for (const f of timeline ?? [])
+        log(
+          `  ${f.startS.toFixed(0).padStart(5)}s ${f.fault}: ${f.detail}; recovered ${f.recoveredS.toFixed(1)}s, ` +
+            `${n(f.ids)} IDs, refused ${JSON.stringify(f.refusals)}`,
+        );
       log(`report: ${join(dir, "chaos-report.json")}`);
 
       expect(report.idsChecked).toBeGreaterThan(0);

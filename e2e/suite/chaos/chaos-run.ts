@@ -253,11 +253,12 @@ export async function runFaults(ctx: ChaosContext, durationMs: number): Promise<
   const s = () => (Date.now() - t0) / 1000;
   const timeline: FaultRecord[] = [];
   for (let round = 0; round === 0 || Date.now() - t0 < durationMs; round++) {
-    for (const fault of FAULTS) {
+    for (const [index, fault] of FAULTS.entries()) {
       const before = snapshot(ctx);
       const startS = s();
       ctx.log(`[${startS.toFixed(0)}s] ${fault.name} ...`);
-      const detail = await fault.inject(ctx, round);
+      // Rotate the victim pod across faults and rounds.
+      const detail = await fault.inject(ctx, round * FAULTS.length + index);
       const faultS = s();
       await sleep(2_000); // let the observer see the damage before waiting for recovery
       await waitFleetReady(ctx);

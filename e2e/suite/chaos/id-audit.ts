@@ -56,10 +56,13 @@ export class IdCollector {
   drainSorted(): BigUint64Array {
     const all = new BigUint64Array(this.size);
     let offset = 0;
-    for (const [i, chunk] of this.chunks.entries()) {
-      const used = i === this.chunks.length - 1 ? this.fill : CHUNK;
-      all.set(used === CHUNK ? chunk : chunk.subarray(0, used), offset);
+    const last = this.chunks.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const used = i === last ? this.fill : CHUNK;
+      all.set(this.chunks[i]!.subarray(0, used), offset);
       offset += used;
+      // Drop each chunk once copied, so the peak stays near one copy of the IDs.
+      this.chunks[i] = new BigUint64Array(0);
     }
     this.chunks.length = 0;
     this.fill = CHUNK;

@@ -10,6 +10,8 @@ export type PullSettings = {
   perPod: number;
   /** Stop taking IDs past this many (memory bound). */
   maxIds: number;
+  /** Spread maxIds over this long: clients pause while ahead of that pace, so faults late in a long run still see traffic. */
+  paceOverMs: number;
   requestTimeoutMs: number;
 };
 
@@ -49,6 +51,7 @@ export class IdPullers {
   }
 
   start(): void {
+    this.startedAt = Date.now();
     this.supervisor = (async () => {
       while (!this.stopped) {
         for (const pod of this.observer.pods) {
@@ -78,9 +81,21 @@ export class IdPullers {
     );
   }
 
+  private startedAt = Date.now();
+
+  /** True while more IDs are held than the pace allows by now. */
+  private ahead(): boolean {
+    const elapsed = Date.now() - this.startedAt;
+    return this.collector.size > (this.settings.maxIds * elapsed) / this.settings.paceOverMs;
+  }
+
   private async pull(pod: FleetPod): Promise<void> {
     const url = `http://${pod.ip}:${this.settings.port}/v1/ids?count=${this.settings.batchSize}`;
     while (this.alive(pod)) {
+      if (this.ahead()) {
+        await sleep(50);
+        continue;
+      }
       this.totals.requests++;
       let pause = 0;
       try {
