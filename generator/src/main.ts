@@ -68,6 +68,7 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     ledgerName: ledgerNameForIdSpace(runtime.config.idSpace),
     renewIntervalMs: mode.renewIntervalSeconds * 1000,
     log: (level, message, fields) => runtime.app.log[level](fields ?? {}, message),
+    onRenewFailure: (reason) => runtime.metrics.recordRenewFailure(reason),
   });
   keeper.start();
   return {

@@ -32,6 +32,19 @@ import {
 /** Name of the readiness condition the keeper owns. */
 export const LEASE_CONDITION = "lease";
 
+/** Why a renewal did not confirm the lease (the `reason` label of `idgen_lease_renew_failures_total`). */
+export const RenewFailureReason = {
+  /** The write failed or timed out (API server down, network): the fence runs out on its own. */
+  ApiError: "api_error",
+  /** 409 from our own earlier write or another writer; retried on the new version. */
+  Conflict: "conflict",
+  /** The operator gave this pod another assignment. */
+  Reassigned: "reassigned",
+  /** The lease names another holder, was released, or is gone. */
+  Lost: "lost",
+} as const;
+export type RenewFailureReason = (typeof RenewFailureReason)[keyof typeof RenewFailureReason];
+
 /** Clocks the keeper reads: wall for ticks, monotonic for fencing. */
 export interface KeeperClock {
   wallMs(): number;
@@ -70,6 +83,8 @@ export interface LeaseKeeperOptions {
   /** Waits `ms` on the monotonic clock or until `signal` aborts (injectable for simulation). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
+  /** Called once per renewal that did not confirm the lease (metrics). */
+  onRenewFailure?: (reason: RenewFailureReason) => void;
 }
 
 /** What the keeper is doing, for logs, tests and metrics. */
@@ -89,7 +104,8 @@ export interface KeeperState {
  * is one of the pure functions in lease-holding.ts; this class only does the I/O and timing.
  */
 export class LeaseKeeper {
-  private readonly o: Required<Omit<LeaseKeeperOptions, "log">> & Pick<LeaseKeeperOptions, "log">;
+  private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure">> &
+    Pick<LeaseKeeperOptions, "log" | "onRenewFailure">;
   private mode: KeeperState["mode"] = "acquiring";
   private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
   private held: HeldAssignment | null = null;
@@ -180,7 +196,7 @@ export class LeaseKeeper {
           err: (error as Error).message,
         });
         if (this.mode === "holding") {
-          this.renewalFailures++;
+          this.renewFailed(RenewFailureReason.ApiError);
           this.nextRenewMono = this.o.clock.monoMs() + this.o.renewIntervalMs / 4;
         } else {
           this.waiting = { ok: false, reason: "ApiError", message: (error as Error).message };
@@ -253,9 +269,19 @@ export class LeaseKeeper {
       const stored = await this.o.store.replace(current.stored, serializeLeaseData(data));
       if (this.mode === "holding") this.confirmed(stored, data, sent);
     } catch (error) {
-      if (error instanceof ConfigMapMissing) return this.lost("the lease ConfigMap was deleted");
+      if (error instanceof ConfigMapMissing) {
+        this.renewFailed(RenewFailureReason.Lost);
+        return this.lost("the lease ConfigMap was deleted");
+      }
       if (!(error instanceof ConfigMapConflict)) throw error;
       const verdict = await this.resolveConflict();
+      this.renewFailed(
+        verdict === RenewalConflict.Retry
+          ? RenewFailureReason.Conflict
+          : verdict === RenewalConflict.Reassigned
+            ? RenewFailureReason.Reassigned
+            : RenewFailureReason.Lost,
+      );
       if (verdict === RenewalConflict.Retry) this.nextRenewMono = this.o.clock.monoMs();
     }
   }
@@ -285,6 +311,11 @@ export class LeaseKeeper {
     this.lease = null;
     this.mode = "acquiring";
     this.waiting = { ok: false, reason: "LeaseLost", message: why };
+  }
+
+  private renewFailed(reason: RenewFailureReason): void {
+    this.renewalFailures++;
+    this.o.onRenewFailure?.(reason);
   }
 
   private async writeRelease(): Promise<void> {

@@ -30,6 +30,7 @@ export class GeneratorMetrics {
   private readonly ntpRoundTrip: Gauge<"server">;
   private readonly ntpFailures: Counter<"server">;
   private readonly batchSize: Histogram;
+  private readonly renewFailures: Counter<"reason">;
 
   constructor(sources: MetricSources) {
     const { issuer, telemetry, clock, readiness } = sources;
@@ -162,6 +163,12 @@ export class GeneratorMetrics {
       labelNames: ["server"],
       registers,
     });
+    this.renewFailures = new Counter({
+      name: `${p}lease_renew_failures_total`,
+      help: "Lease renewals that did not confirm the lease, by reason (api_error, conflict, reassigned, lost).",
+      labelNames: ["reason"],
+      registers,
+    });
     this.batchSize = new Histogram({
       name: `${p}batch_size`,
       help: "IDs requested per /v1/ids call.",
@@ -185,6 +192,10 @@ export class GeneratorMetrics {
 
   recordNtpFailure(server: string): void {
     this.ntpFailures.inc({ server });
+  }
+
+  recordRenewFailure(reason: string): void {
+    this.renewFailures.inc({ reason });
   }
 
   recordBatch(count: number): void {
