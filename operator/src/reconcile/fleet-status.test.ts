@@ -29,6 +29,7 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   rollingOut: false,
   conflicts: [],
   waiting: [],
+  podProblems: [],
   problems: [],
   ...over,
 });
@@ -89,6 +90,12 @@ describe("fleet status", () => {
     const s = computeFleetStatus(fleet, observation({ leases, readyPods: 2 }), now);
     expect(cond(s, "ClockDrift")).toMatchObject({ status: "True", reason: "ClockOffsetExceeded" });
     expect(cond(s, "Ready")).toMatchObject({ status: "False" });
+    const crashing = computeFleetStatus(
+      fleet,
+      observation({ readyPods: 2, podProblems: ["ids-2: CrashLoopBackOff"] }),
+      now,
+    );
+    expect(cond(crashing, "Ready")!.message).toContain("ids-2: CrashLoopBackOff");
   });
 
   it("reports overlapping worker-id ranges and reconcile problems as Degraded", () => {

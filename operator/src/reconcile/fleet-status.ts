@@ -23,6 +23,8 @@ export interface FleetObservation {
   conflicts: readonly string[];
   /** Pods waiting for a worker id, and why. */
   waiting: readonly string[];
+  /** Why pods are not ready, as far as their status tells (crash loops, image pulls, scheduling). */
+  podProblems: readonly string[];
   /** Problems that keep the operator from doing its job (apply errors, invalid epoch...). */
   problems: readonly string[];
 }
@@ -144,7 +146,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           type: FleetConditionType.Ready,
           status: "False",
           reason: "PodsNotReady",
-          message: `${o.readyPods} of ${desired} pods ready to issue IDs${drifting ? "; see ClockDrift" : ""}`,
+          message: `${o.readyPods} of ${desired} pods ready to issue IDs${drifting ? "; see ClockDrift" : ""}${o.podProblems.length ? `; ${o.podProblems.join("; ")}` : ""}`,
         },
   ];
 

@@ -114,6 +114,7 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
         ...(plan?.conflicts.map((c) => c.message) ?? []),
       ],
       waiting: plan?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
+      podProblems: pods.flatMap(podProblem).slice(0, 5),
       problems,
     },
     ctx.now(),
@@ -276,6 +277,20 @@ async function applyStatefulSet(
 
 function isOwnedBy(obj: KubernetesObject, fleet: IdGeneratorFleet): boolean {
   return obj.metadata?.ownerReferences?.some((r) => r.uid === fleet.metadata.uid) ?? false;
+}
+
+/** Why a pod is not ready, from its status, in a few words (empty when nothing says). */
+function podProblem(pod: V1Pod): string[] {
+  if (isPodReady(pod)) return [];
+  const name = pod.metadata?.name ?? "?";
+  for (const c of pod.status?.containerStatuses ?? []) {
+    const waiting = c.state?.waiting;
+    if (waiting?.reason && waiting.reason !== "ContainerCreating") return [`${name}: ${waiting.reason}`];
+  }
+  const unschedulable = pod.status?.conditions?.find(
+    (c) => c.type === "PodScheduled" && c.status === "False",
+  );
+  return unschedulable?.message ? [`${name}: not scheduled: ${unschedulable.message}`] : [];
 }
 
 function isPodReady(pod: V1Pod): boolean {
