@@ -5,6 +5,8 @@ import { waitFor } from "./wait-for.ts";
 export type InClusterClient = {
   /** GET `url` from inside the pod; resolves to status and body. */
   get: (url: string) => Promise<{ status: number; body: string }>;
+  /** Runs `node -e script` in the pod (bounded by `timeoutMs`) and returns its stdout. */
+  runNode: (script: string, timeoutMs?: number) => Promise<string>;
 };
 
 /**
@@ -38,14 +40,15 @@ export async function startInClusterClient(
   await k(["wait", "-n", namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"], {
     timeoutMs: 130_000,
   });
+  const runNode = async (script: string, timeoutMs = 30_000) =>
+    k(["exec", "-n", namespace, name, "--", "node", "-e", script], { timeoutMs });
   const get = async (url: string) => {
     const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(10000) })
       .then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))
       .catch((e) => { console.error(String(e)); process.exit(1); })`;
-    const out = await k(["exec", "-n", namespace, name, "--", "node", "-e", script], { timeoutMs: 30_000 });
-    return JSON.parse(out) as { status: number; body: string };
+    return JSON.parse(await runNode(script)) as { status: number; body: string };
   };
-  return { get };
+  return { get, runNode };
 }
 
 /** GET `url` from the client until it answers 200 (Services and DNS take a moment to program). */

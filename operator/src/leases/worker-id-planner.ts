@@ -545,7 +545,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const exhaustedMessage = exhausted
     ? `${input.desiredReplicas} replicas requested but only ${capacity} worker id(s) are available in range ${range.min}-${range.max}` +
       (blockers.size > 0 ? ` (others are held by ${[...blockers.keys()].join(", ")})` : "") +
-      `; widen spec.workerIds or lower replicas`
+      `; widen spec.idSpace.workerIdRange or lower replicas`
     : null;
   if (waitingPods.length > 0 && requeueAfterMs !== null) {
     for (const waiting of waitingPods)
