@@ -18,8 +18,6 @@ import { fleetLabels } from "../../operator/src/reconcile/fleet-naming.ts";
  */
 const PENDING_METRICS = new Set([
   "idgen_lease_renew_failures_total", // generator lease keeper: failed renewals (counter)
-  "idfleet_worker_ids_available", // operator: free worker ids per fleet (gauge; labels namespace, fleet)
-  "idfleet_worker_ids_capacity", // operator: size of the fleet's worker-id range (gauge; labels namespace, fleet)
 ]);
 
 const dir = import.meta.dirname;
