@@ -5,7 +5,7 @@ import {
   parseIdString,
   type DecodedId,
 } from "../../../contract/id-layout.ts";
-import { kJson } from "./cluster-access.ts";
+import { k, kJson } from "./cluster-access.ts";
 import type { FleetObject } from "./fleet-resources.ts";
 import { requireImage } from "./images.ts";
 import { startInClusterClient, type InClusterClient } from "./in-cluster-client.ts";
@@ -98,4 +98,10 @@ export async function fetchIdsThroughService(
 export function decodeFleetIds(fleet: FleetObject, ids: readonly string[]): DecodedId[] {
   const math = layoutMath(parseIdLayout(fleet.spec.layout ?? {}));
   return ids.map((id) => decodeId(math, parseIdString(id)));
+}
+
+/** Deletes the namespace's client pod (if fetchIdsThroughService started one). */
+export async function stopFleetClient(namespace: string): Promise<void> {
+  clients.delete(namespace);
+  await k(["delete", "pod", "-n", namespace, FLEET_CLIENT_POD, "--ignore-not-found", "--wait=false"]);
 }
