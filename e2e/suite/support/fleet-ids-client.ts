@@ -5,7 +5,7 @@ import {
   parseIdString,
   type DecodedId,
 } from "../../../contract/id-layout.ts";
-import { kJson } from "./cluster-access.ts";
+import { k, kJson } from "./cluster-access.ts";
 import type { FleetObject } from "./fleet-resources.ts";
 import { requireImage } from "./images.ts";
 import { startInClusterClient, type InClusterClient } from "./in-cluster-client.ts";
@@ -15,8 +15,8 @@ export const FLEET_CLIENT_POD = "idfleet-client";
 
 const clients = new Map<string, Promise<InClusterClient>>();
 
-/** The namespace's client pod (from the local Node base image), started on first use. */
-function clientIn(namespace: string): Promise<InClusterClient> {
+/** The namespace's client pod (from the local Node base image), started on first use and then reused. */
+export function fleetClient(namespace: string): Promise<InClusterClient> {
   let client = clients.get(namespace);
   if (!client) {
     client = startInClusterClient(namespace, requireImage("base"), FLEET_CLIENT_POD);
@@ -76,7 +76,7 @@ export async function fetchIdsThroughService(
       console.log(JSON.stringify(answers));
     })();
   `;
-  const client = await clientIn(namespace);
+  const client = await fleetClient(namespace);
   const answers = JSON.parse(await client.runNode(script, 30_000 + requests * 11_000)) as {
     status: number;
     body: string;
@@ -98,4 +98,10 @@ export async function fetchIdsThroughService(
 export function decodeFleetIds(fleet: FleetObject, ids: readonly string[]): DecodedId[] {
   const math = layoutMath(parseIdLayout(fleet.spec.layout ?? {}));
   return ids.map((id) => decodeId(math, parseIdString(id)));
+}
+
+/** Deletes the namespace's client pod (if fetchIdsThroughService started one). */
+export async function stopFleetClient(namespace: string): Promise<void> {
+  clients.delete(namespace);
+  await k(["delete", "pod", "-n", namespace, FLEET_CLIENT_POD, "--ignore-not-found", "--wait=false"]);
 }

@@ -35,7 +35,7 @@ export type OperatorInstallOptions = {
 };
 
 /**
- * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ (and config/custom-metrics)
+ * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ (custom metrics API included)
  * as they are and swaps in the images images:build loaded into the node: the operator image through
  * kustomize `images:`, the default generator image through the Deployment's IDFLEET_GENERATOR_IMAGE.
  */
