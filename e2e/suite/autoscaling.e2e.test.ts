@@ -6,7 +6,7 @@
  * before it serves, scale-downs release them, and (c) replicas never exceed the worker ids available
  * whatever the HPA asks: the fleet says so in WorkerIdsExhausted.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { k, kJson } from "./support/cluster-access.ts";
 import { getFleet } from "./support/fleet-resources.ts";
 import { requireImage } from "./support/images.ts";
@@ -18,7 +18,6 @@ import { waitFor } from "./support/wait-for.ts";
 
 const ns = useE2eNamespace("e2e-autoscaling");
 const SCALE_TIMEOUT_MS = 240_000;
-const timelines: string[] = [];
 
 type ConfigMap = {
   metadata: { name: string; creationTimestamp: string; labels?: Record<string, string> };
@@ -132,9 +131,6 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
   beforeAll(async () => {
     await installOperator();
   });
-  afterAll(() => {
-    if (timelines.length) console.log(timelines.join("\n\n"));
-  });
 
   test("(a) CPU: load scales the fleet up, ids leased before pods serve; no load scales it down and releases them", async () => {
     const fleet = "cpu";
@@ -171,7 +167,7 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
       expect(peak).toBeGreaterThanOrEqual(2);
     } finally {
       await timeline.stop();
-      timelines.push(timeline.print("(a) CPU, target 50% of 100m"));
+      timeline.print("(a) CPU, target 50% of 100m");
     }
     const maxSeen = Math.max(...timeline.samples.map((s) => s.fleetReplicas ?? 0));
     expect(maxSeen).toBeLessThanOrEqual(4);
@@ -237,7 +233,7 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
       expect(peak).toBeGreaterThanOrEqual(2);
     } finally {
       await timeline.stop();
-      timelines.push(timeline.print("(b) sequence utilization, target 0.25 of 16 IDs/tick"));
+      timeline.print("(b) sequence utilization, target 0.25 of 16 IDs/tick");
     }
     // The sequence metric, not CPU, drove it: the HPA saw utilization above its target while scaling up.
     expect(

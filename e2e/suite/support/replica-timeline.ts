@@ -67,6 +67,8 @@ export function startReplicaTimeline(namespace: string, fleet: string, intervalM
     async stop() {
       running = false;
       await loop;
+      // The state the test ended on (the last timed sample may predate it).
+      await sample().catch(() => undefined);
     },
     print(title: string): string {
       const cell = (v: unknown) => (v === undefined ? "-" : String(v));
