@@ -157,7 +157,7 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
       timeline.setPhase("load");
       const load = await startLoad(
         ns.name,
-        requireImage("base"),
+        requireImage("smoke"),
         `http://${fleet}.${ns.name}.svc/v1/ids?count=2000`,
         { concurrency: 6, maxSeconds: 180, maxRequests: 400_000 },
         "load-cpu",
@@ -204,7 +204,7 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
       timeline.setPhase("load");
       const load = await startLoad(
         ns.name,
-        requireImage("base"),
+        requireImage("smoke"),
         `http://${fleet}.${ns.name}.svc/v1/ids?count=400`,
         { concurrency: 8, maxSeconds: 180, maxRequests: 400_000 },
         "load-seq",

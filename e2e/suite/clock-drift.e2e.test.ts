@@ -88,7 +88,8 @@ describe("clock drift: a skewed pod turns unready, shows in kubectl and conditio
     console.log(`ClockDrift: ${drift.reason}: ${drift.message}`);
     expect(drift.reason).toBe("ClockOffsetExceeded");
     expect(drift.message).toContain(`${FLEET}-0 is`);
-    expect(drift.message).toContain("ahead of NTP");
+    // The server is SKEW_MS ahead, so the pod's clock is that much behind (offset = local - server).
+    expect(drift.message).toContain("behind NTP");
     expect(drift.message).not.toContain(`${FLEET}-1 `);
     expect(clockOf(drifting).podsOutOfTolerance).toBe(1);
     expect(clockOf(drifting).maxOffsetMs).toBeGreaterThan(SKEW_MS - 1_000);

@@ -19,7 +19,8 @@ const clients = new Map<string, Promise<InClusterClient>>();
 export function fleetClient(namespace: string): Promise<InClusterClient> {
   let client = clients.get(namespace);
   if (!client) {
-    client = startInClusterClient(namespace, requireImage("base"), FLEET_CLIENT_POD);
+    // The generator image has node and is loaded into the node for every fleet; the base image is not loaded.
+    client = startInClusterClient(namespace, requireImage("generator"), FLEET_CLIENT_POD);
     client.catch(() => clients.delete(namespace));
     clients.set(namespace, client);
   }

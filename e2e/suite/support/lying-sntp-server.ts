@@ -28,7 +28,7 @@ export type LyingSntpServer = {
 };
 
 /**
- * Starts generator/test-support/lying-sntp-server.ts in `namespace` (node base image, sources from a
+ * Starts generator/test-support/lying-sntp-server.ts in `namespace` (generator image for its node, sources from a
  * ConfigMap) behind a Service: SNTP on udp/123, its control API reached through a port-forward.
  */
 export async function startLyingSntpServer(namespace: string): Promise<LyingSntpServer> {
@@ -51,7 +51,8 @@ export async function startLyingSntpServer(namespace: string): Promise<LyingSntp
         containers: [
           {
             name: "sntp",
-            image: requireImage("base"),
+            // Has node and is loaded into the node (the base image is not).
+            image: requireImage("generator"),
             imagePullPolicy: "IfNotPresent",
             command: ["node", "/sntp/test-support/lying-sntp-server.ts"],
             env: [
