@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "vitest";
 import { FleetResource, fleetSpecRules } from "../../contract/fleet-spec.ts";
+import { GENERATOR_ENV_DEFAULTS } from "../../contract/generator-env.ts";
 import { LEASE_COMPONENT, LeaseLabel, leaseNameForPod, parseLeaseData } from "../../contract/lease-record.ts";
 import { fleetObjectNames } from "../../operator/src/reconcile/fleet-naming.ts";
 import { k, kJson } from "./support/cluster-access.ts";
@@ -103,7 +104,7 @@ async function expectFleetServesUniqueIds(fleet: FleetObject, leaseOf: Map<strin
   }
   const client = await fleetClient(ns.name);
   for (const [pod, workerId] of leaseOf) {
-    const url = `http://${pod}.${names.headlessService}.${ns.name}.svc:8080/v1/ids?count=100`;
+    const url = `http://${pod}.${names.headlessService}.${ns.name}.svc:${String(GENERATOR_ENV_DEFAULTS.port)}/v1/ids?count=100`;
     const answer = await client.get(url);
     expect(answer.status, `${url}: ${answer.body}`).toBe(200);
     const podIds = (JSON.parse(answer.body) as { ids: string[] }).ids;

@@ -22,6 +22,8 @@ export interface ResponderBehaviour {
  */
 export class SntpTestResponder {
   behaviour: ResponderBehaviour = {};
+  /** Per client address, overriding `behaviour` (a server that lies to one pod only). */
+  readonly behaviourByClient = new Map<string, ResponderBehaviour>();
   queries = 0;
   private readonly socket: Socket;
 
@@ -29,7 +31,7 @@ export class SntpTestResponder {
     this.socket = socket;
     socket.on("message", (request, peer) => {
       this.queries += 1;
-      const b = this.behaviour;
+      const b = this.behaviourByClient.get(peer.address) ?? this.behaviour;
       if (b.silent || request.length < NTP_PACKET_BYTES) return;
       const now = Date.now() + (b.lieMs ?? 0);
       const out = Buffer.alloc(NTP_PACKET_BYTES);
@@ -44,9 +46,10 @@ export class SntpTestResponder {
     });
   }
 
-  static async start(): Promise<SntpTestResponder> {
+  /** Listens on loopback and a free port unless told otherwise (the e2e suite runs it in a pod on 0.0.0.0). */
+  static async start(bind: { host?: string; port?: number } = {}): Promise<SntpTestResponder> {
     const socket = createSocket("udp4");
-    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => socket.bind(bind.port ?? 0, bind.host ?? "127.0.0.1", resolve));
     return new SntpTestResponder(socket);
   }
 

@@ -1,12 +1,17 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseOperatorConfig } from "./config/operator-config.ts";
+import { parseCustomMetricsEnv } from "./custom-metrics/custom-metrics-env.ts";
+import { startCustomMetricsServer } from "./custom-metrics/custom-metrics-server.ts";
+import { leaseReportSourceFromCaches } from "./custom-metrics/lease-reports.ts";
 import { startOperator } from "./operator.ts";
 
 const log = (message: string) => console.log(`${new Date().toISOString()} ${message}`);
 
 let config;
+let customMetrics;
 try {
   config = parseOperatorConfig(process.env);
+  customMetrics = parseCustomMetricsEnv(process.env);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);
@@ -17,12 +22,28 @@ const operator = await startOperator(kubeConfig, config, log);
 log(
   `idfleet operator ${config.leaderElection.identity} serving /healthz /readyz /metrics on ${config.host}:${config.port}`,
 );
+// Every replica serves custom.metrics.k8s.io from its own informer cache, leader or not.
+const metricsApi = customMetrics.enabled
+  ? await startCustomMetricsServer({
+      kubeConfig,
+      namespace: process.env.POD_NAMESPACE ?? "idfleet-system",
+      serviceName: customMetrics.serviceName,
+      port: customMetrics.port,
+      windowSeconds: customMetrics.windowSeconds,
+      ...(customMetrics.tlsFiles ? { tlsFiles: customMetrics.tlsFiles } : {}),
+      source: leaseReportSourceFromCaches(operator.caches),
+      log: (level, message, fields) =>
+        log(`${level} custom-metrics: ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
+    })
+  : undefined;
+if (metricsApi) log(`custom metrics API (custom.metrics.k8s.io) serving HTTPS on port ${metricsApi.port}`);
 
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   log(`${signal}: releasing leadership and stopping`);
+  await metricsApi?.close();
   await operator.stop();
   process.exit(0);
 };

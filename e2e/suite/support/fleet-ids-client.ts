@@ -5,7 +5,7 @@ import {
   parseIdString,
   type DecodedId,
 } from "../../../contract/id-layout.ts";
-import { kJson } from "./cluster-access.ts";
+import { k, kJson } from "./cluster-access.ts";
 import type { FleetObject } from "./fleet-resources.ts";
 import { requireImage } from "./images.ts";
 import { startInClusterClient, type InClusterClient } from "./in-cluster-client.ts";
@@ -19,7 +19,8 @@ const clients = new Map<string, Promise<InClusterClient>>();
 export function fleetClient(namespace: string): Promise<InClusterClient> {
   let client = clients.get(namespace);
   if (!client) {
-    client = startInClusterClient(namespace, requireImage("base"), FLEET_CLIENT_POD);
+    // The generator image has node and is loaded into the node for every fleet; the base image is not loaded.
+    client = startInClusterClient(namespace, requireImage("generator"), FLEET_CLIENT_POD);
     client.catch(() => clients.delete(namespace));
     clients.set(namespace, client);
   }
@@ -98,4 +99,10 @@ export async function fetchIdsThroughService(
 export function decodeFleetIds(fleet: FleetObject, ids: readonly string[]): DecodedId[] {
   const math = layoutMath(parseIdLayout(fleet.spec.layout ?? {}));
   return ids.map((id) => decodeId(math, parseIdString(id)));
+}
+
+/** Deletes the namespace's client pod (if fetchIdsThroughService started one). */
+export async function stopFleetClient(namespace: string): Promise<void> {
+  clients.delete(namespace);
+  await k(["delete", "pod", "-n", namespace, FLEET_CLIENT_POD, "--ignore-not-found", "--wait=false"]);
 }

@@ -28,14 +28,14 @@ export type OperatorInstall = {
 
 /** Options of installOperator. */
 export type OperatorInstallOptions = {
-  /** Also install config/custom-metrics (the custom.metrics.k8s.io APIService the sample's HPA uses). Default true. */
+  /** Serve custom.metrics.k8s.io (config/ registers the APIService; false sets IDFLEET_CUSTOM_METRICS=false). Default true. */
   customMetrics?: boolean;
   /** Budget for the Deployment rollout (and the APIService becoming Available). Default 180 s. */
   timeoutMs?: number;
 };
 
 /**
- * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ (and config/custom-metrics)
+ * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ (custom metrics API included)
  * as they are and swaps in the images images:build loaded into the node: the operator image through
  * kustomize `images:`, the default generator image through the Deployment's IDFLEET_GENERATOR_IMAGE.
  */
@@ -49,7 +49,8 @@ export function writeOperatorOverlay(customMetrics: boolean): OperatorInstall {
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
-    resources: [fromOverlay("config"), ...(customMetrics ? [fromOverlay("config/custom-metrics")] : [])],
+    // config/ includes config/custom-metrics; without it the operator is told not to serve the API.
+    resources: [fromOverlay("config")],
     images: [{ name: "idfleet/operator", newName: operatorName, newTag: operatorTag }],
     patches: [
       {
@@ -61,7 +62,13 @@ export function writeOperatorOverlay(customMetrics: boolean): OperatorInstall {
             template: {
               spec: {
                 containers: [
-                  { name: "operator", env: [{ name: "IDFLEET_GENERATOR_IMAGE", value: generatorImage }] },
+                  {
+                    name: "operator",
+                    env: [
+                      { name: "IDFLEET_GENERATOR_IMAGE", value: generatorImage },
+                      ...(customMetrics ? [] : [{ name: "IDFLEET_CUSTOM_METRICS", value: "false" }]),
+                    ],
+                  },
                 ],
               },
             },

@@ -35,6 +35,10 @@ describe("parseCustomMetricsEnv", () => {
     expect(() => parseCustomMetricsEnv({ IDFLEET_CUSTOM_METRICS_PORT: "0" })).toThrow(
       /IDFLEET_CUSTOM_METRICS_PORT/,
     );
+    // What a pod with service links gets from the Service idfleet-custom-metrics (seen on a real cluster).
+    expect(() => parseCustomMetricsEnv({ IDFLEET_CUSTOM_METRICS_PORT: "tcp://10.96.12.34:443" })).toThrow(
+      /service link of the Service idfleet-custom-metrics, not a port; set enableServiceLinks: false/,
+    );
     expect(() => parseCustomMetricsEnv({ IDFLEET_CUSTOM_METRICS_TLS_CERT_FILE: "/tls/tls.crt" })).toThrow(
       /set both IDFLEET_CUSTOM_METRICS_TLS_CERT_FILE and IDFLEET_CUSTOM_METRICS_TLS_KEY_FILE/,
     );

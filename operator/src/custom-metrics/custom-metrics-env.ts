@@ -43,6 +43,12 @@ export interface CustomMetricsSettings {
 /** Reads the custom metrics settings; throws naming each bad variable. Empty values count as unset. */
 export function parseCustomMetricsEnv(env: Record<string, string | undefined>): CustomMetricsSettings {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  // Kubernetes service links name a Service's address <SERVICE>_PORT: the Service
+  // idfleet-custom-metrics sets IDFLEET_CUSTOM_METRICS_PORT=tcp://<ip>:443 unless the pod disables them.
+  if (/^(tcp|udp|sctp):\/\//.test(cleaned[E.port] ?? ""))
+    throw new Error(
+      `invalid custom metrics environment: ${E.port} is "${cleaned[E.port]}", a service link of the Service idfleet-custom-metrics, not a port; set enableServiceLinks: false in the operator's pod spec (config/manager/deployment.yaml does) or set ${E.port} explicitly`,
+    );
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success)
     throw new Error(`invalid custom metrics environment: ${formatIssues(parsed.error.issues)}`);

@@ -29,6 +29,7 @@ import {
   type Plan,
   type PlanAction,
 } from "./worker-id-planner.ts";
+import { workerIdAvailability } from "./worker-id-availability.ts";
 
 /** What lease sync tells the reconcile (for sizing the StatefulSet, status and events). */
 export interface LeaseSyncResult {
@@ -93,10 +94,11 @@ export class LeaseSync {
       if (failure && round === MAX_ROUNDS - 1)
         return { plan, leases: snapshot.leases.map((l) => l.lease), applied, interrupted: failure };
     }
-    this.#metrics.leasesHeld.set(
-      { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name },
-      plan.leasedWorkers,
-    );
+    const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
+    this.#metrics.leasesHeld.set(labels, plan.leasedWorkers);
+    const ids = workerIdAvailability(workerIdRangeOf(fleet.spec), snapshot.ledger.ledger);
+    this.#metrics.workerIdsAvailable.set(labels, ids.available);
+    this.#metrics.workerIdsCapacity.set(labels, ids.capacity);
     return { plan, leases: snapshot.leases.map((l) => l.lease), applied };
   }
 
@@ -145,7 +147,10 @@ export class LeaseSync {
   forget(fleet: IdGeneratorFleet): void {
     this.#observations.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     this.#podsGoneAt.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
-    this.#metrics.leasesHeld.remove({ namespace: fleet.metadata.namespace, fleet: fleet.metadata.name });
+    const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
+    this.#metrics.leasesHeld.remove(labels);
+    this.#metrics.workerIdsAvailable.remove(labels);
+    this.#metrics.workerIdsCapacity.remove(labels);
   }
 
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {

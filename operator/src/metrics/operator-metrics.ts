@@ -34,6 +34,18 @@ export function createOperatorMetrics() {
       labelNames: ["namespace", "fleet"] as const,
       registers: [registry],
     }),
+    workerIdsAvailable: new Gauge({
+      name: "idfleet_worker_ids_available",
+      help: "Worker ids in the fleet's range that no fleet of its id space holds or is retiring",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
+    workerIdsCapacity: new Gauge({
+      name: "idfleet_worker_ids_capacity",
+      help: "Size of the fleet's worker-id range",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
     apiWrites: new Counter({
       name: "idfleet_api_writes_total",
       help: "Writes the operator sent to the API server, by kind and verb",

@@ -1,14 +1,8 @@
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from "@kubernetes/client-node";
 import { FleetResource, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { SEQUENCE_UTILIZATION_METRIC } from "../custom-metrics/metric-value-list.ts";
+import { formatQuantity } from "../custom-metrics/quantity.ts";
 import { fleetObjectNames, ownedMetadata } from "./fleet-naming.ts";
-
-/** The per-pod custom metric the HPA reads for sequence utilization (served through custom.metrics.k8s.io). */
-export const SEQUENCE_UTILIZATION_METRIC = "idgen_sequence_utilization";
-
-/** A fraction as a Kubernetes quantity in milli-units ("0.5" -> "500m"), exact for three decimals. */
-export function fractionToQuantity(fraction: number): string {
-  return `${Math.round(fraction * 1000)}m`;
-}
 
 /**
  * The HPA that scales the fleet itself through its scale subresource, or null when
@@ -31,7 +25,7 @@ export function desiredHpa(fleet: IdGeneratorFleet): V2HorizontalPodAutoscaler |
       type: "Pods",
       pods: {
         metric: { name: SEQUENCE_UTILIZATION_METRIC },
-        target: { type: "AverageValue", averageValue: fractionToQuantity(a.targetSequenceUtilization) },
+        target: { type: "AverageValue", averageValue: formatQuantity(a.targetSequenceUtilization) },
       },
     });
   }

@@ -4,7 +4,7 @@ import { fullFleetSpec } from "../../../contract/fleet-spec.fixtures.ts";
 import { fleetFixture } from "../../test/fleet-fixture.ts";
 import { desiredStatefulSet, DEFAULT_GENERATOR_RESOURCES } from "./desired-statefulset.ts";
 import { desiredClientService, desiredHeadlessService } from "./desired-services.ts";
-import { desiredHpa, fractionToQuantity } from "./desired-hpa.ts";
+import { desiredHpa } from "./desired-hpa.ts";
 import { desiredPdb } from "./desired-pdb.ts";
 import { desiredRole, desiredRoleBinding, desiredServiceAccount, ordinalsToCover } from "./desired-rbac.ts";
 import { fleetSelectorString } from "./fleet-naming.ts";
@@ -150,7 +150,10 @@ describe("desired services, PDB, HPA and RBAC", () => {
     ]);
     expect(desiredHpa(fleetFixture({}))).toBeNull();
     expect(desiredHpa(fleetFixture({ autoscaling: { enabled: true } }))!.spec!.metrics).toHaveLength(1);
-    expect(fractionToQuantity(0.125)).toBe("125m");
+    const fine = desiredHpa(
+      fleetFixture({ autoscaling: { enabled: true, targetSequenceUtilization: 0.0125 } }),
+    );
+    expect(fine!.spec!.metrics![1]!.pods!.target.averageValue).toBe("12500u");
   });
 
   it("grants the generators their own lease ConfigMaps by name and nothing else", () => {

@@ -1,6 +1,7 @@
 import { layoutMath } from "../../../contract/id-layout.ts";
 import { FleetConditionType, type FleetStatus, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
 import { LeaseState, type LeaseData } from "../../../contract/lease-record.ts";
+import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";
 import { mergeConditions, type ConditionUpdate } from "./conditions.ts";
 import { fleetSelectorString } from "./fleet-naming.ts";
 
@@ -39,10 +40,7 @@ export function rollUpLeases(
   const live = leases.filter((l) => l.state !== LeaseState.Released);
   const offsets = live.map((l) => l.clockOffsetMs).filter((o): o is number => o !== undefined);
   const utils = live.map((l) => l.sequenceUtilization).filter((u): u is number => u !== undefined);
-  const outOfTolerance = live.filter(
-    (l) =>
-      (l.clockOffsetMs !== undefined && Math.abs(l.clockOffsetMs) > maxDriftMs) || l.clockHealthy === false,
-  ).length;
+  const outOfTolerance = live.filter((l) => isOutOfTolerance(l, maxDriftMs)).length;
   return {
     clock: {
       ...(offsets.length ? { maxOffsetMs: round(Math.max(...offsets.map(Math.abs)), 3) } : {}),
@@ -99,7 +97,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           type: FleetConditionType.ClockDrift,
           status: "True",
           reason: "ClockOffsetExceeded",
-          message: `${drifting} pod(s) report a clock offset beyond spec.clock.maxDriftMs=${spec.clock.maxDriftMs} ms (worst ${rollup.clock?.maxOffsetMs ?? "?"} ms) and stop issuing; fix NTP on their nodes or check spec.clock.ntpServers`,
+          message: describeClockDrift(o.leases, spec.clock.maxDriftMs),
         }
       : {
           type: FleetConditionType.ClockDrift,

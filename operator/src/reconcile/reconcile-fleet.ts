@@ -347,6 +347,9 @@ async function recordTransitions(
     const was = before?.find((b) => b.type === c.type);
     if (type && c.status === "True" && was?.status !== "True")
       await event(fleet, ctx, type, c.reason, c.message);
+    // The all-clear after a warning, so the event stream tells the whole story.
+    else if (type === "Warning" && c.status === "False" && was?.status === "True")
+      await event(fleet, ctx, "Normal", c.reason, c.message);
   }
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `npm run up`: the main job on this machine. Installs what is missing (npm packages, Debian packages,
+# Kubernetes binaries, all cached), brings up the local single-node cluster, builds and loads the images,
+# installs the operator, applies config/samples/idfleet-sample.yaml (autoscaling on) into the namespace
+# idfleet-demo (IDFLEET_DEMO_NAMESPACE), waits until the fleet is Ready, fetches IDs through its Service
+# and prints them decoded, then `kubectl get idfleets -A` and what to try next. Safe to run again: every
+# step leaves what is already there alone. `npm run down` removes it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+timings=()
+step() {
+  local name="$1"
+  shift
+  printf '\n\033[1m== %s\033[0m\n' "$name" >&2
+  local start
+  start=$(date +%s)
+  "$@"
+  timings+=("$(printf '%-22s %4ss' "$name" "$(($(date +%s) - start))")")
+}
+started=$(date +%s)
+trap 'rc=$?; [ "$rc" -eq 0 ] || printf "\nnpm run up FAILED (exit %s): logs are under %s/logs\n" "$rc" "${IDFLEET_TMP:-/tmp/idfleet}" >&2' EXIT
+
+# The project's own Node 24 (npm scripts put node_modules/.bin first on PATH).
+if [ ! -x node_modules/.bin/node ]; then step "npm packages" npm ci; fi
+step "host packages" bash e2e/cluster/install-host-deps.sh
+step "kubernetes binaries" bash -c 'bash e2e/cluster/build-binaries.sh >/dev/null'
+step "cluster" node e2e/cluster/cluster-up.ts
+step "images" bash e2e/images/build-images.sh --load local
+export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
+step "operator + sample fleet" node scripts/demo-fleet.ts up
+
+printf '\n== npm run up took %ss\n' "$(($(date +%s) - started))" >&2
+printf '%s\n' "${timings[@]}" >&2
