@@ -191,7 +191,9 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
       clock: { maxOffsetMs: 250, podsOutOfTolerance: 1 },
       sequenceUtilization: { max: 0.25 },
     });
-    expect(condition(drifting, "ClockDrift")!.message).toContain("maxDriftMs=100");
+    expect(condition(drifting, "ClockDrift")!.message).toMatch(
+      /ids-0 is 250 ms ahead of NTP \(limit 100 ms\).*spec\.clock\.maxDriftMs/,
+    );
     const events = await waitFor("ClockOffsetExceeded event", async () => {
       const list = await core.listNamespacedEvent({ namespace: ns });
       return list.items.some((e) => e.reason === "ClockOffsetExceeded") ? list.items : undefined;
