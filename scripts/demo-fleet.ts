@@ -22,7 +22,8 @@ import { join } from "node:path";
 const NAMESPACE = process.env.IDFLEET_DEMO_NAMESPACE ?? "idfleet-demo";
 const SAMPLE = join("config", "samples", "idfleet-sample.yaml");
 const FLEET = "idfleet-sample";
-const log = (message: string) => console.error(`[up] ${message}`);
+const command = process.argv[2];
+const log = (message: string) => console.error(`[${command ?? "demo-fleet"}] ${message}`);
 
 async function up(): Promise<void> {
   let start = Date.now();
@@ -94,7 +95,6 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(0)}s`;
 }
 
-const command = process.argv[2];
 if (command === "up") await up();
 else if (command === "down") await down();
 else {
