@@ -6,20 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-timings=()
-step() {
-  local name="$1"
-  shift
-  printf '\n\033[1m== %s\033[0m\n' "$name" >&2
-  local start
-  start=$(date +%s)
-  "$@"
-  timings+=("$(printf '%-28s %5ss' "$name" "$(($(date +%s) - start))")")
-}
+source "$(pwd)/scripts/step-timings.sh"
+# The project's own Node 24 first, also when the script is run without npm.
+export PATH="$PWD/node_modules/.bin:$PATH"
 summary() {
   local rc=$?
   printf '\n== timings\n' >&2
-  printf '%s\n' "${timings[@]}" >&2
+  print_timings
   if [ "${CI:-}" = "true" ]; then npm run --silent cluster:down || true; fi
   if [ "$rc" -ne 0 ]; then printf '\nFAILED (exit %s): logs are under /tmp/idfleet/logs\n' "$rc" >&2; fi
   exit "$rc"

@@ -8,16 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-timings=()
-step() {
-  local name="$1"
-  shift
-  printf '\n\033[1m== %s\033[0m\n' "$name" >&2
-  local start
-  start=$(date +%s)
-  "$@"
-  timings+=("$(printf '%-22s %4ss' "$name" "$(($(date +%s) - start))")")
-}
+source "$(pwd)/scripts/step-timings.sh"
+# The project's own Node 24 first, also when the script is run without npm.
+export PATH="$PWD/node_modules/.bin:$PATH"
 started=$(date +%s)
 trap 'rc=$?; [ "$rc" -eq 0 ] || printf "\nnpm run up FAILED (exit %s): logs are under %s/logs\n" "$rc" "${IDFLEET_TMP:-/tmp/idfleet}" >&2' EXIT
 
@@ -31,4 +24,4 @@ export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubecon
 step "operator + sample fleet" node scripts/demo-fleet.ts up
 
 printf '\n== npm run up took %ss\n' "$(($(date +%s) - started))" >&2
-printf '%s\n' "${timings[@]}" >&2
+print_timings
