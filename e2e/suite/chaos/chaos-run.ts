@@ -197,24 +197,14 @@ const FAULTS: Fault[] = [
         `app.kubernetes.io/name=${OPERATOR_DEPLOYMENT}`,
         "--wait=false",
       ]);
-      const pod = pickPod(ctx, round);
-      await k([
-        "delete",
-        "pod",
-        "-n",
-        ctx.namespace,
-        pod.name,
-        "--force",
-        "--grace-period=0",
-        "--wait=false",
-      ]);
+      const forceDeleted = await deletePod(true).inject(ctx, round);
       await k(
         ["rollout", "status", "-n", OPERATOR_NAMESPACE, `deploy/${OPERATOR_DEPLOYMENT}`, "--timeout=180s"],
         {
           timeoutMs: 190_000,
         },
       );
-      return `operator pods deleted; ${pod.name} force-deleted`;
+      return `operator pods deleted; ${forceDeleted} force-deleted`;
     },
   },
   {
