@@ -143,22 +143,87 @@ function measureLoop(
   return { name, seconds, idsPerSecond: n / seconds, ...checkIdRun(out, n) };
 }
 
-/** @sapphire/snowflake's generate(), default worker and process ids. */
-export function measureSapphire(durationMs: number, capacity: number): InProcessResult {
-  const snowflake = new SapphireSnowflake(new Date("2024-01-01T00:00:00Z"));
-  return measureLoop("@sapphire/snowflake generate()", durationMs, capacity, () => snowflake.generate());
+/** A peer's generator measured like idfleet's: bounded time and count, every ID checked. */
+export function measurePeer(
+  peer: ClockReadingGenerator,
+  durationMs: number,
+  capacity: number,
+): InProcessResult {
+  return measureLoop(peer.name, durationMs, capacity, peer.create());
 }
 
-/** nodejs-snowflake's getUniqueID() (Rust/WebAssembly). */
-export function measureNodejsSnowflake(durationMs: number, capacity: number): InProcessResult {
-  const snowflake = new nodejsSnowflake.Snowflake({
-    custom_epoch: Date.parse("2024-01-01T00:00:00Z"),
-    instance_id: 1,
-  });
-  return measureLoop(
-    "nodejs-snowflake getUniqueID()",
-    durationMs,
-    capacity,
-    () => snowflake.getUniqueID() as bigint,
-  );
+/** A generator of IDs that reads the time through Date.now(), as both peers do. */
+export interface ClockReadingGenerator {
+  name: string;
+  create(): () => bigint;
 }
+
+/**
+ * Whether a generator repeats IDs once more than 2^12 are asked for within one
+ * millisecond, made deterministic: Date.now() is replaced by a clock that advances 1 ms
+ * per `readsPerMs` reads, so any generator can outrun the sequence however fast the
+ * machine. A generator that waits for the next millisecond keeps reading the clock and
+ * so gets there; one that wraps its sequence repeats IDs.
+ */
+export function duplicatesPastSequenceLimit(
+  generator: ClockReadingGenerator,
+  ids: number,
+  readsPerMs: number,
+): IdRunCheck {
+  const realNow = Date.now;
+  const start = realNow();
+  let reads = 0;
+  Date.now = () => start + Math.floor(reads++ / readsPerMs);
+  try {
+    const next = generator.create();
+    const out = new BigInt64Array(ids);
+    for (let i = 0; i < ids; i++) out[i] = next();
+    return checkIdRun(out, ids);
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+/** The peers: @sapphire/snowflake (default worker and process ids) and nodejs-snowflake (Rust/WebAssembly). */
+export const PEERS: ClockReadingGenerator[] = [
+  {
+    name: "@sapphire/snowflake generate()",
+    create: () => {
+      const snowflake = new SapphireSnowflake(new Date("2024-01-01T00:00:00Z"));
+      return () => snowflake.generate();
+    },
+  },
+  {
+    name: "nodejs-snowflake getUniqueID()",
+    create: () => {
+      const snowflake = new nodejsSnowflake.Snowflake({
+        custom_epoch: Date.parse("2024-01-01T00:00:00Z"),
+        instance_id: 1,
+      });
+      return () => snowflake.getUniqueID() as bigint;
+    },
+  },
+];
+
+/** idfleet's issuer behind the same one-ID-per-call interface, reading Date.now() like the peers. */
+export const IDFLEET_AS_PEER: ClockReadingGenerator = {
+  name: "idfleet issuer",
+  create: () => {
+    const math = DEFAULT_MATH;
+    const issuer = new Issuer({ math, workerId: 1, maxBackwardWaitMs: 5 });
+    issuer.setFence({ floorTick: -1, ceilingTick: Number.MAX_SAFE_INTEGER, validUntilMonoMs: Infinity });
+    const tickShift = BigInt(math.layout.workerIdBits + math.layout.sequenceBits);
+    const workerShift = BigInt(math.layout.sequenceBits);
+    return () => {
+      for (;;) {
+        const d = issuer.next(1, Date.now(), 0);
+        if (d.kind === "issued") {
+          return (
+            (BigInt(d.tick) << tickShift) | (BigInt(d.workerId) << workerShift) | BigInt(d.firstSequence)
+          );
+        }
+        if (d.kind === "refused") throw new Error(d.message);
+      }
+    };
+  },
+};

@@ -7,8 +7,10 @@ import {
   measureIssuerCpuCost,
   measureIssuerBigInt,
   measureIssuerDecimal,
-  measureNodejsSnowflake,
-  measureSapphire,
+  duplicatesPastSequenceLimit,
+  IDFLEET_AS_PEER,
+  measurePeer,
+  PEERS,
   type InProcessResult,
 } from "./in-process-bench.ts";
 import {
@@ -29,6 +31,8 @@ const CONNECTIONS = 32;
 const BATCH = 10_000;
 const BATCH_CONNECTIONS = 4;
 const CHECKED_BATCHES = 200;
+const READS_PER_MS = 10_000;
+const PAST_LIMIT_IDS = 50_000;
 
 const ceiling = DEFAULT_MATH.idsPerSecondPerWorker;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -65,18 +69,25 @@ async function main(): Promise<void> {
   console.log(
     `In-process generation (${IN_PROCESS_MS / 1000} s or ${fmt(IN_PROCESS_CAP)} IDs each, one worker):`,
   );
-  for (const measure of [
-    measureIssuerDecimal,
-    measureIssuerBigInt,
-    measureSapphire,
-    measureNodejsSnowflake,
-  ]) {
-    console.log(inProcessLine(measure(IN_PROCESS_MS, IN_PROCESS_CAP)));
-  }
+  console.log(inProcessLine(measureIssuerDecimal(IN_PROCESS_MS, IN_PROCESS_CAP)));
+  console.log(inProcessLine(measureIssuerBigInt(IN_PROCESS_MS, IN_PROCESS_CAP)));
+  for (const peer of PEERS) console.log(inProcessLine(measurePeer(peer, IN_PROCESS_MS, IN_PROCESS_CAP)));
   const cost = measureIssuerCpuCost(20_000_000);
   console.log(
     `  CPU cost of issuing + decimal encoding alone (simulated clock, no waiting): ${cost.nsPerId.toFixed(0)} ns/ID = ${fmt(cost.idsPerSecond)} IDs/s, ${frac(cost.idsPerSecond / ceiling)}x the ceiling; a full 4,096-ID tick takes ${((cost.nsPerId * DEFAULT_MATH.idsPerTick) / 1e6).toFixed(2)} ms of CPU`,
   );
+
+  console.log(
+    `\nPast 4,096 IDs in one millisecond, made deterministic (Date.now() advances 1 ms per ${fmt(READS_PER_MS)} reads, ${fmt(PAST_LIMIT_IDS)} IDs):`,
+  );
+  for (const generator of [...PEERS, IDFLEET_AS_PEER]) {
+    const r = duplicatesPastSequenceLimit(generator, PAST_LIMIT_IDS, READS_PER_MS);
+    const verdict =
+      r.duplicates === 0 && r.notIncreasing === 0
+        ? "no duplicates (waits for the next millisecond)"
+        : `${fmt(r.duplicates)} DUPLICATES, ${fmt(r.notIncreasing)} out of order`;
+    console.log(`  ${generator.name.padEnd(34)} ${verdict}`);
+  }
 
   const generatorPort = await freePort();
   const barePort = await freePort();
