@@ -5,6 +5,7 @@ import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-reco
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
 import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
+import { renewalRetryTiming } from "./lease/lease-holding.ts";
 import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
 
 /**
@@ -31,12 +32,17 @@ function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandl
 async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promise<ModeHandle> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
+  const math = layoutMath(runtime.config.layout);
+  const reserveAheadTicks = Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs);
+  const { requestTimeoutMs } = renewalRetryTiming(
+    mode.renewIntervalSeconds * 1000,
+    reserveAheadTicks * math.layout.timeUnitMs,
+  );
   const store = kubernetesConfigMapStore(
     kubeConfig.makeApiClient(CoreV1Api),
     mode.podNamespace,
-    mode.renewIntervalSeconds * 1000,
+    requestTimeoutMs,
   );
-  const math = layoutMath(runtime.config.layout);
   const keeper = new LeaseKeeper({
     store,
     issuer: runtime.issuer,
@@ -63,7 +69,7 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
       leaseName: leaseNameForPod(mode.podName),
       leaseDurationMs: mode.leaseDurationSeconds * 1000,
       safetyMarginMs: mode.safetyMarginSeconds * 1000,
-      reserveAheadTicks: Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs),
+      reserveAheadTicks,
     },
     ledgerName: ledgerNameForIdSpace(runtime.config.idSpace),
     renewIntervalMs: mode.renewIntervalSeconds * 1000,

@@ -4,7 +4,9 @@ import {
   decideAcquire,
   fenceAfterWrite,
   releaseWrite,
+  renewalRetryTiming,
   renewalWrite,
+  retryBackoffMs,
   type HolderReport,
 } from "./lease-holding.ts";
 
@@ -128,5 +130,28 @@ describe("lease holding", () => {
       reservedUntil: 77,
       renewCount: 1,
     });
+  });
+});
+
+describe("renewalRetryTiming", () => {
+  it("fits a timed-out renewal and its retry inside the reservation's headroom", () => {
+    // Defaults: renew every 5 s, reserve 10 s ahead: 5 s of headroom.
+    const t = renewalRetryTiming(5_000, 10_000);
+    expect(t).toEqual({ requestTimeoutMs: 1_667, retryBackoffMs: 500, maxRetryBackoffMs: 1_250 });
+    expect(t.requestTimeoutMs * 2 + t.retryBackoffMs).toBeLessThan(10_000 - 5_000);
+  });
+
+  it("keeps a usable request timeout when the headroom is tiny", () => {
+    expect(renewalRetryTiming(5_000, 5_001).requestTimeoutMs).toBe(1_000);
+    expect(renewalRetryTiming(1_000, 1_001).requestTimeoutMs).toBe(250);
+  });
+
+  it("never waits longer than the renewal interval for one request", () => {
+    expect(renewalRetryTiming(2_000, 60_000).requestTimeoutMs).toBe(2_000);
+  });
+
+  it("backs off exponentially up to a quarter of the interval", () => {
+    const t = renewalRetryTiming(5_000, 10_000);
+    expect([1, 2, 3, 4].map((n) => retryBackoffMs(t, n))).toEqual([500, 1_000, 1_250, 1_250]);
   });
 });

@@ -160,3 +160,35 @@ function roundTo(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/** How long one lease request may take and how soon a failed renewal is tried again. */
+export interface RenewalRetryTiming {
+  requestTimeoutMs: number;
+  /** Wait after the first failed attempt; doubles per further failure up to `maxRetryBackoffMs`. */
+  retryBackoffMs: number;
+  maxRetryBackoffMs: number;
+}
+
+/**
+ * Retry timing derived from the reservation's headroom. A renewal sent on schedule has
+ * `reserveAheadMs - renewIntervalMs` of reservation left before the issuer reaches its
+ * ceiling; a renewal whose request or response is lost must be noticed and sent again within
+ * that, or the pod refuses IDs while the API server is perfectly healthy. So a request gets a
+ * third of the headroom (never less than a quarter of the interval or 1 s, whichever is
+ * smaller: a slow API server must still be able to answer) and a retry follows a tenth of it later.
+ */
+export function renewalRetryTiming(renewIntervalMs: number, reserveAheadMs: number): RenewalRetryTiming {
+  const headroomMs = Math.max(reserveAheadMs - renewIntervalMs, 0);
+  const floorMs = Math.min(1000, renewIntervalMs / 4);
+  const maxRetryBackoffMs = renewIntervalMs / 4;
+  return {
+    requestTimeoutMs: Math.round(Math.min(renewIntervalMs, Math.max(headroomMs / 3, floorMs))),
+    retryBackoffMs: Math.round(Math.min(maxRetryBackoffMs, Math.max(headroomMs / 10, 10))),
+    maxRetryBackoffMs,
+  };
+}
+
+/** The wait before retry number `failures` (1 = after the first failure). */
+export function retryBackoffMs(timing: RenewalRetryTiming, failures: number): number {
+  return Math.min(timing.maxRetryBackoffMs, timing.retryBackoffMs * 2 ** Math.max(failures - 1, 0));
+}

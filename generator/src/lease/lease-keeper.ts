@@ -24,9 +24,12 @@ import {
   decideAcquire,
   fenceAfterWrite,
   releaseWrite,
+  renewalRetryTiming,
   renewalWrite,
+  retryBackoffMs,
   type HolderReport,
   type HolderSettings,
+  type RenewalRetryTiming,
 } from "./lease-holding.ts";
 
 /** Name of the readiness condition the keeper owns. */
@@ -122,9 +125,16 @@ export class LeaseKeeper {
   private loop: Promise<void> | null = null;
   private renewals = 0;
   private renewalFailures = 0;
+  /** Renewal attempts that failed in a row (API errors and timeouts), for the retry backoff. */
+  private failuresInRow = 0;
+  private readonly retry: RenewalRetryTiming;
 
   constructor(options: LeaseKeeperOptions) {
     this.o = { acquirePollMs: 1000, clock: systemClock, sleep: timerSleep, ...options };
+    this.retry = renewalRetryTiming(
+      options.renewIntervalMs,
+      options.settings.reserveAheadTicks * options.math.layout.timeUnitMs,
+    );
   }
 
   /** Registers the readiness condition and starts acquiring. */
@@ -197,7 +207,10 @@ export class LeaseKeeper {
         });
         if (this.mode === "holding") {
           this.renewFailed(RenewFailureReason.ApiError);
-          this.nextRenewMono = this.o.clock.monoMs() + this.o.renewIntervalMs / 4;
+          // Soon, not at the next interval: the reservation left is short (lease-holding.ts,
+          // renewalRetryTiming). If the lost write did land, the retry's 409 finds it.
+          this.failuresInRow++;
+          this.nextRenewMono = this.o.clock.monoMs() + retryBackoffMs(this.retry, this.failuresInRow);
         } else {
           this.waiting = { ok: false, reason: "ApiError", message: (error as Error).message };
           await this.sleep(this.o.acquirePollMs);
@@ -254,6 +267,7 @@ export class LeaseKeeper {
   private confirmed(stored: StoredConfigMap, written: LeaseData, sentMono: number): void {
     this.lease = { stored, data: written };
     this.renewals++;
+    this.failuresInRow = 0;
     // A write that lands during shutdown keeps the lease current for the release, nothing more.
     if (this.stopping) return;
     this.setFence(fenceAfterWrite(this.o.settings, this.floorTick, written, sentMono), written.workerId);

@@ -30,6 +30,8 @@ export type SimResponse =
 export interface LinkState {
   /** Until this true time every request or its response is lost. */
   partitionedUntil: number;
+  /** The next request is held this long before it reaches the server: a write that lands after its sender gave up. */
+  delayNextRequestMs?: number;
 }
 
 /** Called after every applied write (true time, name, the new object or null when deleted). */
@@ -101,22 +103,30 @@ export class SimApiServer {
 
   /**
    * Sends `req` from `client`; `done` runs in the client (when it is not paused) with the
-   * response, or with a timeout after `timeoutMs` of true time when the request or its
+   * response, or with a timeout after `timeoutMs` (the client's own) of true time when the request or its
    * response was lost or is late. A late request still applies when it arrives.
    */
-  send(client: SimProcess, link: LinkState, req: SimRequest, done: (res: SimResponse) => void): void {
+  send(
+    client: SimProcess,
+    link: LinkState,
+    req: SimRequest,
+    done: (res: SimResponse) => void,
+    timeoutMs = this.timeoutMs,
+  ): void {
     let answered = false;
     const answer = (res: SimResponse) => {
       if (answered) return;
       answered = true;
       client.deliver(() => done(res));
     };
-    this.kernel.after(this.timeoutMs, () => answer({ ok: false, status: "timeout" }));
+    this.kernel.after(timeoutMs, () => answer({ ok: false, status: "timeout" }));
     const sentAt = this.kernel.now;
     if (sentAt < link.partitionedUntil && this.random.chance(0.5)) return; // request lost
-    const delay = this.random.chance(this.longDelayChance)
-      ? this.random.int(500, 4000)
-      : this.random.int(1, 25);
+    const forced = link.delayNextRequestMs;
+    link.delayNextRequestMs = undefined;
+    const delay =
+      forced ??
+      (this.random.chance(this.longDelayChance) ? this.random.int(500, 4000) : this.random.int(1, 25));
     this.kernel.after(delay, () => {
       const res = this.apply(req, client.name);
       if (this.kernel.now < link.partitionedUntil) return; // response lost

@@ -10,7 +10,7 @@ import {
   type ConfigMapStore,
   type StoredConfigMap,
 } from "../../../../generator/src/lease/configmap-store.ts";
-import type { HolderReport } from "../../../../generator/src/lease/lease-holding.ts";
+import { renewalRetryTiming, type HolderReport } from "../../../../generator/src/lease/lease-holding.ts";
 import { LeaseKeeper } from "../../../../generator/src/lease/lease-keeper.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
@@ -60,6 +60,9 @@ export class SimGenerator implements IssuerView {
   private readonly random: Random;
   /** True time of the last successful issue, for liveness checks. */
   lastIssuedAt = -Infinity;
+  /** Client requests refused after this process first issued an ID (lease not confirmed, ceiling reached...). */
+  refusedAfterServing = 0;
+  private readonly requestTimeoutMs: number;
 
   constructor(
     proc: SimProcess,
@@ -77,6 +80,11 @@ export class SimGenerator implements IssuerView {
     this.tracker = tracker;
     this.random = random;
     this.id = `${pod.name}/${pod.uid}/${proc.name}`;
+    // The same request timeout the real generator derives from its settings (main.ts).
+    this.requestTimeoutMs = renewalRetryTiming(
+      timing.renewIntervalMs,
+      timing.reserveAheadTicks * SIM_MATH.layout.timeUnitMs,
+    ).requestTimeoutMs;
     const issuer = this.issuer;
     this.keeper = new LeaseKeeper({
       store: this.store(pod.ledgerName),
@@ -163,10 +171,16 @@ export class SimGenerator implements IssuerView {
 
   private request(req: SimRequest): Promise<SimResponse> {
     return new Promise((resolve) => {
-      this.api.send(this.proc, this.link, req, (res) => {
-        this.proc.kernel.settleAfterEvent = true;
-        resolve(res);
-      });
+      this.api.send(
+        this.proc,
+        this.link,
+        req,
+        (res) => {
+          this.proc.kernel.settleAfterEvent = true;
+          resolve(res);
+        },
+        this.requestTimeoutMs,
+      );
     });
   }
 
@@ -221,7 +235,10 @@ export class SimGenerator implements IssuerView {
   /** A request that reached the process (also right after a SIGCONT, before any timer). */
   issueOne(): void {
     const decision = this.issuer.next(1, this.proc.wallMs(), this.proc.monoMs());
-    if (decision.kind !== "issued") return;
+    if (decision.kind !== "issued") {
+      if (decision.kind === "refused" && this.lastIssuedAt > -Infinity) this.refusedAfterServing++;
+      return;
+    }
     this.lastIssuedAt = this.proc.kernel.now;
     const assignment = this.keeper.state().assignment ?? -1;
     this.tracker.issued(this, assignment, decision.workerId, decision.tick, this.lastAckedSendMono);

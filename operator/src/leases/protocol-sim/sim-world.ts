@@ -23,6 +23,8 @@ export type Fault =
   | { at: number; kind: "pause"; target: number; durationMs: number }
   | { at: number; kind: "clock-step"; target: number; stepMs: number }
   | { at: number; kind: "partition"; target: number; durationMs: number }
+  /** The target's next API request reaches the server only after `delayMs` (its sender has timed out by then). */
+  | { at: number; kind: "slow-request"; target: number; delayMs: number }
   | { at: number; kind: "api-outage"; durationMs: number }
   | { at: number; kind: "operator-restart"; splitBrainMs: number | null }
   | { at: number; kind: "operator-partition"; durationMs: number }
@@ -40,6 +42,8 @@ export interface Scenario {
   horizonMs: number;
   tailMs: number;
   operatorMutation?: OperatorMutation;
+  /** Chance that any one API request is held 0.5–4 s on its way (default 0.01). */
+  longDelayChance?: number;
   /** Add every API write to the liveness report (debugging). */
   trace?: boolean;
   generatorMutation?: GeneratorMutation;
@@ -52,6 +56,8 @@ export interface RunResult {
   handovers: number;
   /** Pods that should serve at the end of the quiet tail but did not, with why. */
   liveness: string[];
+  /** Client requests refused by generators that had served before (summed over processes). */
+  refusedAfterServing: number;
 }
 
 /** Lease timing of the simulated fleet (ms), scaled down from the defaults so runs are short. */
@@ -92,6 +98,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       lease.state === LeaseState.Active,
     );
   });
+  if (s.longDelayChance !== undefined) api.longDelayChance = s.longDelayChance;
   const fleet = "ids";
   const spec: SimFleetSpec = {
     fleet,
@@ -105,6 +112,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   const holderTiming: SimHolderTiming = SIM_TIMING;
   const pods = new Map<string, PodState>();
   const zombies: SimGenerator[] = [];
+  const allGenerators: SimGenerator[] = [];
   let desired = s.initialReplicas;
   let stsReplicas = 0;
   let uidCounter = 0;
@@ -130,6 +138,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       s.generatorMutation ?? {},
     );
     pod.process = gen;
+    allGenerators.push(gen);
     gen.start();
   };
   const createPod = (ordinal: number) => {
@@ -259,6 +268,11 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
           if (p) p.link.partitionedUntil = kernel.now + fault.durationMs;
           break;
         }
+        case "slow-request": {
+          const p = pick(processes(), fault.target);
+          if (p) p.link.delayNextRequestMs = fault.delayMs;
+          break;
+        }
         case "api-outage":
           api.downUntil = kernel.now + fault.durationMs;
           break;
@@ -309,6 +323,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     issued: tracker.issuedTotal,
     handovers: tracker.handovers,
     liveness,
+    refusedAfterServing: allGenerators.reduce((n, g) => n + g.refusedAfterServing, 0),
   };
 }
 
