@@ -1,4 +1,10 @@
-import { ApiException, type CoreV1Api, type V1ConfigMap } from "@kubernetes/client-node";
+import {
+  ApiException,
+  Observable,
+  type ConfigurationOptions,
+  type CoreV1Api,
+  type V1ConfigMap,
+} from "@kubernetes/client-node";
 
 /** A ConfigMap as the lease keeper handles it: its data, and the object to write back. */
 export interface StoredConfigMap {
@@ -33,7 +39,11 @@ export function kubernetesConfigMapStore(
     async read(name) {
       try {
         return stored(
-          await withTimeout(core.readNamespacedConfigMap({ name, namespace }), timeoutMs, `read ${name}`),
+          await withTimeout(
+            (options) => core.readNamespacedConfigMap({ name, namespace }, options),
+            timeoutMs,
+            `read ${name}`,
+          ),
         );
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) return null;
@@ -50,7 +60,7 @@ export function kubernetesConfigMapStore(
       try {
         return stored(
           await withTimeout(
-            core.replaceNamespacedConfigMap({ name, namespace, body }),
+            (options) => core.replaceNamespacedConfigMap({ name, namespace, body }, options),
             timeoutMs,
             `replace ${name}`,
           ),
@@ -75,13 +85,35 @@ function translate(error: unknown, name: string): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+// Runs one API call and gives up after `timeoutMs`, aborting the HTTP request too: while the API
+// server hangs, the keeper retries every second or two, and each abandoned request would otherwise
+// hold a socket until the HTTP client's own timeout, minutes later. An aborted write may still be
+// applied by the server; the caller treats a timeout as "unknown", never as "not written".
+async function withTimeout<T>(
+  call: (options: ConfigurationOptions) => Promise<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConfigMapTimeout(`${what}: no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => {
+      reject(new ConfigMapTimeout(`${what}: no answer within ${timeoutMs} ms`));
+      abort.abort();
+    }, timeoutMs);
+  });
+  const promise = call({
+    middleware: [
+      {
+        // The object-parameter API hands per-call middleware to its observable layer as is.
+        pre: (context) => {
+          context.setSignal(abort.signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (context) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: "append",
   });
   try {
     return await Promise.race([promise, timeout]);
