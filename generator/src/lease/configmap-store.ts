@@ -1,10 +1,5 @@
-import {
-  ApiException,
-  Observable,
-  type ConfigurationOptions,
-  type CoreV1Api,
-  type V1ConfigMap,
-} from "@kubernetes/client-node";
+import { ApiException, type CoreV1Api, type V1ConfigMap } from "@kubernetes/client-node";
+import { callWithTimeout } from "../../../contract/api-call-timeout.ts";
 
 /** A ConfigMap as the lease keeper handles it: its data, and the object to write back. */
 export interface StoredConfigMap {
@@ -39,10 +34,10 @@ export function kubernetesConfigMapStore(
     async read(name) {
       try {
         return stored(
-          await withTimeout(
+          await callWithTimeout(
             (options) => core.readNamespacedConfigMap({ name, namespace }, options),
             timeoutMs,
-            `read ${name}`,
+            () => timedOut(`read ${name}`, timeoutMs),
           ),
         );
       } catch (error) {
@@ -59,10 +54,10 @@ export function kubernetesConfigMapStore(
       };
       try {
         return stored(
-          await withTimeout(
+          await callWithTimeout(
             (options) => core.replaceNamespacedConfigMap({ name, namespace, body }, options),
             timeoutMs,
-            `replace ${name}`,
+            () => timedOut(`replace ${name}`, timeoutMs),
           ),
         );
       } catch (error) {
@@ -85,40 +80,6 @@ function translate(error: unknown, name: string): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-// Runs one API call and gives up after `timeoutMs`, aborting the HTTP request too: while the API
-// server hangs, the keeper retries every second or two, and each abandoned request would otherwise
-// hold a socket until the HTTP client's own timeout, minutes later. An aborted write may still be
-// applied by the server; the caller treats a timeout as "unknown", never as "not written".
-async function withTimeout<T>(
-  call: (options: ConfigurationOptions) => Promise<T>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new ConfigMapTimeout(`${what}: no answer within ${timeoutMs} ms`));
-      abort.abort();
-    }, timeoutMs);
-  });
-  const promise = call({
-    middleware: [
-      {
-        // The object-parameter API hands per-call middleware to its observable layer as is.
-        pre: (context) => {
-          context.setSignal(abort.signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (context) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: "append",
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-    promise.catch(() => undefined);
-  }
+function timedOut(what: string, timeoutMs: number): ConfigMapTimeout {
+  return new ConfigMapTimeout(`${what}: no answer within ${timeoutMs} ms`);
 }

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
+import { callWithTimeout } from "../../../contract/api-call-timeout.ts";
 import { decide, observe, type ObservedLease } from "./leader-election-rules.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import { microTime } from "../kube/micro-time.ts";
@@ -58,8 +59,10 @@ export class LeaderElector {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const outcome = await this.#tryAcquireOrRenew();
-      if (outcome === "renewed") {
-        this.#lastRenewMono = performance.now();
+      if (typeof outcome === "number") {
+        // From when the renewal was sent, not answered: the others time the lease from
+        // when they see it change, which can be long before a slow answer arrives.
+        this.#lastRenewMono = outcome;
         if (!this.#leading) {
           this.#leading = true;
           this.#callbacks.log?.(`became leader (${this.#options.identity})`);
@@ -87,11 +90,12 @@ export class LeaderElector {
     }
   }
 
-  async #tryAcquireOrRenew(): Promise<"renewed" | "held-by-other" | "failed"> {
+  /** One attempt; a renewal's send time (monotonic ms) when it succeeded. */
+  async #tryAcquireOrRenew(): Promise<number | "held-by-other" | "failed"> {
     const { namespace, name, identity, leaseDurationSeconds } = this.#options;
     let lease: V1Lease | undefined;
     try {
-      lease = await this.#api.readNamespacedLease({ name, namespace });
+      lease = await this.#call((options) => this.#api.readNamespacedLease({ name, namespace }, options));
     } catch (err) {
       if (!isNotFound(err)) {
         this.#callbacks.log?.(`leader election: reading lease ${namespace}/${name}: ${describeError(err)}`);
@@ -149,11 +153,13 @@ export class LeaderElector {
         leaseTransitions: decision.record.leaseTransitions,
       },
     };
+    const sentMono = performance.now();
     try {
-      const written =
+      const written = await this.#call((options) =>
         decision.action === "create"
-          ? await this.#api.createNamespacedLease({ namespace, body })
-          : await this.#api.replaceNamespacedLease({ name, namespace, body });
+          ? this.#api.createNamespacedLease({ namespace, body }, options)
+          : this.#api.replaceNamespacedLease({ name, namespace, body }, options),
+      );
       this.#observed = observe(
         undefined,
         {
@@ -163,23 +169,34 @@ export class LeaderElector {
         },
         nowMono,
       );
-      return "renewed";
+      return sentMono;
     } catch (err) {
       if (!isConflict(err)) this.#callbacks.log?.(`leader election: writing lease: ${describeError(err)}`);
       return "failed";
     }
   }
 
+  // Bounded, so a hanging API server cannot hold the loop past the renew deadline (a quarter of
+  // it per request leaves room for the read, the write and a retry).
+  #call<T>(call: Parameters<typeof callWithTimeout<T>>[0]): Promise<T> {
+    const timeoutMs = this.#options.renewDeadlineMs / 4;
+    return callWithTimeout(call, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
+  }
+
   // Handing the lease back lets a standby take over at once instead of after leaseDuration.
   async #release(): Promise<void> {
     const { namespace, name, identity } = this.#options;
     try {
-      const lease = await this.#api.readNamespacedLease({ name, namespace });
+      const lease = await this.#call((options) =>
+        this.#api.readNamespacedLease({ name, namespace }, options),
+      );
       if (lease.spec?.holderIdentity !== identity) return;
       lease.spec.holderIdentity = "";
       lease.spec.renewTime = microTime(new Date());
       if (lease.spec.acquireTime) lease.spec.acquireTime = microTime(new Date(lease.spec.acquireTime));
-      await this.#api.replaceNamespacedLease({ name, namespace, body: lease });
+      await this.#call((options) =>
+        this.#api.replaceNamespacedLease({ name, namespace, body: lease }, options),
+      );
     } catch (err) {
       this.#callbacks.log?.(`leader election: releasing lease: ${describeError(err)}`);
     }
