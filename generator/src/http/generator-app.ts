@@ -7,7 +7,8 @@ import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts
 import type { Issuer } from "../issuing/issuer.ts";
 import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
 import { decimalId } from "../encoding/decimal-id-encoder.ts";
-import { IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
+import { BufferPool } from "../encoding/buffer-pool.ts";
+import { batchBodyCapacity, IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
 import { issueIds, type IssueOutcome, type NotIssued, type RangeSink } from "./issue-ids.ts";
 
 /** Codes of 4xx errors; 503 errors carry the issuer's refusal codes or the clock's reason. */
@@ -79,6 +80,9 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   const { issuer, readiness, clockStatus, metrics } = options;
   const math = issuer.math;
   const maxCount = batchLimit(math, options.maxBatch);
+
+  // Batch bodies of 64 KiB and up are reused (see BufferPool); 4 MiB covers 16 in-flight 10,000-ID bodies.
+  const bodyBuffers = new BufferPool({ minBytes: 64 * 1024, maxFreeBytes: 4 * 1024 * 1024 });
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -184,12 +188,19 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
       if (!query.success) {
         return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
       }
-      metrics.recordBatch(query.data.count);
-      const body = new IdBatchJsonWriter(query.data.count);
-      const outcome = await issue(query.data.count, (r) =>
+      const count = query.data.count;
+      metrics.recordBatch(count);
+      const buffer = bodyBuffers.take(batchBodyCapacity(count));
+      const body = new IdBatchJsonWriter(count, buffer);
+      const outcome = await issue(count, (r) =>
         body.appendRange(math, r.tick, r.workerId, r.firstSequence, r.count),
       );
-      if (!outcome.ok) return refuse(reply, outcome.refusal);
+      if (!outcome.ok) {
+        bodyBuffers.give(buffer);
+        return refuse(reply, outcome.refusal);
+      }
+      // 'finish': the whole body went to the kernel, so the buffer may be written again.
+      reply.raw.once("finish", () => bodyBuffers.give(buffer));
       return reply.type("application/json").send(body.finish());
     },
   );
