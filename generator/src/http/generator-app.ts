@@ -3,13 +3,20 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import { z } from "zod";
 import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
+import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
 import type { Issuer } from "../issuing/issuer.ts";
 import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
 import { decimalId } from "../encoding/decimal-id-encoder.ts";
 import { BufferPool } from "../encoding/buffer-pool.ts";
 import { batchBodyCapacity, IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
-import { issueIds, type IssueOutcome, type NotIssued, type RangeSink } from "./issue-ids.ts";
+import {
+  issueIds,
+  type IssueOutcome,
+  type IssueWaiting,
+  type NotIssued,
+  type RangeSink,
+} from "./issue-ids.ts";
 
 /** Codes of 4xx errors; 503 errors carry the issuer's refusal codes or the clock's reason. */
 export const HttpErrorCode = {
@@ -127,13 +134,19 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     metrics.recordRefusal(refusal.code);
     return sendError(reply, 503, refusal.code, refusal.message, refusal.retryAfterMs);
   };
-  const onWait = { onWait: (reason: string, seconds: number) => metrics.recordWait(reason, seconds) };
+  // Waits for the next tick let other requests' I/O run and sleep the rest (no spinning).
+  const wallClock = new WallClockWaiter();
+  const waiting: IssueWaiting = {
+    budgetMs: REQUEST_WAIT_BUDGET_MS,
+    until: (wallMs) => wallClock.until(wallMs),
+    onWait: (reason, seconds) => metrics.recordWait(reason, seconds),
+  };
   /** Checks the clock, then issues `count` IDs into `sink`; a refusal if not allowed. */
   const issue = async (count: number, sink: RangeSink): Promise<IssueOutcome> => {
     const clock = clockStatus();
     if (!clock.ok)
       return { ok: false, refusal: { code: clock.reason, message: clock.message, retryAfterMs: 1000 } };
-    return issueIds(issuer, count, sink, REQUEST_WAIT_BUDGET_MS, onWait);
+    return issueIds(issuer, count, sink, waiting);
   };
 
   app.get(
