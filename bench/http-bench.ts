@@ -75,6 +75,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** Server CPU time per completed request, microseconds: independent of other load on the machine. */
   cpuMicrosPerRequest: number;
+  /** The load client's (this process's) CPU time per completed request, microseconds. */
+  clientCpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -91,13 +93,16 @@ export async function load(
 ): Promise<LoadResult> {
   let maxRss = rssBytes(pid);
   const cpuBefore = cpuSeconds(pid);
+  const clientCpuBefore = process.cpuUsage();
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssBytes(pid))), 100);
   try {
     const result = await autocannon({ url, connections, pipelining: 1, duration: seconds });
     const requests = result["2xx"] + result.non2xx;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
     return {
       requestsPerSecond: result.requests.average,
       cpuMicrosPerRequest: ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, requests),
+      clientCpuMicrosPerRequest: (clientCpu.user + clientCpu.system) / Math.max(1, requests),
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,

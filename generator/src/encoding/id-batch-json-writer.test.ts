@@ -7,10 +7,13 @@ import {
   rangeNear,
   type IdRange,
 } from "../../test-support/encoding-fixtures.ts";
-import { IdBatchJsonWriter } from "./id-batch-json-writer.ts";
+import { batchBodyCapacity, IdBatchJsonWriter } from "./id-batch-json-writer.ts";
 
-function body(math: LayoutMath, ranges: IdRange[]): string {
-  const writer = new IdBatchJsonWriter(ranges.reduce((n, r) => n + r.count, 0));
+function body(math: LayoutMath, ranges: IdRange[], buffer?: Buffer): string {
+  const writer = new IdBatchJsonWriter(
+    ranges.reduce((n, r) => n + r.count, 0),
+    buffer,
+  );
   for (const r of ranges) writer.appendRange(math, r.tick, r.workerId, r.first, r.count);
   return writer.finish().toString("latin1");
 }
@@ -47,5 +50,21 @@ describe.each(Object.entries(ENCODING_LAYOUTS))("IdBatchJsonWriter (%s)", (_name
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("IdBatchJsonWriter into a given buffer", () => {
+  const math = ENCODING_LAYOUTS.snowflake as LayoutMath;
+
+  it("writes a correct body over whatever a previous body left in the buffer", () => {
+    const buffer = Buffer.alloc(batchBodyCapacity(10_000), "9");
+    const long = [rangeNear(math, 10n ** 18n - 2n, 4096), rangeNear(math, 10n ** 18n + 8190n, 4096)];
+    expect(body(math, long, buffer)).toBe(expected(math, long));
+    const short = [rangeNear(math, 123_456_789n, 7)];
+    expect(body(math, short, buffer)).toBe(expected(math, short));
+  });
+
+  it("refuses a buffer too small for the batch", () => {
+    expect(() => new IdBatchJsonWriter(100, Buffer.alloc(batchBodyCapacity(100) - 1))).toThrow(RangeError);
   });
 });

@@ -3,10 +3,14 @@ import { LOW_MOD, splitId } from "./decimal-id-encoder.ts";
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
-/** The four-digit, zero-padded forms of 0..9999 as ASCII bytes, 4 per entry. */
-const LOW_DIGITS = (() => {
-  const table = new Uint8Array(LOW_MOD * 4);
-  for (let i = 0; i < LOW_MOD; i++) table.set(Buffer.from(String(i).padStart(4, "0"), "latin1"), i * 4);
+/**
+ * The four-digit, zero-padded forms of 0..9999, the ASCII bytes packed little-endian
+ * so that one DataView store writes an ID's last four digits.
+ */
+const LOW_DIGIT_QUADS = (() => {
+  const table = new Uint32Array(LOW_MOD);
+  for (let i = 0; i < LOW_MOD; i++)
+    table[i] = Buffer.from(String(i).padStart(4, "0"), "latin1").readUInt32LE();
   return table;
 })();
 const OPEN = Buffer.from('{"ids":[', "latin1");
@@ -14,52 +18,52 @@ const CLOSE = Buffer.from("]}", "latin1");
 /** Quotes, comma and at most 19 digits. */
 const MAX_BYTES_PER_ID = 22;
 
+/** Bytes a body of up to `maxIds` IDs may take: the size of the buffer IdBatchJsonWriter needs. */
+export function batchBodyCapacity(maxIds: number): number {
+  return OPEN.length + CLOSE.length + maxIds * MAX_BYTES_PER_ID;
+}
+
 /**
  * Writes a /v1/ids response body, `{"ids":["<id>",...]}`, straight into a Buffer. IDs in
  * a range are consecutive, so, as in decimal-id-encoder.ts, each is prefix * 10^4 + low
- * with both parts exact JS numbers: the prefix's digits are written once per 10^4 IDs
- * and each ID copies them plus four digits from a table. No string per ID, one BigInt
- * per range. Equal, byte for byte, to JSON.stringify({ ids }) of the decimal strings.
+ * with both parts exact JS numbers, and the up to 10^4 IDs sharing a prefix have entries
+ * of one length that differ only in their last four digits: the first entry is written
+ * once, copied natively (doubling) over the run, and each ID then costs one 4-byte
+ * store. No string per ID, one BigInt per range. Equal, byte for byte, to
+ * JSON.stringify({ ids }) of the decimal strings.
  */
 export class IdBatchJsonWriter {
   private readonly buf: Buffer;
+  private readonly view: DataView;
   private pos: number;
-  private readonly prefixDigits = Buffer.alloc(16);
   private ids = 0;
 
-  constructor(maxIds: number) {
-    this.buf = Buffer.allocUnsafe(OPEN.length + CLOSE.length + maxIds * MAX_BYTES_PER_ID);
+  /**
+   * `buffer`, if given, is written into instead of a new one (reuse): it must hold
+   * batchBodyCapacity(maxIds) bytes and not be in use elsewhere until the body is sent.
+   */
+  constructor(maxIds: number, buffer?: Buffer) {
+    const capacity = batchBodyCapacity(maxIds);
+    if (buffer && buffer.length < capacity)
+      throw new RangeError(
+        `a body of ${maxIds} IDs needs ${capacity} bytes, the buffer has ${buffer.length}`,
+      );
+    this.buf = buffer ?? Buffer.allocUnsafe(capacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.pos = OPEN.copy(this.buf, 0);
   }
 
   /** Appends (tick, workerId, firstSequence + i) for i < count. */
   appendRange(math: LayoutMath, tick: number, workerId: number, firstSequence: number, count: number): void {
     let { prefix, low } = splitId(math, tick, workerId, firstSequence);
-    const buf = this.buf;
-    const digits = this.prefixDigits;
-    let prefixLength = this.setPrefix(prefix);
-    let pos = this.pos;
-    for (let i = 0; i < count; i++) {
-      buf[pos++] = QUOTE;
-      if (prefixLength === 0) {
-        // IDs below 10^4 have no prefix and no leading zeros.
-        pos += buf.write(String(low), pos, "latin1");
-      } else {
-        for (let j = 0; j < prefixLength; j++) buf[pos++] = digits[j] as number;
-        const at = low * 4;
-        buf[pos++] = LOW_DIGITS[at] as number;
-        buf[pos++] = LOW_DIGITS[at + 1] as number;
-        buf[pos++] = LOW_DIGITS[at + 2] as number;
-        buf[pos++] = LOW_DIGITS[at + 3] as number;
-      }
-      buf[pos++] = QUOTE;
-      buf[pos++] = COMMA;
-      if (++low === LOW_MOD) {
-        low = 0;
-        prefixLength = this.setPrefix(++prefix);
-      }
+    for (let left = count; left > 0;) {
+      const run = Math.min(left, LOW_MOD - low);
+      if (prefix === 0) this.writeUnprefixed(low, run);
+      else this.writeRun(prefix, low, run);
+      left -= run;
+      prefix += 1;
+      low = 0;
     }
-    this.pos = pos;
     this.ids += count;
   }
 
@@ -70,9 +74,40 @@ export class IdBatchJsonWriter {
     return this.buf.subarray(0, end + CLOSE.copy(this.buf, end));
   }
 
-  /** Stores the prefix's ASCII digits; returns how many (0 for no prefix). */
-  private setPrefix(prefix: number): number {
-    if (prefix === 0) return 0;
-    return this.prefixDigits.write(String(prefix), 0, "latin1");
+  /** Writes prefix * 10^4 + low + i for i < count; low + count <= 10^4. */
+  private writeRun(prefix: number, low: number, count: number): void {
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    buf[pos++] = QUOTE;
+    pos += buf.write(String(prefix), pos, "latin1");
+    const firstLowAt = pos;
+    pos += 4;
+    buf[pos++] = QUOTE;
+    buf[pos++] = COMMA;
+    const entryLength = pos - start;
+    const total = entryLength * count;
+    // Doubling: log2(count) native copies fill the run with the first entry.
+    for (let filled = entryLength; filled < total; filled *= 2) {
+      buf.copyWithin(start + filled, start, start + Math.min(filled, total - filled));
+    }
+    const view = this.view;
+    for (let i = 0, at = firstLowAt; i < count; i++, at += entryLength) {
+      view.setUint32(at, LOW_DIGIT_QUADS[low + i] as number, true);
+    }
+    this.pos = start + total;
+  }
+
+  /** IDs below 10^4 (no prefix) have no leading zeros: rare enough for a string each. */
+  private writeUnprefixed(low: number, count: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < count; i++) {
+      buf[pos++] = QUOTE;
+      pos += buf.write(String(low + i), pos, "latin1");
+      buf[pos++] = QUOTE;
+      buf[pos++] = COMMA;
+    }
+    this.pos = pos;
   }
 }

@@ -2,9 +2,15 @@ import { describe, expect, it } from "vitest";
 import { layoutMath, parseIdLayout, tickAt } from "../../../contract/id-layout.ts";
 import type { IssuedRange } from "../issuing/issuer.ts";
 import { Issuer, RefusalCode, WaitReason } from "../issuing/issuer.ts";
-import { issueIds } from "./issue-ids.ts";
+import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
+import { issueIds, type IssueWaiting } from "./issue-ids.ts";
 
 const open = { floorTick: -1, ceilingTick: Number.MAX_SAFE_INTEGER, validUntilMonoMs: Infinity };
+
+function waiting(budgetMs: number, extra: Partial<IssueWaiting> = {}): IssueWaiting {
+  const waiter = new WallClockWaiter();
+  return { budgetMs, until: (wallMs) => waiter.until(wallMs), ...extra };
+}
 
 function issuer(layout: object) {
   const i = new Issuer({ math: layoutMath(parseIdLayout(layout)), workerId: 0, maxBackwardWaitMs: 5 });
@@ -15,7 +21,7 @@ function issuer(layout: object) {
 describe("issueIds", () => {
   it("answers synchronously when no wait is needed", () => {
     const ranges: IssuedRange[] = [];
-    const outcome = issueIds(issuer({}), 10, (r) => ranges.push(r), 100);
+    const outcome = issueIds(issuer({}), 10, (r) => ranges.push(r), waiting(100));
     expect(outcome).toEqual({ ok: true });
     expect(ranges.map((r) => r.count)).toEqual([10]);
   });
@@ -24,9 +30,12 @@ describe("issueIds", () => {
     const i = issuer({ timestampBits: 51, workerIdBits: 4, sequenceBits: 8, timeUnitMs: 10 });
     const ranges: IssuedRange[] = [];
     const waits: string[] = [];
-    const outcome = await issueIds(i, 600, (r) => ranges.push(r), 1000, {
-      onWait: (reason) => waits.push(reason),
-    });
+    const outcome = await issueIds(
+      i,
+      600,
+      (r) => ranges.push(r),
+      waiting(1000, { onWait: (reason) => waits.push(reason) }),
+    );
     expect(outcome).toEqual({ ok: true });
     expect(ranges.reduce((n, r) => n + r.count, 0)).toBe(600);
     expect(new Set(ranges.map((r) => r.tick)).size).toBeGreaterThanOrEqual(3);
@@ -34,19 +43,45 @@ describe("issueIds", () => {
     expect(new Set(waits)).toEqual(new Set([WaitReason.SequenceExhausted]));
   });
 
-  it("gives up with BUSY when the waiting would exceed the budget", async () => {
+  it("gives up with BUSY, without waiting, when the wait would exceed the budget", async () => {
     const i = issuer({ timestampBits: 61, workerIdBits: 1, sequenceBits: 1, timeUnitMs: 1000 });
-    const outcome = await issueIds(i, 5, () => {}, 50);
+    let waited = 0;
+    const outcome = await issueIds(i, 5, () => {}, waiting(50, { until: async () => void waited++ }));
     expect(outcome).toMatchObject({ ok: false, refusal: { code: RefusalCode.Busy } });
+    expect(waited).toBe(0);
   });
 
   it("returns the issuer's refusal", async () => {
     const i = issuer({});
     const now = tickAt(i.math, Date.now());
     i.setFence({ floorTick: -1, ceilingTick: now - 10, validUntilMonoMs: Infinity });
-    expect(await issueIds(i, 1, () => {}, 50)).toMatchObject({
+    expect(await issueIds(i, 1, () => {}, waiting(50))).toMatchObject({
       ok: false,
       refusal: { code: RefusalCode.Fenced },
     });
+  });
+
+  it("serves concurrent calls in turn while they wait: each batch increasing, no ID twice", async () => {
+    // 16 IDs per 1 ms tick: each batch spans several ticks, the others wait meanwhile.
+    const i = issuer({ timestampBits: 51, workerIdBits: 8, sequenceBits: 4, timeUnitMs: 1 });
+    const batches: number[][] = [[], [], [], []];
+    const outcomes = await Promise.all(
+      batches.map((ids) =>
+        issueIds(
+          i,
+          100,
+          (r) => {
+            for (let s = 0; s < r.count; s++) ids.push(r.tick * 16 + r.firstSequence + s);
+          },
+          waiting(2000),
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(batches.map(() => ({ ok: true })));
+    for (const ids of batches) {
+      expect(ids).toHaveLength(100);
+      for (let k = 1; k < ids.length; k++) expect(ids[k] as number).toBeGreaterThan(ids[k - 1] as number);
+    }
+    expect(new Set(batches.flat()).size).toBe(400);
   });
 });
