@@ -30,20 +30,23 @@ describe("operator install and removal leave namespace deletion working", () => 
   });
 
   it("uninstalling removes the APIServices with the operator", async (context) => {
-    // Uninstalling takes the CRD, and with it every fleet on this (possibly shared) cluster.
-    const fleets = await k([
-      "get",
-      "idgeneratorfleets",
-      "--all-namespaces",
-      "--ignore-not-found",
-      "-o",
-      "name",
-    ]);
-    if (fleets.trim() !== "") {
-      console.log(`[operator-install] skipped: fleets exist that uninstalling would delete:\n${fleets}`);
+    await installOperator();
+    // Uninstalling takes the CRD, and with it every fleet on this (possibly shared) cluster. Fleets in the
+    // namespaces earlier files deleted are on their way out (their finalizer waits out the fence): wait for those.
+    const fleets = await waitFor(
+      "fleets being deleted to be gone",
+      async () => {
+        const list = await kJson<FleetList>(["get", "idgeneratorfleets", "--all-namespaces"]);
+        const deleting = list.items.filter((f) => f.metadata.deletionTimestamp);
+        if (deleting.length) throw new Error(`still deleting: ${deleting.map(fleetName).join(", ")}`);
+        return list.items.map(fleetName);
+      },
+      { timeoutMs: 240_000, intervalMs: 2_000 },
+    );
+    if (fleets.length) {
+      console.log(`[operator-install] skipped: uninstalling would delete the fleets ${fleets.join(", ")}`);
       context.skip();
     }
-    await installOperator();
     await uninstallOperator();
     expect(await operatorApiServices()).toEqual([]);
     expect(await k(["get", "namespace", OPERATOR_NAMESPACE, "--ignore-not-found", "-o", "name"])).toBe("");
@@ -53,6 +56,9 @@ describe("operator install and removal leave namespace deletion working", () => 
     expect(await operatorApiServices()).toEqual(API_SERVICES);
   });
 });
+
+type FleetList = { items: { metadata: { namespace: string; name: string; deletionTimestamp?: string } }[] };
+const fleetName = (f: FleetList["items"][number]) => `${f.metadata.namespace}/${f.metadata.name}`;
 
 type NamespaceStatus = {
   status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] };

@@ -8,6 +8,7 @@ import {
   deleteCustomMetricsObjects,
   deleteOperatorApiServices,
   operatorApiServices,
+  type ShippedObject,
 } from "./custom-metrics-install.ts";
 import { requireImage } from "./images.ts";
 import { waitFor } from "./wait-for.ts";
@@ -181,11 +182,7 @@ async function operatorPodsSummary(): Promise<string> {
 }
 
 /** A kustomize patch that drops `object` from the build. */
-function deletePatch(object: {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-}) {
+function deletePatch(object: ShippedObject) {
   const { apiVersion, kind, metadata } = object;
   const { name, namespace } = metadata;
   return {
