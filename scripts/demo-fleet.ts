@@ -4,7 +4,7 @@
  *                                     sample fleet into the demo namespace, wait until it is Ready, fetch IDs
  *                                     through its Service and print them decoded, print `kubectl get idfleets -A`
  *   node scripts/demo-fleet.ts down  delete every fleet (the operator finishes their finalizers), then the
- *                                     demo namespace and the operator install
+ *                                     demo namespace and the operator install (its APIServices first)
  */
 import { kubectlPath } from "../e2e/cluster/kubectl.ts";
 import { REPO_ROOT } from "../e2e/cluster/paths.ts";
@@ -15,6 +15,7 @@ import {
   getIdFleetsTable,
   installOperator,
   OPERATOR_NAMESPACE,
+  uninstallOperator,
   waitForFleetReady,
 } from "../e2e/suite/support/operator-install.ts";
 import { join } from "node:path";
@@ -82,12 +83,8 @@ async function down(): Promise<void> {
   await k(["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=120s"], {
     timeoutMs: 130_000,
   });
-  await k(
-    ["delete", "-k", join(REPO_ROOT, "config"), "--ignore-not-found", "--wait=true", "--timeout=120s"],
-    {
-      timeoutMs: 130_000,
-    },
-  );
+  // The custom metrics APIServices go first, while the operator still serves them.
+  await uninstallOperator();
   log(`operator removed in ${seconds(start)}`);
 }
 

@@ -43,17 +43,24 @@ else
   TAG="$version"
 fi
 
+image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# Always asks docker to build: with nothing changed every step is a cache hit (under a second) and the
+# image ID stays the same, so the tag can never keep content older than the Dockerfile, the sources or
+# the base it was meant to be built from. Loading into the node then compares image IDs (load-into-node.sh).
 build() { # build IMAGE CONTEXT DOCKERFILE
-  local image="$1" context="$2" dockerfile="$3"
-  if image_present "$image"; then
-    img_log "present: $image"
-    return
-  fi
-  img_log "building $image"
+  local image="$1" context="$2" dockerfile="$3" before after
+  before="$(image_id "$image")"
   # --network host: the build stage's `npm ci` reaches the npm registry the way this machine does.
   run_logged "docker build $image ($dockerfile)" "$logfile" "$DOCKER" build --network host \
     --build-arg "BASE_IMAGE=$BASE" --build-arg "BUILD_IMAGE=$BASE" --build-arg "RUNTIME_IMAGE=$BASE" \
     -f "$dockerfile" -t "$image" "$context"
+  after="$(image_id "$image")"
+  if [ "$before" = "$after" ]; then
+    img_log "unchanged: $image (${after:7:12})"
+  else
+    img_log "built $image (${after:7:12})"
+  fi
 }
 
 smoke_dir="$REPO_ROOT/e2e/images/smoke"

@@ -272,8 +272,9 @@ describe("autoscaling: the HPA scales fleets on CPU and on sequence utilization,
     );
     const condition = exhausted.status!.conditions!.find((x) => x.type === "WorkerIdsExhausted")!;
     console.log(`WorkerIdsExhausted: ${condition.reason}: ${condition.message}`);
-    expect(condition.message).toContain("3 replicas requested but only 2 worker id(s)");
-    expect(condition.message).toContain("hog");
+    expect(condition.message).toContain("spec.replicas is 3 but only 2 worker ids are free for this fleet");
+    expect(condition.message).toContain(`other fleets of id space ${space} (hog) hold 1 of the 3`);
+    expect(condition.message).toContain("lower spec.autoscaling.minReplicas and maxReplicas to 2 or ");
     // Held for a while: the StatefulSet stays at 2 and no third pod appears.
     for (let i = 0; i < 4; i++) {
       const sts = await kJson<{ spec: { replicas: number } }>(["get", "statefulset", "-n", ns.name, "tiny"]);

@@ -152,12 +152,7 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     // Idempotence: once settled, reconciling again writes nothing.
     await settle(op);
     const before = await writeCount(op);
-    const reconciles = await reconcileCount(op);
-    for (let i = 0; i < 3; i++) {
-      op.enqueue(`${ns}/ids`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    await waitFor("reconciles ran", async () => (await reconcileCount(op)) >= reconciles + 1);
+    await reconcileAgain(op, `${ns}/ids`);
     expect(await writeCount(op)).toBe(before);
 
     // The holder reports a bad clock and some load: status rolls it up, ClockDrift is raised.
@@ -268,6 +263,66 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     );
   });
 
+  it("leaves what other field managers add to its StatefulSet alone instead of re-applying on every reconcile", async () => {
+    const { name: ns, kubeConfig } = await createTestNamespace("fleet-foreign-fields");
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const op = await startTestOperator(kubeConfig, ns, "op-a");
+    running.push(op);
+    await waitFor("leadership", () => op.isLeader());
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
+    await waitFor("StatefulSet", () => apps.readNamespacedStatefulSet({ name: "ids", namespace: ns }));
+    await settle(op);
+    const applies = await statefulSetApplies(op);
+
+    // What the chaos e2e does for libfaketime: its own server-side apply adds an env var, a mount and a volume.
+    const patch = {
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name: "ids", namespace: ns },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "generator",
+                env: [{ name: "LD_PRELOAD", value: "/faketime/libfaketime.so.1" }],
+                volumeMounts: [{ name: "faketime", mountPath: "/faketime", readOnly: true }],
+              },
+            ],
+            volumes: [{ name: "faketime", hostPath: { path: "/usr/lib/faketime", type: "Directory" } }],
+          },
+        },
+      },
+    };
+    await kubectl(["apply", "--server-side", "--field-manager=someone-else", "-f", "-"], {
+      kubeconfig: inject("kubeconfig"),
+      input: JSON.stringify(patch),
+    });
+    await reconcileAgain(op, `${ns}/ids`);
+    expect(await statefulSetApplies(op)).toBe(applies);
+
+    const sts = await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns });
+    const container = sts.spec!.template.spec!.containers[0]!;
+    expect(container.env?.map((e) => e.name)).toEqual(
+      expect.arrayContaining(["LD_PRELOAD", GeneratorEnv.fleet]),
+    );
+    expect(sts.spec!.template.spec!.volumes?.map((v) => v.name).sort()).toEqual(["faketime", "tmp"]);
+    expect(sts.metadata?.managedFields?.map((m) => m.manager)).toEqual(
+      expect.arrayContaining(["idfleet-operator", "someone-else"]),
+    );
+
+    // Ownership is unchanged: a fleet change still reaches the StatefulSet, the other manager's fields stay.
+    await kubectl(["scale", "idfleet", "ids", "-n", ns, "--replicas=2"], {
+      kubeconfig: inject("kubeconfig"),
+    });
+    await waitFor(
+      "StatefulSet at 2",
+      async () => (await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns })).spec?.replicas === 2,
+    );
+    const scaled = await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns });
+    expect(scaled.spec!.template.spec!.containers[0]!.env?.some((e) => e.name === "LD_PRELOAD")).toBe(true);
+  });
+
   it("elects one leader among two operators and fails over when it stops", async () => {
     const { name: ns, kubeConfig } = await createTestNamespace("fleet-leader");
     const apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -310,6 +365,23 @@ async function markReady(core: CoreV1Api, pod: V1Pod) {
       },
     },
   });
+}
+
+async function statefulSetApplies(op: RunningOperator): Promise<number> {
+  const metric = await op.metrics.apiWrites.get();
+  return metric.values
+    .filter((v) => v.labels.kind === "StatefulSet" && v.labels.verb === "apply")
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+// Asks for three reconciles of `key`, spaced out, and waits until at least one of them ran.
+async function reconcileAgain(op: RunningOperator, key: string) {
+  const reconciles = await reconcileCount(op);
+  for (let i = 0; i < 3; i++) {
+    op.enqueue(key);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await waitFor("reconciles ran", async () => (await reconcileCount(op)) >= reconciles + 1);
 }
 
 async function reconcileCount(op: RunningOperator): Promise<number> {

@@ -62,7 +62,8 @@ export function setClockOffset(dir: string, podName: string, offset: string): vo
 
 /**
  * Adds libfaketime to the fleet's generator container (a server-side apply under our own field
- * manager, beside the operator's fields): LD_PRELOAD from the host's Debian package, the wall
+ * manager, beside the operator's fields; the entries it adds to env, volumeMounts and volumes are
+ * ours, and the operator leaves them alone instead of re-applying its StatefulSet): LD_PRELOAD from the host's Debian package, the wall
  * clock offset read from a per-pod file every second, the monotonic clock left alone (the
  * lease fence runs on it; only the wall clock is skewed).
  */

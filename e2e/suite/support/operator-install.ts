@@ -3,6 +3,13 @@ import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { REPO_ROOT } from "../../cluster/paths.ts";
 import { k } from "./cluster-access.ts";
+import {
+  customMetricsObjects,
+  deleteCustomMetricsObjects,
+  deleteOperatorApiServices,
+  operatorApiServices,
+  type ShippedObject,
+} from "./custom-metrics-install.ts";
 import { requireImage } from "./images.ts";
 import { waitFor } from "./wait-for.ts";
 
@@ -28,16 +35,21 @@ export type OperatorInstall = {
 
 /** Options of installOperator. */
 export type OperatorInstallOptions = {
-  /** Serve custom.metrics.k8s.io (config/ registers the APIService; false sets IDFLEET_CUSTOM_METRICS=false). Default true. */
+  /**
+   * Serve custom.metrics.k8s.io (config/ with config/custom-metrics, as shipped). false installs config/
+   * without config/custom-metrics, sets IDFLEET_CUSTOM_METRICS=false and removes what an earlier install
+   * left of it, APIServices first. Default true.
+   */
   customMetrics?: boolean;
   /** Budget for the Deployment rollout (and the APIService becoming Available). Default 180 s. */
   timeoutMs?: number;
 };
 
 /**
- * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ (custom metrics API included)
- * as they are and swaps in the images images:build loaded into the node: the operator image through
- * kustomize `images:`, the default generator image through the Deployment's IDFLEET_GENERATOR_IMAGE.
+ * Writes a kustomize overlay under e2e/.work/operator-install that takes config/ as it is and swaps in the
+ * images images:build loaded into the node: the operator image through kustomize `images:`, the default
+ * generator image through the Deployment's IDFLEET_GENERATOR_IMAGE. Without custom metrics it also drops
+ * every object of config/custom-metrics, as a user does by removing it from config/kustomization.yaml.
  */
 export function writeOperatorOverlay(customMetrics: boolean): OperatorInstall {
   const operatorImage = requireImage("operator");
@@ -49,10 +61,12 @@ export function writeOperatorOverlay(customMetrics: boolean): OperatorInstall {
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
-    // config/ includes config/custom-metrics; without it the operator is told not to serve the API.
+    // config/ includes config/custom-metrics; without it the operator is told not to serve the API, and no
+    // APIService may point at it: one nobody serves blocks namespace deletion cluster-wide.
     resources: [fromOverlay("config")],
     images: [{ name: "idfleet/operator", newName: operatorName, newTag: operatorTag }],
     patches: [
+      ...(customMetrics ? [] : customMetricsObjects().map(deletePatch)),
       {
         patch: stringify({
           apiVersion: "apps/v1",
@@ -94,6 +108,8 @@ export async function installOperator(options: OperatorInstallOptions = {}): Pro
   const customMetrics = options.customMetrics ?? true;
   const timeoutMs = options.timeoutMs ?? 180_000;
   const install = writeOperatorOverlay(customMetrics);
+  // Before the operator stops serving the API: apply never prunes what an earlier install registered.
+  if (!customMetrics) await deleteCustomMetricsObjects();
   // Server-side: the CRD is too large for client-side apply's last-applied annotation on some versions,
   // and a stable field manager lets repeated installs (and other e2e files) converge instead of conflict.
   await k(
@@ -122,7 +138,11 @@ export async function installOperator(options: OperatorInstallOptions = {}): Pro
   ).catch(async (error: unknown) => {
     throw new Error(`${String(error)}\noperator pods:\n${await operatorPodsSummary()}`);
   });
-  if (customMetrics) {
+  if (!customMetrics) {
+    const left = await operatorApiServices();
+    if (left.length)
+      throw new Error(`APIServices still point at the operator without custom metrics: ${left}`);
+  } else {
     await waitFor(
       `APIService ${CUSTOM_METRICS_API_SERVICE} Available (served by the operator)`,
       async () => {
@@ -142,17 +162,37 @@ export async function installOperator(options: OperatorInstallOptions = {}): Pro
 }
 
 /**
- * Removes what installOperator installed (CRD included, so every fleet goes with it). Delete fleets first
- * and wait for them: their finalizer needs the operator running.
+ * Removes what installOperator (or `kubectl apply -k config/`) installed, CRD included, so every fleet goes
+ * with it: delete fleets first and wait for them, their finalizer needs the operator running. The operator's
+ * APIServices go first, while it still serves them (see deleteOperatorApiServices).
  */
-export async function uninstallOperator(customMetrics = true): Promise<void> {
-  const install = writeOperatorOverlay(customMetrics);
-  await k(["delete", "--ignore-not-found", "--wait=true", "-k", install.overlayDir], { timeoutMs: 180_000 });
+export async function uninstallOperator(): Promise<void> {
+  await deleteOperatorApiServices();
+  await k(
+    ["delete", "--ignore-not-found", "--wait=true", "--timeout=170s", "-k", join(REPO_ROOT, "config")],
+    {
+      timeoutMs: 180_000,
+    },
+  );
 }
 
 /** Pod phase, readiness and restarts of the operator, for error messages. */
 async function operatorPodsSummary(): Promise<string> {
   return k(["get", "pods", "-n", OPERATOR_NAMESPACE, "-o", "wide"]).catch((e: unknown) => String(e));
+}
+
+/** A kustomize patch that drops `object` from the build. */
+function deletePatch(object: ShippedObject) {
+  const { apiVersion, kind, metadata } = object;
+  const { name, namespace } = metadata;
+  return {
+    patch: stringify({
+      $patch: "delete",
+      apiVersion,
+      kind,
+      metadata: { name, ...(namespace ? { namespace } : {}) },
+    }),
+  };
 }
 
 /** `registry/name:tag` -> [`registry/name`, `tag`] (a port in the registry host is not a tag). */

@@ -15,6 +15,69 @@ describe("desired-state matching", () => {
     );
   });
 
+  it("leaves entries other managers add to keyed lists alone, and still notices changes to ours", () => {
+    const container = {
+      name: "generator",
+      env: [{ name: "IDGEN_PORT", value: "8080" }],
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    };
+    const desired = {
+      spec: { template: { spec: { containers: [container], volumes: [{ name: "tmp", emptyDir: {} }] } } },
+    };
+    const podSpec = (containers: object[], volumes: object[]) => ({
+      spec: { template: { spec: { containers, volumes } } },
+    });
+    // What the chaos test's own server-side apply adds beside ours: an env var, a mount, a volume, a sidecar.
+    const foreignEnv = { name: "LD_PRELOAD", value: "/lib/libfaketime.so.1" };
+    const foreignMount = { name: "faketime", mountPath: "/faketime" };
+    const foreignVolume = { name: "faketime", hostPath: { path: "/usr/lib" } };
+    const withForeign = podSpec(
+      [
+        { name: "sidecar", image: "x" },
+        {
+          ...container,
+          env: [foreignEnv, ...container.env],
+          volumeMounts: [...container.volumeMounts, foreignMount],
+        },
+      ],
+      [foreignVolume, { name: "tmp", emptyDir: {} }],
+    );
+    expect(containsDesired(withForeign, desired)).toBe(true);
+
+    const changedEnv = podSpec(
+      [{ ...container, env: [foreignEnv, { name: "IDGEN_PORT", value: "9090" }] }],
+      [{ name: "tmp", emptyDir: {} }],
+    );
+    expect(containsDesired(changedEnv, desired)).toBe(false);
+    const droppedEnv = podSpec([{ ...container, env: [foreignEnv] }], [{ name: "tmp", emptyDir: {} }]);
+    expect(containsDesired(droppedEnv, desired)).toBe(false);
+    const droppedVolume = podSpec([container], [foreignVolume]);
+    expect(containsDesired(droppedVolume, desired)).toBe(false);
+    const movedMount = podSpec(
+      [{ ...container, volumeMounts: [{ name: "tmp", mountPath: "/scratch" }] }],
+      [{ name: "tmp", emptyDir: {} }],
+    );
+    expect(containsDesired(movedMount, desired)).toBe(false);
+  });
+
+  it("treats lists not merged by key as atomic: an extra entry there is a difference", () => {
+    // Role rules, RoleBinding subjects, tolerations: an apply of ours replaces the whole list.
+    const desired = {
+      rules: [{ verbs: ["get"] }],
+      spec: { template: { spec: { tolerations: [{ key: "a" }] } } },
+    };
+    expect(containsDesired({ ...desired, rules: [{ verbs: ["get"] }, { verbs: ["delete"] }] }, desired)).toBe(
+      false,
+    );
+    expect(
+      containsDesired(
+        { ...desired, spec: { template: { spec: { tolerations: [{ key: "a" }, { key: "b" }] } } } },
+        desired,
+      ),
+    ).toBe(false);
+    expect(containsDesired(desired, desired)).toBe(true);
+  });
+
   it("hashes independently of key order", () => {
     expect(desiredHash({ a: 1, b: { c: 2, d: 3 } })).toBe(desiredHash({ b: { d: 3, c: 2 }, a: 1 }));
     expect(desiredHash({ a: 1 })).not.toBe(desiredHash({ a: 2 }));

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { listMapKey } from "./list-map-keys.ts";
 
 /** Annotation holding the hash of the last applied desired state, so removed fields are noticed too. */
 export const APPLIED_HASH_ANNOTATION = "idfleet.dev/applied-hash";
@@ -28,23 +29,30 @@ export function desiredHash(desired: Json): string {
 }
 
 /**
- * True when every field of `desired` is present in `live` with the same value (arrays
- * must match element by element). Fields the API server or other managers add are
- * ignored; they are not ours.
+ * True when every field of `desired` is present in `live` with the same value. Fields the API
+ * server or other managers add are ignored; they are not ours. Lists match element by element,
+ * except lists server-side apply merges by key (list-map-keys.ts): there each desired entry must
+ * be present under its key, and entries other managers added are theirs.
  */
-export function containsDesired(live: Json, desired: Json): boolean {
+export function containsDesired(live: Json, desired: Json, path = ""): boolean {
   if (desired === undefined) return true;
   if (Array.isArray(desired)) {
-    return (
-      Array.isArray(live) &&
-      live.length === desired.length &&
-      desired.every((d, i) => containsDesired(live[i], d))
-    );
+    if (!Array.isArray(live)) return false;
+    const element = `${path}[]`;
+    const key = listMapKey(path);
+    if (key !== undefined) {
+      return desired.every((d) => {
+        const id = (d as Record<string, Json> | null)?.[key];
+        const match = live.find((l) => id !== undefined && (l as Record<string, Json> | null)?.[key] === id);
+        return match !== undefined && containsDesired(match, d, element);
+      });
+    }
+    return live.length === desired.length && desired.every((d, i) => containsDesired(live[i], d, element));
   }
   if (desired && typeof desired === "object") {
     if (!live || typeof live !== "object") return false;
     return Object.entries(desired as Record<string, Json>).every(([k, v]) =>
-      containsDesired((live as Record<string, Json>)[k], v),
+      containsDesired((live as Record<string, Json>)[k], v, path ? `${path}.${k}` : k),
     );
   }
   return live === desired;

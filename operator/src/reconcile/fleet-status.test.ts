@@ -23,7 +23,7 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   pods: 3,
   readyPods: 3,
   runnableReplicas: 3,
-  exhaustedMessage: null,
+  workerIdShortage: null,
   leasedWorkers: 3,
   leases: [],
   rollingOut: false,
@@ -64,14 +64,16 @@ describe("fleet status", () => {
     const fleet = fleetFixture({ replicas: 5 });
     const s = computeFleetStatus(
       fleet,
-      observation({
-        runnableReplicas: 3,
-        exhaustedMessage: "5 replicas requested but only 3 worker id(s) are available",
-      }),
+      observation({ runnableReplicas: 3, workerIdShortage: { free: 3, overlappingFleets: ["other"] } }),
       now,
     );
-    expect(cond(s, "WorkerIdsExhausted")).toMatchObject({ status: "True", reason: "NotEnoughWorkerIds" });
-    expect(cond(s, "WorkerIdsExhausted")!.message).toContain("Lower spec.replicas");
+    expect(cond(s, "WorkerIdsExhausted")).toMatchObject({
+      status: "True",
+      reason: "NotEnoughWorkerIds",
+      message: expect.stringMatching(
+        /^spec\.replicas is 5 but only 3 worker ids are free .*\(other\).* lower spec\.replicas to 3 or /,
+      ),
+    });
     expect(cond(s, "Ready")).toMatchObject({ status: "False" });
     expect(cond(s, "Degraded")).toMatchObject({ status: "True", reason: "WorkerIdsExhausted" });
   });

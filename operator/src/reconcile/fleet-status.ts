@@ -4,6 +4,7 @@ import { LeaseState, type LeaseData } from "../../../contract/lease-record.ts";
 import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";
 import { mergeConditions, type ConditionUpdate } from "./conditions.ts";
 import { fleetSelectorString } from "./fleet-naming.ts";
+import { workerIdsExhaustedMessage, type WorkerIdShortage } from "./worker-ids-exhausted.ts";
 
 /** What the reconcile observed and decided, the input of the status. */
 export interface FleetObservation {
@@ -12,8 +13,8 @@ export interface FleetObservation {
   readyPods: number;
   /** Replicas the StatefulSet runs: spec.replicas, capped to the worker ids that can be leased. */
   runnableReplicas: number;
-  /** Why replicas exceed the worker ids the fleet can hold, when they do (from the planner). */
-  exhaustedMessage: string | null;
+  /** Set when the planner found fewer worker ids for this fleet than spec.replicas (WorkerIdsExhausted). */
+  workerIdShortage: WorkerIdShortage | null;
   /** Leases confirmed by their live holder (from the planner). */
   leasedWorkers: number;
   /** Parsed leases of this fleet's pods. */
@@ -62,16 +63,16 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
   const math = layoutMath(spec.layout);
   const rollup = rollUpLeases(o.leases, spec.clock.maxDriftMs);
   const desired = spec.replicas;
-  const exhausted = desired > o.runnableReplicas;
+  const exhausted = o.workerIdShortage !== null;
   const drifting = rollup.clock?.podsOutOfTolerance ?? 0;
 
   const conditions: ConditionUpdate[] = [
-    exhausted
+    o.workerIdShortage
       ? {
           type: FleetConditionType.WorkerIdsExhausted,
           status: "True",
           reason: "NotEnoughWorkerIds",
-          message: `${o.exhaustedMessage ?? `spec.replicas is ${desired} but only ${o.runnableReplicas} worker ids can be leased`}; ${o.runnableReplicas} pods run. Lower spec.replicas (or autoscaling.maxReplicas) or widen spec.idSpace.workerIdRange`,
+          message: workerIdsExhaustedMessage(fleet, o.workerIdShortage),
         }
       : {
           type: FleetConditionType.WorkerIdsExhausted,

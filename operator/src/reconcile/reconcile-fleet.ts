@@ -105,7 +105,9 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
       pods: pods.length,
       readyPods: pods.filter(isPodReady).length,
       runnableReplicas,
-      exhaustedMessage: plan?.exhaustedMessage ?? null,
+      workerIdShortage: plan?.exhausted
+        ? { free: plan.allocatableReplicas, overlappingFleets: rangeConflicts }
+        : null,
       leasedWorkers: plan?.leasedWorkers ?? 0,
       leases: leases?.leases ?? [],
       rollingOut: isRollingOut(statefulSet, runnableReplicas),
