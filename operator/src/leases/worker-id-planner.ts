@@ -168,7 +168,6 @@ export interface Plan {
   allocatableReplicas: number;
   /** Desired replicas exceed the worker ids available to the fleet (condition WorkerIdsExhausted). */
   exhausted: boolean;
-  exhaustedMessage: string | null;
   conflicts: PlanConflict[];
   /** Leases confirmed by their live holder pod (status.leasedWorkers). */
   leasedWorkers: number;
@@ -542,11 +541,6 @@ export function planWorkerIds(input: PlannerInput): Plan {
   }
   const allocatableReplicas = Math.min(input.desiredReplicas, capacity);
   const exhausted = allocatableReplicas < input.desiredReplicas;
-  const exhaustedMessage = exhausted
-    ? `${input.desiredReplicas} replicas requested but only ${capacity} worker id(s) are available in range ${range.min}-${range.max}` +
-      (blockers.size > 0 ? ` (others are held by ${[...blockers.keys()].join(", ")})` : "") +
-      `; widen spec.idSpace.workerIdRange or lower replicas`
-    : null;
   if (waitingPods.length > 0 && requeueAfterMs !== null) {
     for (const waiting of waitingPods)
       waiting.message += `; a retiring id becomes reusable in about ${Math.ceil(requeueAfterMs / 1000)} s`;
@@ -567,7 +561,6 @@ export function planWorkerIds(input: PlannerInput): Plan {
     actions,
     allocatableReplicas,
     exhausted,
-    exhaustedMessage,
     conflicts,
     leasedWorkers,
     staleLeases,
