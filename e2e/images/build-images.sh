@@ -82,6 +82,25 @@ done
 GENERATOR="${PRODUCT[generator]}"
 OPERATOR="${PRODUCT[operator]}"
 
+# Every commit gets its own tag, and a product image whose content changed is ~360 MB, so docker drops
+# this repository's older tags once their image is over two hours old (younger ones may belong to another
+# checkout building right now). Untagging an image the current tag shares removes nothing. The node's
+# copies are left to the kubelet's image garbage collection, which knows what running pods use.
+prune_old_tags() {
+  local image repo old created cutoff
+  cutoff=$(( $(date +%s) - 7200 ))
+  for image in "${images[@]}"; do
+    repo="${image%:*}"
+    "$DOCKER" images --format '{{.Repository}}:{{.Tag}}' "$repo" | while read -r old; do
+      [ "$old" = "$image" ] && continue
+      created="$("$DOCKER" image inspect -f '{{.Created}}' "$old" 2>/dev/null)" || continue
+      [ "$(date -d "$created" +%s)" -lt "$cutoff" ] || continue
+      if "$DOCKER" rmi "$old" >>"$logfile" 2>&1; then img_log "removed old tag $old"; fi
+    done
+  done
+}
+prune_old_tags
+
 case "$LOADER" in
   local) bash "$(dirname "$0")/load-into-node.sh" "${images[@]}" ;;
   kind)
