@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["e2e/suite/**/*.e2e.test.ts"],
+          globalSetup: ["e2e/suite/support/namespace-cleanup-check.ts"],
           testTimeout: 900_000,
           hookTimeout: 900_000,
           fileParallelism: false,
