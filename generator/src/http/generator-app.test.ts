@@ -99,6 +99,21 @@ describe("generator HTTP API", () => {
     });
   });
 
+  it("refuses requests that arrive while it shuts down with its own error body", async () => {
+    const { app } = await start();
+    const closed = app.close();
+    const res = await app.inject("/v1/ids?count=5");
+    expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
+    expect(res.json()).toEqual({
+      error: {
+        code: "SHUTTING_DOWN",
+        message: "this generator is shutting down; retry, another pod of the Service answers",
+      },
+    });
+    await closed;
+  });
+
   it("refuses with FENCED once the clock is past the reserved range", async () => {
     const { app, issuer } = await start({}, false);
     issuer.setWorkerId(9);

@@ -24,6 +24,8 @@ export const HttpErrorCode = {
   NotFound: "NOT_FOUND",
   NotReady: "NOT_READY",
   Internal: "INTERNAL",
+  /** The process is shutting down (SIGTERM); another pod of the Service answers. */
+  ShuttingDown: "SHUTTING_DOWN",
 } as const;
 
 export interface GeneratorAppOptions {
@@ -95,6 +97,13 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     logger: options.logger ?? false,
     // A log line per request would cost more than issuing the ID.
     logController: new LogController({ disableRequestLogging: true }),
+    // While closing, requests on open keep-alive connections still reach the routes, which refuse
+    // them with the documented error body (fastify's own 503 has another shape).
+    return503OnClosing: false,
+  });
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
   });
   // zod is the only validator: route schemas below exist for the OpenAPI document.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -143,6 +152,10 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   };
   /** Checks the clock, then issues `count` IDs into `sink`; a refusal if not allowed. */
   const issue = async (count: number, sink: RangeSink): Promise<IssueOutcome> => {
+    if (closing) {
+      const message = "this generator is shutting down; retry, another pod of the Service answers";
+      return { ok: false, refusal: { code: HttpErrorCode.ShuttingDown, message, retryAfterMs: 1000 } };
+    }
     const clock = clockStatus();
     if (!clock.ok)
       return { ok: false, refusal: { code: clock.reason, message: clock.message, retryAfterMs: 1000 } };
