@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout, tickAt } from "../../../contract/id-layout.ts";
+import { describe, expect, it, vi } from "vitest";
+import { layoutMath, parseIdLayout, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
 import type { IssuedRange } from "../issuing/issuer.ts";
 import { Issuer, RefusalCode, WaitReason } from "../issuing/issuer.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
@@ -45,10 +45,17 @@ describe("issueIds", () => {
 
   it("gives up with BUSY, without waiting, when the wait would exceed the budget", async () => {
     const i = issuer({ timestampBits: 61, workerIdBits: 1, sequenceBits: 1, timeUnitMs: 1000 });
-    let waited = 0;
-    const outcome = await issueIds(i, 5, () => {}, waiting(50, { until: async () => void waited++ }));
-    expect(outcome).toMatchObject({ ok: false, refusal: { code: RefusalCode.Busy } });
-    expect(waited).toBe(0);
+    // Start 1 ms into a 1 s tick: the next tick is 999 ms away, far past the 50 ms budget. With the
+    // real clock, a run landing in a tick's last 50 ms would wait once, legitimately.
+    vi.useFakeTimers({ toFake: ["Date"], now: tickStartMs(i.math, tickAt(i.math, Date.now())) + 1 });
+    try {
+      let waited = 0;
+      const outcome = await issueIds(i, 5, () => {}, waiting(50, { until: async () => void waited++ }));
+      expect(outcome).toMatchObject({ ok: false, refusal: { code: RefusalCode.Busy } });
+      expect(waited).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("returns the issuer's refusal", async () => {
