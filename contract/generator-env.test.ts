@@ -87,6 +87,10 @@ describe("parseGeneratorEnv", () => {
     [{ IDGEN_SEQUENCE_BITS: "13" }, /must be 63, got 41 \+ 10 \+ 13.*IDGEN_SEQUENCE_BITS/],
     [{ IDGEN_EPOCH: "2999-01-01T00:00:00Z" }, /epoch.*in the future/],
     [
+      { IDGEN_TIMESTAMP_BITS: "33", IDGEN_SEQUENCE_BITS: "20" },
+      /timestamp bits .* ran out on 2024-04-09T10:05:34.592Z; use more timestamp bits.*IDGEN_TIMESTAMP_BITS/,
+    ],
+    [
       { IDGEN_WORKER_ID: "1024" },
       /IDGEN_WORKER_ID: 1024 does not fit in IDGEN_WORKER_ID_BITS=10 bits; use 0..1023/,
     ],

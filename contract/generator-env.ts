@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatIssues, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
+import { formatIssues, layoutExpiryProblem, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
 
 /**
  * The environment-variable contract between the operator (which renders a generator
@@ -201,6 +201,7 @@ export function parseGeneratorEnv(
   }
   const raw = parsed.data;
   const problems: string[] = [];
+  const layoutVariables = `${V.timestampBits}, ${V.workerIdBits}, ${V.sequenceBits}, ${V.timeUnitMs}, ${V.epoch}`;
 
   let layout: IdLayout | undefined;
   try {
@@ -215,10 +216,10 @@ export function parseGeneratorEnv(
       now,
     );
   } catch (error) {
-    problems.push(
-      `${(error as Error).message} (set by ${V.timestampBits}, ${V.workerIdBits}, ${V.sequenceBits}, ${V.timeUnitMs}, ${V.epoch})`,
-    );
+    problems.push(`${(error as Error).message} (set by ${layoutVariables})`);
   }
+  const expired = layout ? layoutExpiryProblem(layoutMath(layout), now.getTime()) : null;
+  if (expired) problems.push(`invalid ID layout: ${expired} (set by ${layoutVariables})`);
 
   let mode: StandaloneMode | LeaseMode | undefined;
   const workerId = raw[V.workerId];

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LAYOUT, decodeId, encodeId, layoutMath, parseIdLayout, parseIdString } from "./id-layout.ts";
+import {
+  DEFAULT_LAYOUT,
+  decodeId,
+  encodeId,
+  layoutExpiryProblem,
+  layoutMath,
+  parseIdLayout,
+  parseIdString,
+} from "./id-layout.ts";
 
 const layouts = {
   snowflake: {
@@ -117,6 +125,20 @@ describe("encode/decode", () => {
     expect(layoutMath(parseIdLayout({})).exhaustsAt?.toISOString()).toBe("2093-09-06T15:47:35.552Z");
     expect(layoutMath(parseIdLayout(layouts.wideTime)).exhaustsAt).toBeNull();
     expect(layoutMath(parseIdLayout({})).idsPerSecondPerWorker).toBe(4_096_000);
+  });
+
+  it("says when a layout can no longer issue, up to its last tick and not after", () => {
+    // 33 bits of 1 ms from 2024-01-01: 2^33 ms is about 99.4 days.
+    const short = layoutMath(
+      parseIdLayout({ timestampBits: 33, workerIdBits: 10, sequenceBits: 20, epoch: "2024-01-01T00:00:00Z" }),
+    );
+    const endMs = short.exhaustsAt!.getTime();
+    expect(short.exhaustsAt!.toISOString()).toBe("2024-04-09T10:05:34.592Z");
+    expect(layoutExpiryProblem(short, endMs - 1)).toBeNull();
+    expect(layoutExpiryProblem(short, endMs)).toMatch(
+      /the 33 timestamp bits at 1 ms from 2024-01-01T00:00:00Z ran out on 2024-04-09T10:05:34.592Z; use more timestamp bits/,
+    );
+    expect(layoutExpiryProblem(layoutMath(parseIdLayout({})), Date.now())).toBeNull();
   });
 });
 

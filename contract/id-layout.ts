@@ -87,6 +87,8 @@ export interface LayoutMath {
   readonly layout: IdLayout;
   readonly epochMs: number;
   readonly maxTimestamp: bigint;
+  /** maxTimestamp as a number, for comparing ticks (exact below 2^53, beyond any reachable tick above). */
+  readonly maxTick: number;
   readonly maxWorkerId: number;
   readonly maxSequence: number;
   /** IDs one worker can issue per tick (2^S). */
@@ -135,12 +137,24 @@ export function layoutMath(layout: IdLayout): LayoutMath {
     layout,
     epochMs,
     maxTimestamp,
+    maxTick: Number(maxTimestamp),
     maxWorkerId: 2 ** layout.workerIdBits - 1,
     maxSequence: idsPerTick - 1,
     idsPerTick,
     idsPerSecondPerWorker: (idsPerTick * 1000) / layout.timeUnitMs,
     exhaustsAt: endMs <= 8.64e15 ? new Date(endMs) : null,
   };
+}
+
+/**
+ * Why a layout can no longer issue IDs at `nowMs`: its timestamp bits ran out (an ID past
+ * them would not fit in 63 bits, and wrapping would repeat old IDs). Null while it can.
+ * Decoding old IDs of such a layout stays valid, so parseIdLayout accepts it.
+ */
+export function layoutExpiryProblem(math: LayoutMath, nowMs: number): string | null {
+  if (tickAt(math, nowMs) <= math.maxTick) return null;
+  const { timestampBits, timeUnitMs, epoch } = math.layout;
+  return `the ${timestampBits} timestamp bits at ${timeUnitMs} ms from ${epoch} ran out on ${math.exhaustsAt?.toISOString() ?? "?"}; use more timestamp bits, a longer time unit or a later epoch`;
 }
 
 /** The tick (ticks since epoch) that contains the wall-clock instant `ms`. */

@@ -50,6 +50,21 @@ describe("Issuer", () => {
     expect(i.takePeakTickUse()).toBe(904);
   });
 
+  it("refuses once the clock is past the layout's last timestamp, instead of overflowing 63 bits", () => {
+    const short = layoutMath(
+      parseIdLayout({ timestampBits: 33, workerIdBits: 10, sequenceBits: 20, epoch: "2024-01-01T00:00:00Z" }),
+    );
+    const i = issuer(short);
+    const lastTickMs = tickStartMs(short, short.maxTick);
+    expect(i.next(1, lastTickMs, 0)).toMatchObject({ kind: "issued", tick: short.maxTick });
+    expect(i.next(1, lastTickMs + 1, 0)).toMatchObject({
+      kind: "refused",
+      code: RefusalCode.LayoutExhausted,
+      message: expect.stringMatching(/ran out on 2024-04-09T10:05:34.592Z/),
+    });
+    expect(i.check(lastTickMs + 86_400_000, 0)).toMatchObject({ code: RefusalCode.LayoutExhausted });
+  });
+
   it("waits out a small backward step and refuses a large one until the clock catches up", () => {
     const i = issuer(math, 5);
     i.next(1, T0 + 100, 0);

@@ -11,6 +11,8 @@ export const RefusalCode = {
   ClockBackward: "CLOCK_BACKWARD",
   /** The wall clock is further than maxBackwardWaitMs behind the fence floor (the previous holder's reservation). */
   ClockBehindFloor: "CLOCK_BEHIND_FLOOR",
+  /** The clock is past the layout's last timestamp: no ID would fit in 63 bits (wrapping would repeat IDs). */
+  LayoutExhausted: "LAYOUT_EXHAUSTED",
   /** Given by the HTTP edge, not the issuer: a request could not be served within its wait budget. */
   Busy: "BUSY",
 } as const;
@@ -67,6 +69,8 @@ export interface IssuerOptions {
 
 const NOT_LEASED_RETRY_MS = 1000;
 const FENCED_RETRY_MS = 1000;
+// Nothing will change without a new layout (a new fleet): tell clients not to hammer.
+const LAYOUT_EXHAUSTED_RETRY_MS = 3_600_000;
 
 /**
  * The issuing state machine: sequence per tick inside a fence, clock given by the caller
@@ -215,6 +219,13 @@ export class Issuer {
         RefusalCode.ClockBehindFloor,
         `the wall clock is ${gapMs} ms behind the previous holder's reservation for this worker id; issuing starts when it passes it`,
         gapMs,
+      );
+    }
+    if (tick > this.math.maxTick) {
+      return refuse(
+        RefusalCode.LayoutExhausted,
+        `the ID layout's timestamp bits ran out on ${this.math.exhaustsAt?.toISOString() ?? "?"}; no more IDs fit in it`,
+        LAYOUT_EXHAUSTED_RETRY_MS,
       );
     }
     if (tick > fence.ceilingTick) {

@@ -8,6 +8,7 @@ import {
 } from "../../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../../contract/lease-record.ts";
 import { leaseTimingProblems } from "../../../contract/lease-rules.ts";
+import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout.ts";
 import type { LeaseSync, LeaseSyncResult } from "../leases/lease-sync.ts";
 import type { FleetCaches, RawFleet } from "../kube/fleet-caches.ts";
 import type { ObjectWriter } from "../kube/object-writer.ts";
@@ -193,7 +194,8 @@ function layoutProblems(fleet: IdGeneratorFleet, now: Date): string[] {
       `spec.layout.epoch ${fleet.spec.layout.epoch} is in the future; generators cannot issue IDs before it (recreate the fleet with a past epoch)`,
     ];
   }
-  return [];
+  const expired = layoutExpiryProblem(layoutMath(fleet.spec.layout), now.getTime());
+  return expired ? [`spec.layout: ${expired} (the layout is immutable: create a new fleet)`] : [];
 }
 
 async function applyGeneratorRbac(
