@@ -10,14 +10,26 @@ import {
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { FleetResource } from "../../contract/fleet-spec.ts";
 import { GeneratorEnv } from "../../contract/generator-env.ts";
-import { parseLeaseData, parseLedgerData, serializeLeaseData } from "../../contract/lease-record.ts";
+import {
+  ledgerNameForIdSpace,
+  parseLeaseData,
+  parseLedgerData,
+  serializeLeaseData,
+} from "../../contract/lease-record.ts";
 import { layoutMath, tickAt } from "../../contract/id-layout.ts";
 import { parseFleetSpec } from "../../contract/fleet-spec.ts";
 import { kubectl } from "../../e2e/cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import type { RunningOperator } from "../src/operator.ts";
 import { FLEET_FINALIZER } from "../src/reconcile/fleet-naming.ts";
-import { createFleet, readFleet, startTestOperator, waitFor, writeCount } from "./operator-harness.ts";
+import {
+  createFleet,
+  deleteFleet,
+  readFleet,
+  startTestOperator,
+  waitFor,
+  writeCount,
+} from "./operator-harness.ts";
 
 const running: RunningOperator[] = [];
 afterEach(async () => {
@@ -29,12 +41,9 @@ const condition = (fleet: Awaited<ReturnType<typeof readFleet>>, type: string) =
 
 describe("the operator reconciles an IdGeneratorFleet", () => {
   it("creates owned objects, leases and status; is idempotent; follows updates and scale; cleans up on delete", async () => {
-    const { name: ns, kubeConfig } = await createTestNamespace("fleet-operator");
+    const { ns, kubeConfig, op } = await namespaceWithLeader("fleet-operator");
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const op = await startTestOperator(kubeConfig, ns, "op-a");
-    running.push(op);
-    await waitFor("leadership", () => op.isLeader());
 
     await createFleet(kubeConfig, ns, "ids", {
       replicas: 2,
@@ -236,13 +245,7 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     );
 
     // Delete: the finalizer holds the fleet until pods are gone and the fence has passed, then GC removes the rest.
-    await kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
-      group: FleetResource.group,
-      version: FleetResource.version,
-      plural: FleetResource.plural,
-      namespace: ns,
-      name: "ids",
-    });
+    await deleteFleet(kubeConfig, ns, "ids");
     await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
     expect(Date.now()).toBeGreaterThan(math.epochMs + (reservedUntil + 1) * math.layout.timeUnitMs);
     await waitFor(
@@ -263,12 +266,77 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     );
   });
 
+  it("deleting a fleet revokes a still-renewing holder's lease before its worker id is free again, with a floor above all it reserved", async () => {
+    const { ns, kubeConfig } = await namespaceWithLeader("fleet-delete-zombie");
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    // A second fleet of the id space keeps the ledger alive (it owns it too) and could reuse the id.
+    const ledgerName = ledgerNameForIdSpace("shared");
+    await createFleet(kubeConfig, ns, "keeper", { replicas: 0, idSpace: { name: "shared" } });
+    await waitFor("ledger", () => core.readNamespacedConfigMap({ name: ledgerName, namespace: ns }));
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1, idSpace: { name: "shared" } });
+    const math = layoutMath(parseFleetSpec({}).layout);
+    const first = await waitFor("lease of ids-0", () =>
+      core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns }),
+    );
+    const workerId = parseLeaseData(first.data).workerId;
+
+    // A holder that keeps renewing as a generator does (conditioned on what it last wrote), e.g. the
+    // process of a force-deleted pod on a partitioned node. Every reservation it gets through is kept.
+    let last = first;
+    const durable: number[] = [];
+    const renew = async (): Promise<boolean> => {
+      const lease = parseLeaseData(last.data);
+      const reservedUntil = tickAt(math, Date.now() + 3000);
+      try {
+        last = await core.replaceNamespacedConfigMap({
+          name: "ids-0-lease",
+          namespace: ns,
+          body: {
+            ...last,
+            data: serializeLeaseData({
+              ...lease,
+              state: "Active",
+              renewCount: lease.renewCount + 1,
+              reservedUntil,
+            }),
+          },
+        });
+        durable.push(reservedUntil);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(await renew()).toBe(true);
+
+    await deleteFleet(kubeConfig, ns, "ids");
+    // Renew every 500 ms until the ledger frees the worker id; a renewal may land until the revocation.
+    const freedFloor = await waitFor(
+      "worker id freed in the ledger",
+      async () => {
+        await renew();
+        const ledgerMap = await core.readNamespacedConfigMap({ name: ledgerName, namespace: ns });
+        const entry = parseLedgerData(ledgerMap.data).entries.get(workerId);
+        if (entry?.state !== "free") {
+          await new Promise((r) => setTimeout(r, 500));
+          return undefined;
+        }
+        return entry.reservedUntil;
+      },
+      90_000,
+    );
+    expect(durable.length).toBeGreaterThan(1);
+    expect(freedFloor).toBeGreaterThanOrEqual(Math.max(...durable));
+    // The lease was revoked conditionally: no renewal gets through any more.
+    const renewedAfterFree = durable.length;
+    expect(await renew()).toBe(false);
+    expect(durable.length).toBe(renewedAfterFree);
+    await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
+  });
+
   it("leaves what other field managers add to its StatefulSet alone instead of re-applying on every reconcile", async () => {
-    const { name: ns, kubeConfig } = await createTestNamespace("fleet-foreign-fields");
+    const { ns, kubeConfig, op } = await namespaceWithLeader("fleet-foreign-fields");
     const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const op = await startTestOperator(kubeConfig, ns, "op-a");
-    running.push(op);
-    await waitFor("leadership", () => op.isLeader());
     await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
     await waitFor("StatefulSet", () => apps.readNamespacedStatefulSet({ name: "ids", namespace: ns }));
     await settle(op);
@@ -351,6 +419,15 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     expect(await writeCount(standby)).toBeGreaterThan(0);
   });
 });
+
+/** A test namespace with one operator watching it, once it leads. */
+async function namespaceWithLeader(prefix: string) {
+  const { name: ns, kubeConfig } = await createTestNamespace(prefix);
+  const op = await startTestOperator(kubeConfig, ns, "op-a");
+  running.push(op);
+  await waitFor("leadership", () => op.isLeader());
+  return { ns, kubeConfig, op };
+}
 
 async function markReady(core: CoreV1Api, pod: V1Pod) {
   const now = new Date().toISOString();

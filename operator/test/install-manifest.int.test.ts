@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
-import { FleetResource } from "../../contract/fleet-spec.ts";
 import { parseLeaseData } from "../../contract/lease-record.ts";
 import { kubectl } from "../../e2e/cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../../e2e/control-plane/user-kubeconfig.ts";
 import { startOperator, type RunningOperator } from "../src/operator.ts";
-import { readFleet, waitFor } from "./operator-harness.ts";
+import { deleteFleet, readFleet, waitFor } from "./operator-harness.ts";
 
 const running: RunningOperator[] = [];
 afterEach(async () => {
@@ -99,13 +98,7 @@ describe("config/install.yaml", () => {
     });
     expect(sample.status?.conditions?.find((c) => c.type === "Degraded")).toMatchObject({ status: "False" });
 
-    await admin.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
-      group: FleetResource.group,
-      version: FleetResource.version,
-      plural: FleetResource.plural,
-      namespace: ns,
-      name: "idfleet-sample",
-    });
+    await deleteFleet(admin, ns, "idfleet-sample");
     await waitFor(
       "sample fleet deleted",
       async () => (await readFleet(admin, ns, "idfleet-sample")) === undefined,

@@ -66,6 +66,14 @@ export async function createFleet(
   });
 }
 
+/** Deletes a fleet through the API (its finalizer may keep it a while). */
+export async function deleteFleet(kubeConfig: KubeConfig, namespace: string, name: string) {
+  const { group, version, plural } = FleetResource;
+  await kubeConfig
+    .makeApiClient(CustomObjectsApi)
+    .deleteNamespacedCustomObject({ group, version, plural, namespace, name });
+}
+
 /** Reads a fleet through the API (undefined once it is gone). */
 export async function readFleet(kubeConfig: KubeConfig, namespace: string, name: string) {
   const { group, version, plural } = FleetResource;

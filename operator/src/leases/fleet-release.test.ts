@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LeaseData, Ledger, LedgerEntry } from "../../../contract/lease-record.ts";
-import { fleetFenceTick, releaseFleetFromLedger } from "./fleet-release.ts";
+import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 
 const ledger = (entries: [number, LedgerEntry][]): Ledger => ({
   nextAssignment: 9,
@@ -46,13 +46,15 @@ describe("fleet deletion fence", () => {
     expect(fleetFenceTick("c", [], l)).toBe(-1);
   });
 
-  it("frees the fleet's ids with floors no lower than the fence and leaves other fleets alone", () => {
-    const released = releaseFleetFromLedger("a", l, 1200, "now")!;
-    expect(released.entries.get(0)).toEqual({ state: "free", reservedUntil: 1200, since: "now" });
-    expect(released.entries.get(1)).toEqual({ state: "free", reservedUntil: 1200, since: "now" });
-    expect(released.entries.get(2)).toEqual(l.entries.get(2));
-    expect(released.entries.get(3)).toEqual(l.entries.get(3));
-    expect(released.nextAssignment).toBe(9);
-    expect(releaseFleetFromLedger("c", l, 0, "now")).toBeNull();
+  it("holds the fleet while a lease of it exists or the ledger has a claim or retirement of it", () => {
+    expect(fleetHoldsWorkerIds("a", [], l)).toBe(true);
+    expect(fleetHoldsWorkerIds("b", [], l)).toBe(true);
+    expect(fleetHoldsWorkerIds("c", [], l)).toBe(false);
+    expect(fleetHoldsWorkerIds("c", [lease(5)], l)).toBe(true);
+    const onlyRetiring = ledger([[1, { state: "retiring", fleet: "a", reservedUntil: 900, since: "" }]]);
+    expect(fleetHoldsWorkerIds("a", [], onlyRetiring)).toBe(true);
+    expect(
+      fleetHoldsWorkerIds("a", [], ledger([[1, { state: "free", reservedUntil: 900, since: "" }]])),
+    ).toBe(false);
   });
 });

@@ -1,9 +1,4 @@
-import {
-  LedgerEntryState,
-  type LeaseData,
-  type Ledger,
-  type LedgerEntry,
-} from "../../../contract/lease-record.ts";
+import { LedgerEntryState, type LeaseData, type Ledger } from "../../../contract/lease-record.ts";
 
 /**
  * The deletion fence of a fleet (lease-protocol.md "Deletion"): the highest tick any of
@@ -23,27 +18,15 @@ export function fleetFenceTick(fleet: string, leases: readonly LeaseData[], ledg
 }
 
 /**
- * The ledger once a deleted fleet is past its fence: its claims and retirements become
- * `free`, keeping their floors (raised to `fence`), so fleets sharing the id space can
- * use the ids again and never below a tick this fleet issued. Returns null when the
- * ledger names nothing of the fleet. Pure.
+ * Whether the fleet still holds worker ids: a lease ConfigMap of it exists, or the ledger
+ * has a claim or a retirement of it. A deleted fleet keeps its finalizer until this is
+ * false, i.e. until every lease was revoked with a resourceVersion precondition (so no
+ * holder can renew it any more) and every id was reclaimed the conservative way. Pure.
  */
-export function releaseFleetFromLedger(
-  fleet: string,
-  ledger: Ledger,
-  fence: number,
-  nowWall: string,
-): Ledger | null {
-  let changed = false;
-  const entries = new Map<number, LedgerEntry>();
-  for (const [w, entry] of ledger.entries) {
-    if (entry.state !== LedgerEntryState.Free && entry.fleet === fleet) {
-      const floor = entry.state === LedgerEntryState.Leased ? entry.floor : entry.reservedUntil;
-      entries.set(w, { state: LedgerEntryState.Free, reservedUntil: Math.max(floor, fence), since: nowWall });
-      changed = true;
-    } else {
-      entries.set(w, entry);
-    }
+export function fleetHoldsWorkerIds(fleet: string, leases: readonly unknown[], ledger: Ledger): boolean {
+  if (leases.length > 0) return true;
+  for (const entry of ledger.entries.values()) {
+    if (entry.state !== LedgerEntryState.Free && entry.fleet === fleet) return true;
   }
-  return changed ? { nextAssignment: ledger.nextAssignment, entries } : null;
+  return false;
 }

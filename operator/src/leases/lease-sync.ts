@@ -12,10 +12,11 @@ import {
   serializeLeaseData,
   serializeLedgerData,
   type LeaseData,
+  type Ledger,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
 import type { FleetCaches } from "../kube/fleet-caches.ts";
-import { fleetFenceTick, releaseFleetFromLedger } from "./fleet-release.ts";
+import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
 import { fleetOwnerReference, MANAGED_BY } from "../reconcile/fleet-naming.ts";
@@ -36,6 +37,8 @@ export interface LeaseSyncResult {
   plan: Plan;
   /** Parsed leases as last read (for the status roll-ups). */
   leases: LeaseData[];
+  /** The id space's ledger as last read. */
+  ledger: Ledger;
   /** Actions applied in this sync, one line each (for logs and events). */
   applied: string[];
   /** Why the last round stopped early, if it did (a 409 is normal: someone wrote first). */
@@ -44,6 +47,8 @@ export interface LeaseSyncResult {
 
 // A plan that keeps failing is re-planned from fresh reads a few times per reconcile, then retried later.
 const MAX_ROUNDS = 5;
+// How often a deleting fleet is looked at while its worker ids are being taken back.
+const DELETION_POLL_MS = 1000;
 
 /**
  * The I/O side of worker-id allocation: reads pods from the informer cache and the
@@ -60,6 +65,8 @@ export class LeaseSync {
   readonly #observations = new Map<string, Observations>();
   /** When a deleting fleet was first seen without pods (operator memory; a restart only delays). */
   readonly #podsGoneAt = new Map<string, number>();
+  /** The highest tick a deleting fleet's holders may have issued, as far as seen (operator memory). */
+  readonly #deletionFence = new Map<string, number>();
 
   constructor(core: CoreV1Api, caches: FleetCaches, metrics: OperatorMetrics, isLeader: () => boolean) {
     this.#core = core;
@@ -75,8 +82,7 @@ export class LeaseSync {
     let snapshot = this.#fromCache(fleet);
     let plan = this.#plan(key, fleet, pods, snapshot);
     for (let round = 0; round < MAX_ROUNDS && plan.actions.length; round++) {
-      if (!this.#isLeader())
-        return { plan, leases: snapshot.leases.map((l) => l.lease), applied, interrupted: "not the leader" };
+      if (!this.#isLeader()) return { ...readBack(snapshot), plan, applied, interrupted: "not the leader" };
       let failure: string | undefined;
       for (const action of plan.actions) {
         try {
@@ -92,53 +98,54 @@ export class LeaseSync {
       snapshot = await this.#fromApi(fleet);
       plan = this.#plan(key, fleet, pods, snapshot);
       if (failure && round === MAX_ROUNDS - 1)
-        return { plan, leases: snapshot.leases.map((l) => l.lease), applied, interrupted: failure };
+        return { ...readBack(snapshot), plan, applied, interrupted: failure };
     }
     const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
     this.#metrics.leasesHeld.set(labels, plan.leasedWorkers);
     const ids = workerIdAvailability(workerIdRangeOf(fleet.spec), snapshot.ledger.ledger);
     this.#metrics.workerIdsAvailable.set(labels, ids.available);
     this.#metrics.workerIdsCapacity.set(labels, ids.capacity);
-    return { plan, leases: snapshot.leases.map((l) => l.lease), applied };
+    return { ...readBack(snapshot), plan, applied };
   }
 
   /**
-   * Deletion: once the fleet's pods are gone, returns how long until the current time is
-   * past its fence (plus the allowed drift), or, when it is, frees its ledger entries and
-   * returns 0 so the finalizer can go.
+   * Deletion, once the fleet's pods are gone. First its worker ids are taken back exactly
+   * as a scale-down to zero does (the planner: each lease retired in the ledger with its
+   * `reservedUntil`, then deleted with its resourceVersion as precondition, so a holder
+   * still running somewhere, e.g. a force-deleted pod on a partitioned node, can never
+   * renew it again; retiring ids freed after lease duration + grace of quiet). Then the
+   * current time must be past the highest tick any holder may have issued (plus the
+   * allowed drift), so a fleet recreated in a new ledger cannot go back in time. Returns
+   * how long to wait before calling again, or 0 when the finalizer can go.
    */
   async releaseFleet(fleet: IdGeneratorFleet, nowMs: number): Promise<number> {
-    const snapshot = await this.#fromApi(fleet);
-    const math = layoutMath(fleet.spec.layout);
-    const fence = fleetFenceTick(
-      fleet.metadata.name,
-      snapshot.leases.map((l) => l.lease),
-      snapshot.ledger.ledger,
-    );
-    // Leases may already be gone (foreground deletion lets GC remove them first); a holder
-    // reserves at most reserveAheadMs past its last renewal, which came before its pod was gone.
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
+    const before = await this.#fromApi(fleet);
+    // Remembered across calls: the planner frees entries (and their fleet) as it goes.
+    const fence = Math.max(
+      this.#deletionFence.get(key) ?? -1,
+      fleetFenceTick(
+        fleet.metadata.name,
+        before.leases.map((l) => l.lease),
+        before.ledger.ledger,
+      ),
+    );
+    this.#deletionFence.set(key, fence);
     const podsGoneAt = this.#podsGoneAt.get(key) ?? nowMs;
     this.#podsGoneAt.set(key, podsGoneAt);
+
+    const taken = await this.sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
+    if (fleetHoldsWorkerIds(fleet.metadata.name, taken.leases, taken.ledger)) {
+      return taken.plan.requeueAfterMs ?? DELETION_POLL_MS;
+    }
+    // Leases may already be gone (foreground deletion lets GC remove them first); a holder
+    // reserves at most reserveAheadMs past its last renewal, which came before its pod was gone.
+    const math = layoutMath(fleet.spec.layout);
     const fenceEndsMs = Math.max(
       fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs,
       podsGoneAt + fleet.spec.leases.reserveAheadMs + fleet.spec.clock.maxDriftMs,
     );
     if (nowMs < fenceEndsMs) return fenceEndsMs - nowMs;
-    const released = releaseFleetFromLedger(
-      fleet.metadata.name,
-      snapshot.ledger.ledger,
-      fence,
-      new Date(nowMs).toISOString(),
-    );
-    if (released && snapshot.ledger.resourceVersion !== null) {
-      await this.#apply(fleet, snapshot, {
-        kind: "write-ledger",
-        resourceVersion: snapshot.ledger.resourceVersion,
-        ledger: released,
-        reasons: [`fleet ${fleet.metadata.name} deleted`],
-      });
-    }
     this.forget(fleet);
     return 0;
   }
@@ -147,6 +154,7 @@ export class LeaseSync {
   forget(fleet: IdGeneratorFleet): void {
     this.#observations.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     this.#podsGoneAt.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
+    this.#deletionFence.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
     this.#metrics.leasesHeld.remove(labels);
     this.#metrics.workerIdsAvailable.remove(labels);
@@ -288,6 +296,10 @@ interface Snapshot {
   ledger: ObservedLedger;
   /** Owner references of the ledger as read with that resourceVersion (kept on replace). */
   ledgerOwners: V1OwnerReference[];
+}
+
+function readBack(snapshot: Snapshot): Pick<LeaseSyncResult, "leases" | "ledger"> {
+  return { leases: snapshot.leases.map((l) => l.lease), ledger: snapshot.ledger.ledger };
 }
 
 function toSnapshot(leaseMaps: readonly V1ConfigMap[], ledgerMap: V1ConfigMap | undefined): Snapshot {
