@@ -153,6 +153,11 @@ export const ledgerEntrySchema = z.discriminatedUnion("state", [
     since: z.string(),
     /** Former holder, for humans. */
     formerHolder: z.string().optional(),
+    /**
+     * The lease duration the retired holder fences itself by (its lease's), when longer than
+     * the fleet's current one (the spec was shortened meanwhile): reclaim waits for it.
+     */
+    holderLeaseDurationSeconds: z.number().int().min(1).optional(),
   }),
   z.object({
     state: z.literal(LedgerEntryState.Free),

@@ -211,6 +211,25 @@ describe("worker-id planner", () => {
     expect(world.lease(1)).toMatchObject({ workerId: 1, handoverAfter: 1_001, reservedUntil: 1_001 });
   });
 
+  it("waits for the retired holder's own lease duration when the fleet's was shortened since", () => {
+    const world = started(2);
+    // Both holders were given 15 s leases; the spec now says 6 s.
+    const shorter = { leaseDurationMs: 6_000 };
+    world.removePod(1);
+    world.apply(world.plan(shorter));
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({
+      state: LedgerEntryState.Retiring,
+      holderLeaseDurationSeconds: 15,
+    });
+    world.now += 1_000;
+    expect(world.plan(shorter).requeueAfterMs).toBe(D + GRACE);
+    world.now += 6_000 + GRACE;
+    expect(world.plan(shorter).actions).toEqual([]);
+    world.now += D - 6_000;
+    world.apply(world.plan(shorter));
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({ state: LedgerEntryState.Free });
+  });
+
   it("raises the retiring floor when the old holder renewed before its lease was taken", () => {
     const world = started(2);
     world.addPod(0, "uid-0-b");

@@ -249,7 +249,13 @@ export function planWorkerIds(input: PlannerInput): Plan {
    * or a claim never confirmed), retiring otherwise. Never lowers a floor and never touches
    * another lease's live claim.
    */
-  const retire = (w: number, holderMayIssue: boolean, who: string, ownClaim: boolean) => {
+  const retire = (
+    w: number,
+    holderMayIssue: boolean,
+    who: string,
+    ownClaim: boolean,
+    holderLeaseDurationSeconds = 0,
+  ) => {
     const current = entries.get(w);
     if (current?.state === LedgerEntryState.Leased && !ownClaim) return;
     const floor = floorOf(w);
@@ -263,10 +269,24 @@ export function planWorkerIds(input: PlannerInput): Plan {
       }
       return;
     }
-    if (current?.state === LedgerEntryState.Retiring && current.reservedUntil >= floor) return;
+    const longerLease =
+      holderLeaseDurationSeconds * 1000 > leaseDurationMs ? { holderLeaseDurationSeconds } : {};
+    if (
+      current?.state === LedgerEntryState.Retiring &&
+      current.reservedUntil >= floor &&
+      (current.holderLeaseDurationSeconds ?? 0) >= holderLeaseDurationSeconds
+    )
+      return;
     setEntry(
       w,
-      { state: LedgerEntryState.Retiring, fleet, reservedUntil: floor, since: nowWall, formerHolder: who },
+      {
+        state: LedgerEntryState.Retiring,
+        fleet,
+        reservedUntil: floor,
+        since: nowWall,
+        formerHolder: who,
+        ...longerLease,
+      },
       `retiring from ${who} (reserved until tick ${floor})`,
     );
   };
@@ -321,7 +341,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     }
     // Released means the holder will never issue again; an unconfirmed Assigned lease may be
     // confirmed any moment, so it is treated like an active one.
-    retire(w, lease.state !== LeaseState.Released, who, backed);
+    retire(w, lease.state !== LeaseState.Released, who, backed, lease.leaseDurationSeconds);
     leasesTouched.add(name);
     if (wantsId(ownerPod) && !malformed.has(name)) {
       podsNeedingLease.set(ownerPod.name, observed);
@@ -483,7 +503,9 @@ export function planWorkerIds(input: PlannerInput): Plan {
       wake(leaseDurationMs + reclaimGraceMs);
       continue;
     }
-    if (!namedByLease.has(w) && isReclaimable(quietSince, nowMonoMs, leaseDurationMs, reclaimGraceMs)) {
+    // The holder fences itself by its own lease's duration, which a shortened spec does not change.
+    const holderDurationMs = Math.max(leaseDurationMs, (entry.holderLeaseDurationSeconds ?? 0) * 1000);
+    if (!namedByLease.has(w) && isReclaimable(quietSince, nowMonoMs, holderDurationMs, reclaimGraceMs)) {
       setEntry(
         w,
         { state: LedgerEntryState.Free, reservedUntil: entry.reservedUntil, since: nowWall },
@@ -496,7 +518,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
       reservedUntil: entry.reservedUntil,
       quietSinceMonoMs: quietSince,
     };
-    wake(Math.max(1, reclaimableAtMonoMs(quietSince, leaseDurationMs, reclaimGraceMs) - nowMonoMs));
+    wake(Math.max(1, reclaimableAtMonoMs(quietSince, holderDurationMs, reclaimGraceMs) - nowMonoMs));
   }
 
   // 5. Renewal observations of live leases (for status only: a lease of a live pod is never reclaimed).
