@@ -170,6 +170,7 @@ export class LeaseSync {
       desiredReplicas: spec.replicas,
       pods: pods.flatMap(toFleetPod),
       leases: snapshot.leases,
+      otherFleetsLeases: snapshot.otherFleetsLeases,
       malformedLeaseNames: snapshot.malformed,
       ledger: snapshot.ledger,
       observations: this.#observations.get(key) ?? EMPTY_OBSERVATIONS,
@@ -183,33 +184,28 @@ export class LeaseSync {
   }
 
   #fromCache(fleet: IdGeneratorFleet): Snapshot {
-    const { namespace } = fleet.metadata;
-    const leaseMaps = this.#caches.configMaps
-      .list(namespace)
-      .filter((cm) => isLeaseOf(cm, fleet.metadata.name));
-    const ledgerMap = this.#caches.configMaps.get(
-      ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec)),
-      namespace,
-    );
-    return toSnapshot(leaseMaps, ledgerMap);
+    const { namespace, name } = fleet.metadata;
+    const idSpace = idSpaceNameOf(name, fleet.spec);
+    const leaseMaps = this.#caches.configMaps.list(namespace).filter((cm) => isLeaseIn(cm, idSpace));
+    const ledgerMap = this.#caches.configMaps.get(ledgerNameForIdSpace(idSpace), namespace);
+    return toSnapshot(name, leaseMaps, ledgerMap);
   }
 
   async #fromApi(fleet: IdGeneratorFleet): Promise<Snapshot> {
     const { namespace, name } = fleet.metadata;
+    const idSpace = idSpaceNameOf(name, fleet.spec);
+    // Every lease of the id space: the fleet's own, and other fleets' (their ids are not claimable).
     const list = await this.#core.listNamespacedConfigMap({
       namespace,
-      labelSelector: `${LeaseLabel.fleet}=${name},${LeaseLabel.component}=${LEASE_COMPONENT}`,
+      labelSelector: `${LeaseLabel.idSpace}=${idSpace},${LeaseLabel.component}=${LEASE_COMPONENT}`,
     });
     let ledger: V1ConfigMap | undefined;
     try {
-      ledger = await this.#core.readNamespacedConfigMap({
-        namespace,
-        name: ledgerNameForIdSpace(idSpaceNameOf(name, fleet.spec)),
-      });
+      ledger = await this.#core.readNamespacedConfigMap({ namespace, name: ledgerNameForIdSpace(idSpace) });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    return toSnapshot(list.items, ledger);
+    return toSnapshot(name, list.items, ledger);
   }
 
   async #apply(fleet: IdGeneratorFleet, snapshot: Snapshot, action: PlanAction): Promise<void> {
@@ -291,7 +287,10 @@ export class LeaseSync {
 }
 
 interface Snapshot {
+  /** The fleet's own leases. */
   leases: ObservedLease[];
+  /** Leases of other fleets in the id space. */
+  otherFleetsLeases: ObservedLease[];
   malformed: string[];
   ledger: ObservedLedger;
   /** Owner references of the ledger as read with that resourceVersion (kept on replace). */
@@ -302,31 +301,46 @@ function readBack(snapshot: Snapshot): Pick<LeaseSyncResult, "leases" | "ledger"
   return { leases: snapshot.leases.map((l) => l.lease), ledger: snapshot.ledger.ledger };
 }
 
-function toSnapshot(leaseMaps: readonly V1ConfigMap[], ledgerMap: V1ConfigMap | undefined): Snapshot {
+/** Parses what was read; `leaseMaps` are the id space's leases, split into the fleet's own and the others'. */
+function toSnapshot(
+  fleetName: string,
+  leaseMaps: readonly V1ConfigMap[],
+  ledgerMap: V1ConfigMap | undefined,
+): Snapshot {
   const leases: ObservedLease[] = [];
+  const otherFleetsLeases: ObservedLease[] = [];
   const malformed: string[] = [];
   for (const cm of leaseMaps) {
     const name = cm.metadata?.name ?? "";
+    const own = cm.metadata?.labels?.[LeaseLabel.fleet] === fleetName;
     try {
-      leases.push({
+      const observed = {
         configMapName: name,
         resourceVersion: cm.metadata?.resourceVersion ?? "",
         lease: parseLeaseData(cm.data),
-      });
+      };
+      (own ? leases : otherFleetsLeases).push(observed);
     } catch {
-      malformed.push(name);
+      // Another fleet's malformed lease is that fleet's to report.
+      if (own) malformed.push(name);
     }
   }
   // A malformed ledger is not guessed at: the parse error stops the reconcile and is reported.
   const ledger: ObservedLedger = ledgerMap
     ? { resourceVersion: ledgerMap.metadata?.resourceVersion ?? "", ledger: parseLedgerData(ledgerMap.data) }
     : { resourceVersion: null, ledger: EMPTY_LEDGER };
-  return { leases, malformed, ledger, ledgerOwners: ledgerMap?.metadata?.ownerReferences ?? [] };
+  return {
+    leases,
+    otherFleetsLeases,
+    malformed,
+    ledger,
+    ledgerOwners: ledgerMap?.metadata?.ownerReferences ?? [],
+  };
 }
 
-function isLeaseOf(cm: V1ConfigMap, fleetName: string): boolean {
+function isLeaseIn(cm: V1ConfigMap, idSpace: string): boolean {
   const labels = cm.metadata?.labels ?? {};
-  return labels[LeaseLabel.fleet] === fleetName && labels[LeaseLabel.component] === LEASE_COMPONENT;
+  return labels[LeaseLabel.idSpace] === idSpace && labels[LeaseLabel.component] === LEASE_COMPONENT;
 }
 
 function toFleetPod(pod: V1Pod): FleetPod[] {

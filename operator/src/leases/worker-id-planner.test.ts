@@ -353,6 +353,40 @@ describe("worker-id planner", () => {
     expect(world.plan({ desiredReplicas: 4 })).toMatchObject({ allocatableReplicas: 3, exhausted: true });
   });
 
+  it("never claims an id another fleet's lease still names, even when the ledger lost its entry", () => {
+    const world = new World(1, { min: 0, max: 3 });
+    world.addPod(0);
+    // A recreated ledger knows nothing; fleet "other" of the id space still has a holder on id 0.
+    world.ledger = {
+      resourceVersion: "5",
+      ledger: { nextAssignment: 9, baseFloor: 100, entries: new Map() },
+    };
+    const otherFleetsLeases: ObservedLease[] = [
+      {
+        configMapName: "other-0-lease",
+        resourceVersion: "4",
+        lease: {
+          workerId: 0,
+          idSpace: "ids",
+          state: LeaseState.Active,
+          holderPod: "other-0",
+          holderUid: "x",
+          assignment: 3,
+          handoverAfter: 0,
+          reservedUntil: 5_000,
+          leaseDurationSeconds: 15,
+          renewCount: 7,
+          renewTime: "",
+        },
+      },
+    ];
+    const plan = world.plan({ otherFleetsLeases });
+    world.apply(plan);
+    expect(world.lease(0)).toMatchObject({ workerId: 1, handoverAfter: 100 });
+    // Another fleet's lease is never written by this fleet's plan.
+    expect(plan.actions.some((a) => "configMapName" in a && a.configMapName === "other-0-lease")).toBe(false);
+  });
+
   it("revokes a lease the ledger does not back", () => {
     const world = new World(1);
     world.addPod(0);

@@ -89,6 +89,12 @@ export interface PlannerInput {
   pods: readonly FleetPod[];
   /** The fleet's lease ConfigMaps that parsed. */
   leases: readonly ObservedLease[];
+  /**
+   * Leases of other fleets sharing the id space. Never touched here (their own fleet's plan
+   * handles them), but an id any of them names is not claimable and its floor counts: after
+   * a lost ledger, another fleet's holder may still be renewing an id the new ledger lacks.
+   */
+  otherFleetsLeases?: readonly ObservedLease[];
   /** Names of the fleet's lease ConfigMaps that did not parse; they are left alone and reported. */
   malformedLeaseNames?: readonly string[];
   ledger: ObservedLedger;
@@ -215,7 +221,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
 
   /** Worker ids named by any lease in the snapshot: never claimable, whatever the ledger says. */
   const namedByLease = new Map<number, ObservedLease[]>();
-  for (const l of input.leases) {
+  for (const l of [...input.leases, ...(input.otherFleetsLeases ?? [])]) {
     const list = namedByLease.get(l.lease.workerId) ?? [];
     list.push(l);
     namedByLease.set(l.lease.workerId, list);
