@@ -334,6 +334,49 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
   });
 
+  it("recreates a deleted ledger past every reservation it may have forgotten, and never reuses an assignment number", async () => {
+    const { ns, kubeConfig } = await namespaceWithLeader("fleet-ledger-loss");
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
+    const spec = parseFleetSpec({});
+    const math = layoutMath(spec.layout);
+    const before = parseLeaseData(
+      (
+        await waitFor("lease of ids-0", () =>
+          core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns }),
+        )
+      ).data,
+    );
+
+    // A brand-new id space starts without a base floor: no holder can have reserved anything yet.
+    const first = parseLedgerData(
+      (await core.readNamespacedConfigMap({ name: "ids-worker-ids", namespace: ns })).data,
+    );
+    expect(first.baseFloor).toBeUndefined();
+    await waitFor(
+      "status",
+      async () => (await readFleet(kubeConfig, ns, "ids"))?.status?.observedGeneration === 1,
+    );
+
+    const deletedAt = Date.now();
+    await core.deleteNamespacedConfigMap({ name: "ids-worker-ids", namespace: ns });
+    // A holder may have reserved up to reserveAhead past its own clock, which may run maxDrift ahead.
+    const forgotten = tickAt(math, deletedAt + spec.leases.reserveAheadMs + spec.clock.maxDriftMs);
+    const ledger = await waitFor("ledger recreated", async () =>
+      parseLedgerData((await core.readNamespacedConfigMap({ name: "ids-worker-ids", namespace: ns })).data),
+    );
+    expect(ledger.baseFloor).toBeGreaterThan(forgotten);
+    // The old lease is not backed by the new ledger: the pod gets a new assignment, past the base floor.
+    const after = await waitFor("lease reassigned", async () => {
+      const lease = parseLeaseData(
+        (await core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns })).data,
+      );
+      return lease.assignment !== before.assignment ? lease : undefined;
+    });
+    expect(after.assignment).toBeGreaterThan(before.assignment);
+    expect(after.handoverAfter).toBeGreaterThanOrEqual(ledger.baseFloor!);
+  });
+
   it("leaves what other field managers add to its StatefulSet alone instead of re-applying on every reconcile", async () => {
     const { ns, kubeConfig, op } = await namespaceWithLeader("fleet-foreign-fields");
     const apps = kubeConfig.makeApiClient(AppsV1Api);

@@ -66,6 +66,7 @@ const faultArbs = {
     durationMs: fc.integer({ min: 50, max: 3 * D }),
   }),
   scale: fc.record({ at, kind: fc.constant("scale" as const), replicas: fc.integer({ min: 0, max: 8 }) }),
+  ledgerLoss: fc.record({ at, kind: fc.constant("ledger-loss" as const) }),
 } satisfies Record<string, fc.Arbitrary<Fault>>;
 const anyFault: fc.Arbitrary<Fault> = fc.oneof(...Object.values(faultArbs));
 

@@ -1,6 +1,11 @@
 import { performance } from "node:perf_hooks";
 import type { CoreV1Api, V1ConfigMap, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
-import { idSpaceNameOf, workerIdRangeOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import {
+  idSpaceNameOf,
+  parseFleetSpec,
+  workerIdRangeOf,
+  type IdGeneratorFleet,
+} from "../../../contract/fleet-spec.ts";
 import {
   EMPTY_LEDGER,
   LEASE_COMPONENT,
@@ -14,7 +19,7 @@ import {
   type LeaseData,
   type Ledger,
 } from "../../../contract/lease-record.ts";
-import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
 import type { FleetCaches } from "../kube/fleet-caches.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
@@ -163,6 +168,14 @@ export class LeaseSync {
 
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {
     const { spec } = fleet;
+    const nowMs = Date.now();
+    const math = layoutMath(spec.layout);
+    // A ledger recreated after a loss starts past any reservation a holder may have written:
+    // reserveAhead from the holder's clock, which may be ahead of ours by maxDrift. A new id
+    // space had no holders (and one whose fleets were all deleted waited out their fences).
+    const newLedgerBaseFloor = this.#idSpaceHadHolders(fleet)
+      ? tickAt(math, nowMs + spec.leases.reserveAheadMs + spec.clock.maxDriftMs) + 1
+      : undefined;
     const plan = planWorkerIds({
       fleet: fleet.metadata.name,
       idSpace: idSpaceNameOf(fleet.metadata.name, spec),
@@ -175,12 +188,31 @@ export class LeaseSync {
       ledger: snapshot.ledger,
       observations: this.#observations.get(key) ?? EMPTY_OBSERVATIONS,
       nowMonoMs: performance.now(),
-      nowWall: new Date().toISOString(),
+      nowWall: new Date(nowMs).toISOString(),
+      newLedgerBaseFloor,
+      newLedgerFirstAssignment: nowMs,
       leaseDurationMs: spec.leases.durationSeconds * 1000,
       reclaimGraceMs: spec.leases.reclaimGraceSeconds * 1000,
     });
     this.#observations.set(key, plan.observations);
     return plan;
+  }
+
+  /**
+   * Whether a fleet of this fleet's id space (same namespace) has reported status: its first
+   * reconcile creates the ledger before it writes status, so a ledger missing after that was lost.
+   */
+  #idSpaceHadHolders(fleet: IdGeneratorFleet): boolean {
+    const { namespace, name } = fleet.metadata;
+    const idSpace = idSpaceNameOf(name, fleet.spec);
+    return this.#caches.fleets.list(namespace).some((raw) => {
+      if (raw.status?.observedGeneration === undefined) return false;
+      try {
+        return idSpaceNameOf(raw.metadata?.name ?? "", parseFleetSpec(raw.spec)) === idSpace;
+      } catch {
+        return false;
+      }
+    });
   }
 
   #fromCache(fleet: IdGeneratorFleet): Snapshot {

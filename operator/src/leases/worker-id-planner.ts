@@ -111,6 +111,13 @@ export interface PlannerInput {
    * cannot be handed out below a reservation it forgot.
    */
   newLedgerBaseFloor?: number;
+  /**
+   * Only used when the ledger does not exist yet: the first `assignment` it hands out (at
+   * least one above any lease in the snapshot). Pass the operator's wall clock in ms: a
+   * lost ledger must not hand out an assignment number again, or a holder still renewing
+   * an old assignment could take a new lease with that number for its own.
+   */
+  newLedgerFirstAssignment?: number;
 }
 
 /** Write the whole ledger (create it when `resourceVersion` is null), conditioned on `resourceVersion`. */
@@ -191,7 +198,14 @@ export interface Plan {
 export function planWorkerIds(input: PlannerInput): Plan {
   const { fleet, range, nowMonoMs, nowWall, leaseDurationMs, reclaimGraceMs } = input;
   const entries = new Map<number, LedgerEntry>(input.ledger.ledger.entries);
-  let nextAssignment = input.ledger.ledger.nextAssignment;
+  let nextAssignment =
+    input.ledger.resourceVersion === null
+      ? Math.max(
+          input.ledger.ledger.nextAssignment,
+          input.newLedgerFirstAssignment ?? 1,
+          ...[...input.leases, ...(input.otherFleetsLeases ?? [])].map((l) => l.lease.assignment + 1),
+        )
+      : input.ledger.ledger.nextAssignment;
   const baseFloor =
     input.ledger.resourceVersion === null
       ? (input.newLedgerBaseFloor ?? 0)

@@ -60,6 +60,12 @@ export class SimApiServer {
     return this.objects.get(name);
   }
 
+  /** Deletes an object unconditionally, as a person with kubectl would (no network). */
+  remove(name: string, writer: string): void {
+    if (!this.objects.delete(name)) return;
+    this.observer(name, null, writer);
+  }
+
   /** Names of every stored object (for failure reports). */
   names(): string[] {
     return [...this.objects.keys()].sort();

@@ -29,7 +29,7 @@ interface AssignmentRecord {
 export class InvariantTracker {
   readonly violations: string[] = [];
   private readonly assignments = new Map<number, AssignmentRecord>();
-  /** Per worker id: tick range issued by each process. */
+  /** Per worker id: tick range issued by each holding (process and assignment). */
   private readonly ranges = new Map<number, Map<string, { min: number; max: number }>>();
   private readonly processes = new Set<IssuerView>();
   issuedTotal = 0;
@@ -122,17 +122,19 @@ export class InvariantTracker {
       rec.minIssued = Math.min(rec.minIssued, tick);
       rec.maxIssued = Math.max(rec.maxIssued, tick);
     }
-    // Uniqueness itself: tick ranges issued for one worker id by different processes never overlap.
-    const byProcess = this.ranges.get(workerId) ?? new Map<string, { min: number; max: number }>();
-    const mine = byProcess.get(process.id) ?? { min: tick, max: tick };
+    // Uniqueness itself: tick ranges issued for one worker id by different holdings (a process
+    // under one assignment; a process may hold the same id again later) never overlap.
+    const holding = `${process.id} (assignment ${assignment})`;
+    const byHolding = this.ranges.get(workerId) ?? new Map<string, { min: number; max: number }>();
+    const mine = byHolding.get(holding) ?? { min: tick, max: tick };
     mine.min = Math.min(mine.min, tick);
     mine.max = Math.max(mine.max, tick);
-    byProcess.set(process.id, mine);
-    this.ranges.set(workerId, byProcess);
-    for (const [other, r] of byProcess) {
-      if (other !== process.id && r.min <= mine.max && mine.min <= r.max) {
+    byHolding.set(holding, mine);
+    this.ranges.set(workerId, byHolding);
+    for (const [other, r] of byHolding) {
+      if (other !== holding && r.min <= mine.max && mine.min <= r.max) {
         this.fail(
-          `DUPLICATE RISK: ${process.id} and ${other} issued overlapping ticks [${mine.min},${mine.max}] / [${r.min},${r.max}] on worker ${workerId}`,
+          `DUPLICATE RISK: ${holding} and ${other} issued overlapping ticks [${mine.min},${mine.max}] / [${r.min},${r.max}] on worker ${workerId}`,
         );
       }
     }

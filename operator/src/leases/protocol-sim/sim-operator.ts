@@ -77,7 +77,8 @@ export class SimOperator {
     this.mutation = mutation;
   }
 
-  private get ledgerName(): string {
+  /** Key of the id space's ledger in the simulated API server. */
+  get ledgerName(): string {
     return `ledger/${this.spec.idSpace}-worker-ids`;
   }
 
@@ -128,6 +129,7 @@ export class SimOperator {
             nowMonoMs: this.proc.monoMs(),
             nowWall: `op@${Math.round(this.proc.wallMs())}`,
             leaseDurationMs: this.spec.leaseDurationMs,
+            newLedgerFirstAssignment: Math.floor(this.proc.wallMs()),
             newLedgerBaseFloor:
               Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks,
             reclaimGraceMs: this.mutation.reclaimWithoutWaiting

@@ -28,7 +28,9 @@ export type Fault =
   | { at: number; kind: "api-outage"; durationMs: number }
   | { at: number; kind: "operator-restart"; splitBrainMs: number | null }
   | { at: number; kind: "operator-partition"; durationMs: number }
-  | { at: number; kind: "scale"; replicas: number };
+  | { at: number; kind: "scale"; replicas: number }
+  /** Someone deletes the id space's ledger ConfigMap by hand (the operator recreates it). */
+  | { at: number; kind: "ledger-loss" };
 
 /** One simulated run. */
 export interface Scenario {
@@ -295,6 +297,9 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         case "scale":
           desired = fault.replicas;
           break;
+        case "ledger-loss":
+          api.remove(operator.ledgerName, "kubectl");
+          break;
       }
     });
   }
@@ -316,8 +321,8 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     }
     liveness.push(`statefulset ${stsReplicas}, desired ${desired}`);
     for (const name of api.names()) liveness.push(`${name}: ${JSON.stringify(api.peek(name)?.data)}`);
-    if (s.trace) liveness.push(...trace);
   }
+  if (s.trace) liveness.push(...trace);
   return {
     violations: tracker.violations,
     issued: tracker.issuedTotal,
