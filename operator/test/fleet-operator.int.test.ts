@@ -334,6 +334,34 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
   });
 
+  it("finishes deleting a fleet whose namespace is deleted, where no ledger can be created any more", async () => {
+    // The operator elects in a namespace of its own: the fleet's namespace is about to go.
+    const { name: home, kubeConfig } = await createTestNamespace("fleet-ns-delete-op");
+    const { name: ns } = await createTestNamespace("fleet-ns-delete");
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const op = await startTestOperator(kubeConfig, ns, "op-a", home);
+    running.push(op);
+    await waitFor("leadership", () => op.isLeader());
+    await createFleet(kubeConfig, ns, "ids", { replicas: 2 });
+    await waitFor("lease of ids-1", () =>
+      core.readNamespacedConfigMap({ name: "ids-1-lease", namespace: ns }),
+    );
+
+    await core.deleteNamespace({ name: ns });
+    await waitFor(
+      "namespace gone",
+      async () => {
+        try {
+          await core.readNamespace({ name: ns });
+          return undefined;
+        } catch (err) {
+          return (err as { code?: number }).code === 404;
+        }
+      },
+      120_000,
+    );
+  });
+
   it("recreates a deleted ledger past every reservation it may have forgotten, and never reuses an assignment number", async () => {
     const { ns, kubeConfig } = await namespaceWithLeader("fleet-ledger-loss");
     const core = kubeConfig.makeApiClient(CoreV1Api);

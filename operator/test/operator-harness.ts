@@ -2,11 +2,12 @@ import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { FleetResource } from "../../contract/fleet-spec.ts";
 import { startOperator, type RunningOperator } from "../src/operator.ts";
 
-/** Starts an in-process operator watching one namespace, electing on a Lease in it. */
+/** Starts an in-process operator watching one namespace, electing on a Lease in it (or in `electionNamespace`). */
 export function startTestOperator(
   kubeConfig: KubeConfig,
   namespace: string,
   identity: string,
+  electionNamespace = namespace,
 ): Promise<RunningOperator> {
   return startOperator(
     kubeConfig,
@@ -16,7 +17,7 @@ export function startTestOperator(
       port: 0,
       workers: 2,
       watchNamespace: namespace,
-      leaderElection: { namespace, name: "idfleet-operator", identity },
+      leaderElection: { namespace: electionNamespace, name: "idfleet-operator", identity },
     },
     () => undefined,
   );

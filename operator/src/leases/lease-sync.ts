@@ -68,8 +68,8 @@ export class LeaseSync {
   readonly #isLeader: () => boolean;
   /** The planner's memory per fleet key; lost on restart, which only delays reuse. */
   readonly #observations = new Map<string, Observations>();
-  /** When a deleting fleet was first seen without pods (operator memory; a restart only delays). */
-  readonly #podsGoneAt = new Map<string, number>();
+  /** When a deleting fleet was first seen without leases (operator memory; a restart only delays). */
+  readonly #leasesGoneAt = new Map<string, number>();
   /** The highest tick a deleting fleet's holders may have issued, as far as seen (operator memory). */
   readonly #deletionFence = new Map<string, number>();
 
@@ -118,10 +118,12 @@ export class LeaseSync {
    * as a scale-down to zero does (the planner: each lease retired in the ledger with its
    * `reservedUntil`, then deleted with its resourceVersion as precondition, so a holder
    * still running somewhere, e.g. a force-deleted pod on a partitioned node, can never
-   * renew it again; retiring ids freed after lease duration + grace of quiet). Then the
-   * current time must be past the highest tick any holder may have issued (plus the
-   * allowed drift), so a fleet recreated in a new ledger cannot go back in time. Returns
-   * how long to wait before calling again, or 0 when the finalizer can go.
+   * renew it again; retiring ids freed after lease duration + grace of quiet). Without a
+   * ledger (deleted with its namespace, which then forbids creating one, or by hand) the
+   * leases are deleted the same conditional way, with nothing to free. Then the current
+   * time must be past the highest tick any holder may have reserved (plus the allowed
+   * drift), so a fleet recreated in a new ledger cannot go back in time. Returns how long
+   * to wait before calling again, or 0 when the finalizer can go.
    */
   async releaseFleet(fleet: IdGeneratorFleet, nowMs: number): Promise<number> {
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
@@ -136,29 +138,52 @@ export class LeaseSync {
       ),
     );
     this.#deletionFence.set(key, fence);
-    const podsGoneAt = this.#podsGoneAt.get(key) ?? nowMs;
-    this.#podsGoneAt.set(key, podsGoneAt);
 
-    const taken = await this.sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
-    if (fleetHoldsWorkerIds(fleet.metadata.name, taken.leases, taken.ledger)) {
-      return taken.plan.requeueAfterMs ?? DELETION_POLL_MS;
+    if (before.ledger.resourceVersion === null) {
+      if (before.leases.length > 0) {
+        await this.#revokeWithoutLedger(fleet, before);
+        return DELETION_POLL_MS; // look again: gone, or renewed meanwhile (a higher fence)
+      }
+    } else {
+      const taken = await this.sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
+      if (fleetHoldsWorkerIds(fleet.metadata.name, taken.leases, taken.ledger)) {
+        return taken.plan.requeueAfterMs ?? DELETION_POLL_MS;
+      }
     }
-    // Leases may already be gone (foreground deletion lets GC remove them first); a holder
-    // reserves at most reserveAheadMs past its last renewal, which came before its pod was gone.
+    // No lease is left, so no renewal can land any more: a holder reserved at most
+    // reserveAheadMs (by a clock up to maxDrift ahead) past a renewal before this moment.
+    const leasesGoneAt = this.#leasesGoneAt.get(key) ?? nowMs;
+    this.#leasesGoneAt.set(key, leasesGoneAt);
     const math = layoutMath(fleet.spec.layout);
     const fenceEndsMs = Math.max(
       fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs,
-      podsGoneAt + fleet.spec.leases.reserveAheadMs + fleet.spec.clock.maxDriftMs,
+      leasesGoneAt + fleet.spec.leases.reserveAheadMs + fleet.spec.clock.maxDriftMs,
     );
     if (nowMs < fenceEndsMs) return fenceEndsMs - nowMs;
     this.forget(fleet);
     return 0;
   }
 
+  /** Deletes each lease conditioned on the version its reservation was read from; a lost race is retried. */
+  async #revokeWithoutLedger(fleet: IdGeneratorFleet, snapshot: Snapshot): Promise<void> {
+    for (const { configMapName, resourceVersion, lease } of snapshot.leases) {
+      try {
+        await this.#apply(fleet, snapshot, {
+          kind: "delete-lease",
+          configMapName,
+          resourceVersion,
+          reason: `fleet deleted without a ledger: worker id ${lease.workerId} taken back from ${lease.holderPod}`,
+        });
+      } catch (err) {
+        if (!isConflict(err) && !isNotFound(err)) throw err;
+      }
+    }
+  }
+
   /** Forgets a deleted fleet's observations. */
   forget(fleet: IdGeneratorFleet): void {
     this.#observations.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
-    this.#podsGoneAt.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
+    this.#leasesGoneAt.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     this.#deletionFence.delete(`${fleet.metadata.namespace}/${fleet.metadata.name}`);
     const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
     this.#metrics.leasesHeld.remove(labels);
