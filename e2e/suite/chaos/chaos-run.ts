@@ -1,6 +1,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { ledgerNameForIdSpace, parseLedgerData } from "../../../contract/lease-record.ts";
 import { IDFLEET_TMP } from "../../cluster/paths.ts";
 import { k } from "../support/cluster-access.ts";
 import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../support/operator-install.ts";
@@ -231,6 +233,23 @@ const FAULTS: Fault[] = [
       });
       await k(["scale", "-n", ctx.namespace, target, `--replicas=${ctx.replicas}`]);
       return `0 pods, then ${ctx.replicas}`;
+    },
+  },
+  {
+    name: "delete the worker-id ledger by hand",
+    inject: async (ctx) => {
+      // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace).
+      const ledger = ledgerNameForIdSpace(ctx.fleet);
+      await k(["delete", "configmap", "-n", ctx.namespace, ledger]);
+      const baseFloor = await waitFor(
+        `${ledger} recreated`,
+        async () => {
+          const json = await k(["get", "configmap", "-n", ctx.namespace, ledger, "-o", "json"]);
+          return parseLedgerData((JSON.parse(json) as V1ConfigMap).data).baseFloor ?? -1;
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      return `${ledger} deleted; recreated with baseFloor tick ${baseFloor}, every lease revoked and reassigned`;
     },
   },
 ];
