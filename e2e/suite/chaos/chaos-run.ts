@@ -2,9 +2,17 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { ledgerNameForIdSpace, parseLedgerData } from "../../../contract/lease-record.ts";
+import { parseFleetSpec } from "../../../contract/fleet-spec.ts";
+import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
+import {
+  LEASE_COMPONENT,
+  LeaseLabel,
+  ledgerNameForIdSpace,
+  parseLeaseData,
+  parseLedgerData,
+} from "../../../contract/lease-record.ts";
 import { IDFLEET_TMP } from "../../cluster/paths.ts";
-import { k } from "../support/cluster-access.ts";
+import { k, kJson } from "../support/cluster-access.ts";
 import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../support/operator-install.ts";
 import { waitFor } from "../support/wait-for.ts";
 import type { FleetObserver, FleetPod } from "./fleet-observer.ts";
@@ -126,6 +134,19 @@ function delta(after: Record<string, number>, before: Record<string, number>): R
   return d;
 }
 
+/** Assignment of each of the fleet's lease ConfigMaps, by name. */
+async function leaseAssignments(ctx: ChaosContext): Promise<Map<string, number>> {
+  const list = await kJson<{ items: V1ConfigMap[] }>([
+    "get",
+    "configmap",
+    "-n",
+    ctx.namespace,
+    "-l",
+    `${LeaseLabel.fleet}=${ctx.fleet},${LeaseLabel.component}=${LEASE_COMPONENT}`,
+  ]);
+  return new Map(list.items.map((cm) => [cm.metadata?.name ?? "", parseLeaseData(cm.data).assignment]));
+}
+
 function pickPod(ctx: ChaosContext, round: number): FleetPod {
   const ready = ctx.observer.pods
     .filter((p) => p.ready && !p.terminating)
@@ -240,16 +261,35 @@ const FAULTS: Fault[] = [
     inject: async (ctx) => {
       // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace).
       const ledger = ledgerNameForIdSpace(ctx.fleet);
+      const before = await leaseAssignments(ctx);
       await k(["delete", "configmap", "-n", ctx.namespace, ledger]);
       const baseFloor = await waitFor(
         `${ledger} recreated`,
+        async () =>
+          parseLedgerData((await kJson<V1ConfigMap>(["get", "configmap", "-n", ctx.namespace, ledger])).data)
+            .baseFloor,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      // None of the old leases is backed by the new ledger: each pod gets a new assignment.
+      await waitFor(
+        "every lease reassigned",
         async () => {
-          const json = await k(["get", "configmap", "-n", ctx.namespace, ledger, "-o", "json"]);
-          return parseLedgerData((JSON.parse(json) as V1ConfigMap).data).baseFloor ?? -1;
+          const now = await leaseAssignments(ctx);
+          return [...before].every(([lease, assignment]) => (now.get(lease) ?? assignment) !== assignment);
         },
         { timeoutMs: 60_000, intervalMs: 500 },
       );
-      return `${ledger} deleted; recreated with baseFloor tick ${baseFloor}, every lease revoked and reassigned`;
+      // No pod can serve before its clock passes the base floor: count that into the recovery.
+      const fleet = await kJson<{ spec: unknown }>([
+        "get",
+        "idgeneratorfleet",
+        "-n",
+        ctx.namespace,
+        ctx.fleet,
+      ]);
+      const math = layoutMath(parseFleetSpec(fleet.spec).layout);
+      await sleep(Math.max(0, tickStartMs(math, baseFloor + 1) - Date.now()));
+      return `${ledger} deleted; recreated with baseFloor tick ${baseFloor}; ${before.size} leases reassigned`;
     },
   },
 ];
