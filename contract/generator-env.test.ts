@@ -88,7 +88,7 @@ describe("parseGeneratorEnv", () => {
     [{ IDGEN_EPOCH: "2999-01-01T00:00:00Z" }, /epoch.*in the future/],
     [
       { IDGEN_TIMESTAMP_BITS: "33", IDGEN_SEQUENCE_BITS: "20" },
-      /timestamp bits .* ran out on 2024-04-09T10:05:34.592Z; use more timestamp bits.*IDGEN_TIMESTAMP_BITS/,
+      /timestamp bits .* ran out on 2024-04-09T10:05:34.592Z; no more IDs fit. Use a layout that lasts longer.*IDGEN_TIMESTAMP_BITS/,
     ],
     [
       { IDGEN_WORKER_ID: "1024" },

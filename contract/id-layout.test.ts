@@ -136,7 +136,7 @@ describe("encode/decode", () => {
     expect(short.exhaustsAt!.toISOString()).toBe("2024-04-09T10:05:34.592Z");
     expect(layoutExpiryProblem(short, endMs - 1)).toBeNull();
     expect(layoutExpiryProblem(short, endMs)).toMatch(
-      /the 33 timestamp bits at 1 ms from 2024-01-01T00:00:00Z ran out on 2024-04-09T10:05:34.592Z; use more timestamp bits/,
+      /the 33 timestamp bits at 1 ms from 2024-01-01T00:00:00Z ran out on 2024-04-09T10:05:34.592Z; no more IDs fit. Use a layout that lasts longer/,
     );
     expect(layoutExpiryProblem(layoutMath(parseIdLayout({})), Date.now())).toBeNull();
   });

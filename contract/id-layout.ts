@@ -154,7 +154,7 @@ export function layoutMath(layout: IdLayout): LayoutMath {
 export function layoutExpiryProblem(math: LayoutMath, nowMs: number): string | null {
   if (tickAt(math, nowMs) <= math.maxTick) return null;
   const { timestampBits, timeUnitMs, epoch } = math.layout;
-  return `the ${timestampBits} timestamp bits at ${timeUnitMs} ms from ${epoch} ran out on ${math.exhaustsAt?.toISOString() ?? "?"}; use more timestamp bits, a longer time unit or a later epoch`;
+  return `the ${timestampBits} timestamp bits at ${timeUnitMs} ms from ${epoch} ran out on ${math.exhaustsAt?.toISOString() ?? "?"}; no more IDs fit. Use a layout that lasts longer (more timestamp bits or a longer time unit) for new tables only: IDs of another layout can repeat old ones`;
 }
 
 /** The tick (ticks since epoch) that contains the wall-clock instant `ms`. */

@@ -194,13 +194,13 @@ export class LeaseSync {
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {
     const { spec } = fleet;
     const nowMs = Date.now();
-    const math = layoutMath(spec.layout);
     // A ledger recreated after a loss starts past any reservation a holder may have written:
     // reserveAhead from the holder's clock, which may be ahead of ours by maxDrift. A new id
     // space had no holders (and one whose fleets were all deleted waited out their fences).
-    const newLedgerBaseFloor = this.#idSpaceHadHolders(fleet)
-      ? tickAt(math, nowMs + spec.leases.reserveAheadMs + spec.clock.maxDriftMs) + 1
-      : undefined;
+    const newLedgerBaseFloor =
+      snapshot.ledger.resourceVersion === null && this.#idSpaceHadHolders(fleet)
+        ? tickAt(layoutMath(spec.layout), nowMs + spec.leases.reserveAheadMs + spec.clock.maxDriftMs) + 1
+        : undefined;
     const plan = planWorkerIds({
       fleet: fleet.metadata.name,
       idSpace: idSpaceNameOf(fleet.metadata.name, spec),
