@@ -394,13 +394,21 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
       parseLedgerData((await core.readNamespacedConfigMap({ name: "ids-worker-ids", namespace: ns })).data),
     );
     expect(ledger.baseFloor).toBeGreaterThan(forgotten);
-    // The old lease is not backed by the new ledger: the pod gets a new assignment, past the base floor.
-    const after = await waitFor("lease reassigned", async () => {
-      const lease = parseLeaseData(
-        (await core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns })).data,
-      );
-      return lease.assignment !== before.assignment ? lease : undefined;
-    });
+    // The old lease is not backed by the new ledger: the pod gets a new assignment, past the base
+    // floor, once lease duration + grace have passed (the lost ledger may have had live holders retiring).
+    const after = await waitFor(
+      "lease reassigned",
+      async () => {
+        const lease = parseLeaseData(
+          (await core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns })).data,
+        );
+        return lease.assignment !== before.assignment ? lease : undefined;
+      },
+      90_000,
+    );
+    expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(
+      (spec.leases.durationSeconds + spec.leases.reclaimGraceSeconds) * 1000,
+    );
     expect(after.assignment).toBeGreaterThan(before.assignment);
     expect(after.handoverAfter).toBeGreaterThanOrEqual(ledger.baseFloor!);
   });

@@ -115,6 +115,25 @@ describe("lease protocol simulation", () => {
     expect(handovers).toBeGreaterThan(RUNS / 10);
   });
 
+  it(
+    `keeps two fleets sharing an id space disjoint under random faults (${Math.ceil(RUNS / 2)} schedules)`,
+    { timeout: 600_000 },
+    async () => {
+      let issued = 0;
+      await fc.assert(
+        fc.asyncProperty(scenarioArb({ fleets: 2 }), async (s) => {
+          const r = await runScenario(s);
+          issued += r.issued;
+          expect(r.violations).toEqual([]);
+          expect(r.liveness).toEqual([]);
+        }),
+        { numRuns: Math.ceil(RUNS / 2), ...(SEED === undefined ? {} : { seed: SEED }) },
+      );
+      console.info(`lease simulation, two fleets in one id space: ${issued} IDs issued and checked`);
+      expect(issued).toBeGreaterThan(RUNS * 50);
+    },
+  );
+
   const mutants: [string, Partial<Scenario>, fc.Arbitrary<Fault>?][] = [
     [
       "an operator that reuses retiring ids without waiting",

@@ -159,16 +159,32 @@ describe("worker-id planner", () => {
     expect(plan.allocatableReplicas).toBe(3);
   });
 
-  it("creates a missing ledger with a base floor for ids it has no entry for", () => {
+  it("recreates a lost ledger with a base floor, and hands out ids it has no entry for only after lease duration + grace", () => {
     const world = new World(1);
     world.addPod(0);
     const plan = world.plan({ newLedgerBaseFloor: 5_000 });
     world.apply(plan);
     expect(world.ledger.ledger.baseFloor).toBe(5_000);
+    // A holder the lost ledger had retiring may still be alive: no claim yet, and it says when.
+    expect(world.leases.size).toBe(0);
+    const waiting = world.plan();
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.waitingPods.map((w) => w.pod)).toEqual(["ids-0"]);
+    expect(waiting.requeueAfterMs).toBe(D + GRACE);
+    world.now += D + GRACE;
+    world.apply(world.plan());
     expect(world.lease(0).handoverAfter).toBe(5_000);
     world.addPod(1);
     world.apply(world.plan({ desiredReplicas: 2, newLedgerBaseFloor: 9_999 }));
     expect(world.lease(1).handoverAfter).toBe(5_000);
+  });
+
+  it("hands out ids at once from a new ledger (no base floor: no holder can have existed)", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.apply(world.plan());
+    expect(world.ledger.ledger.baseFloor ?? 0).toBe(0);
+    expect(world.lease(0)).toMatchObject({ workerId: 0, handoverAfter: 0 });
   });
 
   it("writes nothing when nothing changed", () => {
@@ -380,6 +396,8 @@ describe("worker-id planner", () => {
         },
       },
     ];
+    world.plan({ otherFleetsLeases }); // ids a recreated ledger has no entry for wait out a lease first
+    world.now += D + GRACE;
     const plan = world.plan({ otherFleetsLeases });
     world.apply(plan);
     expect(world.lease(0)).toMatchObject({ workerId: 1, handoverAfter: 100 });

@@ -74,6 +74,12 @@ export interface Observations {
   leases: Readonly<Record<string, LeaseObservation>>;
   /** By worker id (decimal string). */
   retiring: Readonly<Record<string, RetiringObservation>>;
+  /**
+   * A recreated ledger (one with a `baseFloor`) and since when (operator monotonic ms) this
+   * operator has seen it: ids it has no entry for are claimable only after lease duration +
+   * grace, because a holder the lost ledger still had retiring may be alive.
+   */
+  recreatedLedger?: { baseFloor: number; sinceMonoMs: number };
 }
 
 /** Observations of an operator that has just started. */
@@ -405,9 +411,30 @@ export function planWorkerIds(input: PlannerInput): Plan {
 
   // 3. Pods without a lease for their current UID get one: their pending claim, else the lowest free id.
   const claimedThisPlan = new Set<number>();
+  // A recreated ledger forgot which ids were retiring: an id it has no entry for may still be
+  // held by a live holder whose lease was revoked before the loss (the floor keeps IDs unique,
+  // this keeps holders exclusive). Such ids wait out lease duration + grace from first sight.
+  const recreatedLedger =
+    baseFloor > 0
+      ? {
+          baseFloor,
+          sinceMonoMs:
+            input.observations.recreatedLedger?.baseFloor === baseFloor
+              ? input.observations.recreatedLedger.sinceMonoMs
+              : nowMonoMs,
+        }
+      : undefined;
+  const unrecordedIdsQuiet =
+    recreatedLedger === undefined ||
+    isReclaimable(recreatedLedger.sinceMonoMs, nowMonoMs, leaseDurationMs, reclaimGraceMs);
+  let waitedForUnrecordedIds = false;
   const isClaimable = (w: number) => {
     if (namedByLease.has(w) || claimedThisPlan.has(w)) return false;
     const entry = input.ledger.ledger.entries.get(w);
+    if (entry === undefined && !unrecordedIdsQuiet) {
+      waitedForUnrecordedIds = true;
+      return false;
+    }
     return entry === undefined || entry.state === LedgerEntryState.Free;
   };
   let nextCandidate = range.min;
@@ -509,6 +536,14 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const wake = (ms: number) => {
     requeueAfterMs = requeueAfterMs === null ? ms : Math.min(requeueAfterMs, ms);
   };
+  if (waitedForUnrecordedIds && recreatedLedger) {
+    wake(
+      Math.max(
+        1,
+        reclaimableAtMonoMs(recreatedLedger.sinceMonoMs, leaseDurationMs, reclaimGraceMs) - nowMonoMs,
+      ),
+    );
+  }
   for (const [w, entry] of [...entries].sort(([a], [b]) => a - b)) {
     if (entry.state !== LedgerEntryState.Retiring || entry.fleet !== fleet) continue;
     const previous = input.observations.retiring[String(w)];
@@ -608,7 +643,11 @@ export function planWorkerIds(input: PlannerInput): Plan {
     staleLeases,
     waitingPods,
     requeueAfterMs,
-    observations: { leases: leaseObs, retiring: retiringObs },
+    observations: {
+      leases: leaseObs,
+      retiring: retiringObs,
+      ...(recreatedLedger ? { recreatedLedger } : {}),
+    },
   };
 }
 

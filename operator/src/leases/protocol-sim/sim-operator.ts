@@ -54,6 +54,7 @@ export class SimOperator {
   private readonly podsNow: () => FleetPod[];
   private readonly desired: () => number;
   private readonly sizeStatefulSet: (replicas: number) => void;
+  private readonly idSpaceHadLedger: () => boolean;
   private readonly mutation: OperatorMutation;
   passes = 0;
 
@@ -63,7 +64,13 @@ export class SimOperator {
     api: SimApiServer,
     random: Random,
     spec: SimFleetSpec,
-    world: { pods: () => FleetPod[]; desired: () => number; sizeStatefulSet: (replicas: number) => void },
+    world: {
+      pods: () => FleetPod[];
+      desired: () => number;
+      sizeStatefulSet: (replicas: number) => void;
+      /** Whether the id space's ledger was ever written (lease-sync asks whether a fleet reported status). */
+      idSpaceHadLedger: () => boolean;
+    },
     mutation: OperatorMutation,
   ) {
     this.proc = proc;
@@ -74,6 +81,7 @@ export class SimOperator {
     this.podsNow = world.pods;
     this.desired = world.desired;
     this.sizeStatefulSet = world.sizeStatefulSet;
+    this.idSpaceHadLedger = world.idSpaceHadLedger;
     this.mutation = mutation;
   }
 
@@ -101,15 +109,19 @@ export class SimOperator {
     // Pods come from an informer-like read: a snapshot that is already a little old when used.
     const pods = this.podsNow();
     this.proc.timer(this.random.int(1, 30), () => {
-      this.send({ op: "list", prefix: `lease/${this.spec.fleet}-` }, (leasesRes) => {
+      // Every lease of the id space, as lease-sync reads them: the fleet's own and the others'.
+      this.send({ op: "list", prefix: "lease/" }, (leasesRes) => {
         if (!leasesRes.ok || !leasesRes.list) return this.next(this.spec.reconcileEveryMs);
         this.send({ op: "get", name: this.ledgerName }, (ledgerRes) => {
           if (!ledgerRes.ok && ledgerRes.status !== 404) return this.next(this.spec.reconcileEveryMs);
-          const leases: ObservedLease[] = [...leasesRes.list!].map(([name, obj]) => ({
+          const all: ObservedLease[] = [...leasesRes.list!].map(([name, obj]) => ({
             configMapName: name.slice("lease/".length),
             resourceVersion: obj.resourceVersion,
             lease: parseLeaseData(obj.data),
           }));
+          const own = (l: ObservedLease) => l.configMapName.startsWith(`${this.spec.fleet}-`);
+          const leases = all.filter(own);
+          const otherFleetsLeases = all.filter((l) => !own(l));
           const ledger =
             ledgerRes.ok && ledgerRes.object
               ? {
@@ -124,14 +136,17 @@ export class SimOperator {
             desiredReplicas: this.desired(),
             pods,
             leases,
+            otherFleetsLeases,
             ledger,
             observations: this.observations,
             nowMonoMs: this.proc.monoMs(),
             nowWall: `op@${Math.round(this.proc.wallMs())}`,
             leaseDurationMs: this.spec.leaseDurationMs,
             newLedgerFirstAssignment: Math.floor(this.proc.wallMs()),
-            newLedgerBaseFloor:
-              Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks,
+            // As lease-sync: a base floor only for a ledger that existed before (a loss).
+            newLedgerBaseFloor: this.idSpaceHadLedger()
+              ? Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks
+              : undefined,
             reclaimGraceMs: this.mutation.reclaimWithoutWaiting
               ? -this.spec.leaseDurationMs
               : this.spec.reclaimGraceMs,

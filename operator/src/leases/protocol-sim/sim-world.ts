@@ -35,6 +35,11 @@ export type Fault =
 /** One simulated run. */
 export interface Scenario {
   seed: number;
+  /**
+   * Fleets sharing one id space and the same worker-id range (default 1). With two, "scale"
+   * faults alternate between them and the ledger alone keeps their ids disjoint.
+   */
+  fleets?: 1 | 2;
   rangeSize: number;
   initialReplicas: number;
   /** Max |wall clock offset| of a pod at start, ms. */
@@ -73,6 +78,7 @@ export const SIM_TIMING = {
 } as const;
 
 interface PodState extends FleetPod {
+  fleet: string;
   process: SimGenerator | null;
   /** Container restarts pending. */
   restarting: boolean;
@@ -87,10 +93,12 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   const range = { min: 3, max: 3 + s.rangeSize - 1 };
   const tracker = new InvariantTracker(range, SIM_TIMING.leaseDurationMs, SIM_TIMING.safetyMarginMs);
   const trace: string[] = [];
+  let ledgerWritten = false;
   const api = new SimApiServer(kernel, random, (name, obj, writer) => {
     trace.push(
       `${Math.round(kernel.now)} ${writer} ${obj ? "wrote" : "deleted"} ${name} ${obj ? JSON.stringify(name.startsWith("lease/") ? { w: obj.data.workerId, uid: obj.data.holderUid, a: obj.data.assignment, s: obj.data.state } : obj.data) : ""}`,
     );
+    if (obj && name.startsWith("ledger/")) ledgerWritten = true;
     if (!obj || !name.startsWith("lease/")) return;
     const lease = parseLeaseData(obj.data);
     tracker.leaseWritten(
@@ -101,22 +109,24 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     );
   });
   if (s.longDelayChance !== undefined) api.longDelayChance = s.longDelayChance;
-  const fleet = "ids";
-  const spec: SimFleetSpec = {
+  const idSpace = "ids";
+  const fleetNames = s.fleets === 2 ? ["ids", "ods"] : ["ids"];
+  const specOf = (fleet: string): SimFleetSpec => ({
     fleet,
-    idSpace: fleet,
+    idSpace,
     range,
     leaseDurationMs: SIM_TIMING.leaseDurationMs,
     reclaimGraceMs: SIM_TIMING.reclaimGraceMs,
     reconcileEveryMs: 250,
     newLedgerMarginTicks: SIM_TIMING.reserveAheadTicks + 2 * s.skewMs,
-  };
+  });
   const holderTiming: SimHolderTiming = SIM_TIMING;
   const pods = new Map<string, PodState>();
   const zombies: SimGenerator[] = [];
   const allGenerators: SimGenerator[] = [];
-  let desired = s.initialReplicas;
-  let stsReplicas = 0;
+  /** Per fleet: spec.replicas and the StatefulSet's replicas. */
+  const desired = new Map(fleetNames.map((f) => [f, s.initialReplicas]));
+  const stsReplicas = new Map(fleetNames.map((f) => [f, 0]));
   let uidCounter = 0;
   let procCounter = 0;
 
@@ -132,10 +142,10 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       random,
       holderTiming,
       {
-        fleet,
+        fleet: pod.fleet,
         name: pod.name,
         uid: pod.uid,
-        ledgerName: `${fleet}-worker-ids`,
+        ledgerName: `${idSpace}-worker-ids`,
       },
       s.generatorMutation ?? {},
     );
@@ -143,8 +153,9 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     allGenerators.push(gen);
     gen.start();
   };
-  const createPod = (ordinal: number) => {
+  const createPod = (fleet: string, ordinal: number) => {
     const pod: PodState = {
+      fleet,
       name: `${fleet}-${ordinal}`,
       uid: `u${++uidCounter}`,
       ordinal,
@@ -170,33 +181,37 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     if (pod.process?.alive) pod.process.terminate(() => kernel.after(random.int(1, 20), remove));
     else kernel.after(random.int(1, 20), remove);
   };
+  const podsOf = (fleet: string) => [...pods.values()].filter((p) => p.fleet === fleet);
 
-  // The StatefulSet controller.
+  // The StatefulSet controller, one StatefulSet per fleet.
   const statefulSet = () => {
-    const target = Math.min(desired, stsReplicas);
-    for (let ordinal = 0; ordinal < target; ordinal++) {
-      if (!pods.has(`${fleet}-${ordinal}`)) createPod(ordinal);
+    for (const fleet of fleetNames) {
+      const target = Math.min(desired.get(fleet)!, stsReplicas.get(fleet)!);
+      for (let ordinal = 0; ordinal < target; ordinal++) {
+        if (!pods.has(`${fleet}-${ordinal}`)) createPod(fleet, ordinal);
+      }
+      for (const pod of podsOf(fleet)) if (pod.ordinal >= target) gracefulDelete(pod);
     }
-    for (const pod of pods.values()) if (pod.ordinal >= target) gracefulDelete(pod);
     kernel.after(100, statefulSet);
   };
   kernel.after(0, statefulSet);
 
-  // The operator (leader).
-  const operatorWorld = {
+  // The operator (leader): one process reconciling every fleet.
+  const operatorWorld = (fleet: string) => ({
     pods: (): FleetPod[] =>
-      [...pods.values()].map((p) => ({
+      podsOf(fleet).map((p) => ({
         name: p.name,
         uid: p.uid,
         ordinal: p.ordinal,
         terminating: p.terminating,
       })),
-    desired: () => desired,
+    desired: () => desired.get(fleet)!,
     sizeStatefulSet: (n: number) => {
-      stsReplicas = n;
+      stsReplicas.set(fleet, n);
     },
-  };
-  let operator: SimOperator;
+    idSpaceHadLedger: () => ledgerWritten,
+  });
+  let operators: SimOperator[] = [];
   const startOperator = () => {
     const proc = new SimProcess(
       kernel,
@@ -204,22 +219,30 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       SIM_WALL_OFFSET + random.int(-s.skewMs, s.skewMs),
       newRate(),
     );
-    operator = new SimOperator(
-      proc,
-      { partitionedUntil: 0 },
-      api,
-      random,
-      spec,
-      operatorWorld,
-      s.operatorMutation ?? {},
+    const link: LinkState = { partitionedUntil: 0 };
+    operators = fleetNames.map(
+      (fleet) =>
+        new SimOperator(
+          proc,
+          link,
+          api,
+          random,
+          specOf(fleet),
+          operatorWorld(fleet),
+          s.operatorMutation ?? {},
+        ),
     );
-    operator.start();
+    for (const operator of operators) operator.start();
   };
   startOperator();
+  const operatorProc = () => operators[0]!.proc;
+  const operatorLink = () => operators[0]!.link;
 
   // Faults.
   const livePods = () =>
-    [...pods.values()].filter((p) => p.process?.alive).sort((a, b) => a.ordinal - b.ordinal);
+    [...pods.values()]
+      .filter((p) => p.process?.alive)
+      .sort((a, b) => a.ordinal - b.ordinal || a.fleet.localeCompare(b.fleet));
   const processes = () => [
     ...livePods().map((p) => p.process as SimGenerator),
     ...zombies.filter((z) => z.alive),
@@ -279,26 +302,26 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
           api.downUntil = kernel.now + fault.durationMs;
           break;
         case "operator-partition":
-          operator.link.partitionedUntil = kernel.now + fault.durationMs;
+          operatorLink().partitionedUntil = kernel.now + fault.durationMs;
           break;
         case "operator-restart": {
-          const old = operator;
+          const old = operatorProc();
           if (fault.splitBrainMs === null) {
-            old.proc.kill();
+            old.kill();
           } else {
             // Paused past its leader lease: it resumes later, finishes its pass, then notices.
-            old.deposed = true;
-            old.proc.pause();
-            kernel.after(fault.splitBrainMs, () => old.proc.resume());
+            for (const operator of operators) operator.deposed = true;
+            old.pause();
+            kernel.after(fault.splitBrainMs, () => old.resume());
           }
           kernel.after(random.int(100, 1500), startOperator);
           break;
         }
         case "scale":
-          desired = fault.replicas;
+          desired.set(fleetNames[Math.floor(fault.at) % fleetNames.length]!, fault.replicas);
           break;
         case "ledger-loss":
-          api.remove(operator.ledgerName, "kubectl");
+          api.remove(operators[0]!.ledgerName, "kubectl");
           break;
       }
     });
@@ -308,18 +331,21 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   tracker.finish();
 
   const liveness: string[] = [];
-  const expected = Math.min(desired, s.rangeSize);
+  // Every id the fleets want and the range has must be serving by the end of the quiet tail.
+  const totalDesired = [...desired.values()].reduce((a, b) => a + b, 0);
+  const expected = Math.min(totalDesired, s.rangeSize);
   const serving = livePods().filter(
-    (p) => p.ordinal < expected && kernel.now - (p.process?.lastIssuedAt ?? -Infinity) < 1000,
+    (p) => p.ordinal < desired.get(p.fleet)! && kernel.now - (p.process?.lastIssuedAt ?? -Infinity) < 1000,
   );
   if (serving.length < expected) {
     liveness.push(`${serving.length} of ${expected} pods served in the last second of the quiet tail`);
-    for (const pod of [...pods.values()].sort((a, b) => a.ordinal - b.ordinal)) {
+    for (const pod of [...pods.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       liveness.push(
         `pod ${pod.name} ${pod.uid} terminating=${pod.terminating} ${pod.process?.describe() ?? "no process"}`,
       );
     }
-    liveness.push(`statefulset ${stsReplicas}, desired ${desired}`);
+    for (const fleet of fleetNames)
+      liveness.push(`${fleet}: statefulset ${stsReplicas.get(fleet)}, desired ${desired.get(fleet)}`);
     for (const name of api.names()) liveness.push(`${name}: ${JSON.stringify(api.peek(name)?.data)}`);
   }
   if (s.trace) liveness.push(...trace);
