@@ -334,6 +334,44 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     await waitFor("fleet gone", async () => (await readFleet(kubeConfig, ns, "ids")) === undefined, 60_000);
   });
 
+  it("keeps writing status when the last utilization report goes away (scaled to zero)", async () => {
+    const { ns, kubeConfig } = await namespaceWithLeader("fleet-status-empty");
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
+    const current = await waitFor("lease of ids-0", () =>
+      core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns }),
+    );
+    const lease = parseLeaseData(current.data);
+    await core.replaceNamespacedConfigMap({
+      name: "ids-0-lease",
+      namespace: ns,
+      body: {
+        ...current,
+        data: serializeLeaseData({
+          ...lease,
+          state: "Active",
+          renewCount: lease.renewCount + 1,
+          sequenceUtilization: 0.25,
+          clockOffsetMs: 1,
+          clockHealthy: true,
+        }),
+      },
+    });
+    await waitFor("utilization in status", async () => {
+      const f = await readFleet(kubeConfig, ns, "ids");
+      return (f?.status?.sequenceUtilization as { max?: number } | undefined)?.max === 0.25;
+    });
+    await kubectl(["scale", "idfleet", "ids", "-n", ns, "--replicas=0"], {
+      kubeconfig: inject("kubeconfig"),
+    });
+    // The roll-ups have nothing left to report; the status write must still go through.
+    const after = await waitFor("status of the empty fleet", async () => {
+      const f = await readFleet(kubeConfig, ns, "ids");
+      return f?.status?.replicas === 0 && f.status.leasedWorkers === 0 ? f : undefined;
+    });
+    expect(after.status?.sequenceUtilization).toBeUndefined();
+  });
+
   it("finishes deleting a fleet whose namespace is deleted, where no ledger can be created any more", async () => {
     // The operator elects in a namespace of its own: the fleet's namespace is about to go.
     const { name: home, kubeConfig } = await createTestNamespace("fleet-ns-delete-op");

@@ -50,9 +50,16 @@ export function rollUpLeases(
         : {}),
       podsOutOfTolerance: outOfTolerance,
     },
-    sequenceUtilization: utils.length
-      ? { max: round(Math.max(...utils), 4), mean: round(utils.reduce((a, b) => a + b, 0) / utils.length, 4) }
-      : {},
+    // Absent rather than empty: server-side apply turns an emptied object it owned into null,
+    // which the status schema refuses, and every status write would fail from then on.
+    ...(utils.length
+      ? {
+          sequenceUtilization: {
+            max: round(Math.max(...utils), 4),
+            mean: round(utils.reduce((a, b) => a + b, 0) / utils.length, 4),
+          },
+        }
+      : {}),
   };
 }
 
