@@ -15,6 +15,7 @@ import {
   parseLeaseData,
   parseLedgerData,
   serializeLeaseData,
+  type LeaseData,
 } from "../../contract/lease-record.ts";
 import { layoutMath, tickAt } from "../../contract/id-layout.ts";
 import { parseFleetSpec } from "../../contract/fleet-spec.ts";
@@ -168,23 +169,11 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     const math = layoutMath(parseFleetSpec({}).layout);
     const reservedUntil = tickAt(math, Date.now() + 2000);
     const own = leases.find((cm) => parseLeaseData(cm.data).holderUid === pods[0]!.metadata!.uid)!;
-    const current = await core.readNamespacedConfigMap({ name: own.metadata!.name!, namespace: ns });
-    const lease = parseLeaseData(current.data);
-    await core.replaceNamespacedConfigMap({
-      name: own.metadata!.name!,
-      namespace: ns,
-      body: {
-        ...current,
-        data: serializeLeaseData({
-          ...lease,
-          state: "Active",
-          renewCount: lease.renewCount + 1,
-          reservedUntil,
-          clockOffsetMs: 250,
-          clockHealthy: false,
-          sequenceUtilization: 0.25,
-        }),
-      },
+    await renewAsHolder(core, ns, own.metadata!.name!, {
+      reservedUntil,
+      clockOffsetMs: 250,
+      clockHealthy: false,
+      sequenceUtilization: 0.25,
     });
     const drifting = await waitFor("ClockDrift", async () => {
       const f = await readFleet(kubeConfig, ns, "ids");
@@ -338,24 +327,13 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     const { ns, kubeConfig } = await namespaceWithLeader("fleet-status-empty");
     const core = kubeConfig.makeApiClient(CoreV1Api);
     await createFleet(kubeConfig, ns, "ids", { replicas: 1 });
-    const current = await waitFor("lease of ids-0", () =>
+    await waitFor("lease of ids-0", () =>
       core.readNamespacedConfigMap({ name: "ids-0-lease", namespace: ns }),
     );
-    const lease = parseLeaseData(current.data);
-    await core.replaceNamespacedConfigMap({
-      name: "ids-0-lease",
-      namespace: ns,
-      body: {
-        ...current,
-        data: serializeLeaseData({
-          ...lease,
-          state: "Active",
-          renewCount: lease.renewCount + 1,
-          sequenceUtilization: 0.25,
-          clockOffsetMs: 1,
-          clockHealthy: true,
-        }),
-      },
+    await renewAsHolder(core, ns, "ids-0-lease", {
+      sequenceUtilization: 0.25,
+      clockOffsetMs: 1,
+      clockHealthy: true,
     });
     await waitFor("utilization in status", async () => {
       const f = await readFleet(kubeConfig, ns, "ids");
@@ -536,6 +514,20 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     expect(await writeCount(standby)).toBeGreaterThan(0);
   });
 });
+
+/** Confirms or renews a lease as its holder's generator would (Active, one more renewal), with `report`. */
+async function renewAsHolder(core: CoreV1Api, namespace: string, name: string, report: Partial<LeaseData>) {
+  const current = await core.readNamespacedConfigMap({ name, namespace });
+  const lease = parseLeaseData(current.data);
+  return core.replaceNamespacedConfigMap({
+    name,
+    namespace,
+    body: {
+      ...current,
+      data: serializeLeaseData({ ...lease, state: "Active", renewCount: lease.renewCount + 1, ...report }),
+    },
+  });
+}
 
 /** A test namespace with one operator watching it, once it leads. */
 async function namespaceWithLeader(prefix: string) {

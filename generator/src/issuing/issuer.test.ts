@@ -60,7 +60,9 @@ describe("Issuer", () => {
     expect(i.next(1, lastTickMs + 1, 0)).toMatchObject({
       kind: "refused",
       code: RefusalCode.LayoutExhausted,
-      message: expect.stringMatching(/ran out on 2024-04-09T10:05:34.592Z/),
+      message: expect.stringMatching(
+        /ran out on 2024-04-09T10:05:34.592Z; no more IDs fit. Use a layout that lasts longer/,
+      ),
     });
     expect(i.check(lastTickMs + 86_400_000, 0)).toMatchObject({ code: RefusalCode.LayoutExhausted });
   });

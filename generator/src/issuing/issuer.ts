@@ -1,4 +1,4 @@
-import { tickAt, tickStartMs, type LayoutMath } from "../../../contract/id-layout.ts";
+import { layoutExpiryProblem, tickAt, tickStartMs, type LayoutMath } from "../../../contract/id-layout.ts";
 import type { IssueFence } from "./issue-fence.ts";
 
 /** Why the issuer will not mint IDs right now. Stable codes: they appear in HTTP errors and /readyz. */
@@ -224,7 +224,7 @@ export class Issuer {
     if (tick > this.math.maxTick) {
       return refuse(
         RefusalCode.LayoutExhausted,
-        `the ID layout's timestamp bits ran out on ${this.math.exhaustsAt?.toISOString() ?? "?"}; no more IDs fit in it`,
+        layoutExpiryProblem(this.math, wallMs) ?? "the ID layout's timestamp bits ran out",
         LAYOUT_EXHAUSTED_RETRY_MS,
       );
     }

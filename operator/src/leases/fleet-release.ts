@@ -23,7 +23,7 @@ export function fleetFenceTick(fleet: string, leases: readonly LeaseData[], ledg
  * false, i.e. until every lease was revoked with a resourceVersion precondition (so no
  * holder can renew it any more) and every id was reclaimed the conservative way. Pure.
  */
-export function fleetHoldsWorkerIds(fleet: string, leases: readonly unknown[], ledger: Ledger): boolean {
+export function fleetHoldsWorkerIds(fleet: string, leases: readonly LeaseData[], ledger: Ledger): boolean {
   if (leases.length > 0) return true;
   for (const entry of ledger.entries.values()) {
     if (entry.state !== LedgerEntryState.Free && entry.fleet === fleet) return true;
