@@ -153,7 +153,7 @@ const layoutSchema = idLayoutSchema
       {
         rule: "self == oldSelf",
         message:
-          "layout is immutable: changing bits, timeUnitMs or epoch of a running fleet can mint duplicate IDs; create a new fleet with a new idSpace instead",
+          "layout is immutable: changing bits, timeUnitMs or epoch of a running fleet can mint duplicate IDs. IDs for other tables: a new fleet with another idSpace. A new layout for the same tables: a new fleet in the same idSpace with idSpace.layoutSuccession: true (the old fleets scaled to zero)",
       },
     ],
   })
@@ -185,9 +185,15 @@ const idSpaceSchema = z
       })
       .optional()
       .describe(
-        "Name of the id space (the set of tables these IDs go into). Fleets in one namespace with the same name keep their worker ids disjoint. Default: the fleet's name. Immutable.",
+        "Name of the id space (the set of tables these IDs go into). One name is one space in the whole cluster: fleets in any namespace with the same name share one pool of worker ids and one layout. Default: the fleet's name. Immutable.",
       ),
     workerIdRange: workerIdRangeSchema.optional(),
+    layoutSuccession: z
+      .boolean()
+      .optional()
+      .describe(
+        "This fleet's layout replaces the id space's current one (more worker bits, a layout running out). The operator waits until no holder of the old layout can issue (scale its fleets to zero or delete them), then starts this layout at the first tick whose IDs are all above every ID the space may have issued; refused, with the numbers, if that is too far away. Without it, a fleet whose layout differs from its space's gets no worker id (condition LayoutConflict).",
+      ),
   })
   .describe("Which worker ids this fleet leases, and from which id space.");
 
@@ -405,6 +411,7 @@ export const FleetConditionType = {
   Degraded: "Degraded",
   WorkerIdsExhausted: "WorkerIdsExhausted",
   WorkerIdConflict: "WorkerIdConflict",
+  LayoutConflict: "LayoutConflict",
   ClockDrift: "ClockDrift",
 } as const;
 export type FleetConditionType = (typeof FleetConditionType)[keyof typeof FleetConditionType];
@@ -416,7 +423,7 @@ const conditionSchema = z
       .min(1)
       .max(316)
       .describe(
-        "Condition type: Ready, Progressing, Degraded, WorkerIdsExhausted, WorkerIdConflict or ClockDrift.",
+        "Condition type: Ready, Progressing, Degraded, WorkerIdsExhausted, WorkerIdConflict, LayoutConflict or ClockDrift.",
       ),
     status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
     observedGeneration: int("observedGeneration")

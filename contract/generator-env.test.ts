@@ -52,6 +52,7 @@ describe("parseGeneratorEnv", () => {
       podUid: leaseEnv.POD_UID,
       podNamespace: "default",
       fleet: "ids",
+      ledgerNamespace: "default",
       leaseDurationSeconds: 15,
       renewIntervalSeconds: 5,
       safetyMarginSeconds: 3,

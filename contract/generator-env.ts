@@ -26,6 +26,8 @@ export const GeneratorEnv = {
   podUid: "POD_UID",
   podNamespace: "POD_NAMESPACE",
   fleet: "IDGEN_FLEET",
+  /** Namespace of the id space's worker-id ledger (the operator's); default: the pod's own. */
+  ledgerNamespace: "IDGEN_LEDGER_NAMESPACE",
   leaseDurationSeconds: "IDGEN_LEASE_DURATION_SECONDS",
   renewIntervalSeconds: "IDGEN_RENEW_INTERVAL_SECONDS",
   safetyMarginSeconds: "IDGEN_SAFETY_MARGIN_SECONDS",
@@ -139,6 +141,7 @@ const rawEnvSchema = z.object({
   [V.podUid]: z.string().optional(),
   [V.podNamespace]: z.string().optional(),
   [V.fleet]: z.string().optional(),
+  [V.ledgerNamespace]: z.string().optional(),
   [V.leaseDurationSeconds]: intVar(V.leaseDurationSeconds, 2, 3600).default(
     GENERATOR_ENV_DEFAULTS.leaseDurationSeconds,
   ),
@@ -165,6 +168,8 @@ export interface LeaseMode {
   podUid: string;
   podNamespace: string;
   fleet: string;
+  /** Where the id space's ledger lives (the operator's namespace). */
+  ledgerNamespace: string;
   leaseDurationSeconds: number;
   renewIntervalSeconds: number;
   safetyMarginSeconds: number;
@@ -245,6 +250,7 @@ export function parseGeneratorEnv(
       podUid: required(V.podUid),
       podNamespace: required(V.podNamespace),
       fleet: required(V.fleet),
+      ledgerNamespace: raw[V.ledgerNamespace] ?? raw[V.podNamespace] ?? "",
       leaseDurationSeconds: raw[V.leaseDurationSeconds],
       renewIntervalSeconds: raw[V.renewIntervalSeconds],
       safetyMarginSeconds: raw[V.safetyMarginSeconds],
@@ -294,6 +300,7 @@ export interface GeneratorEnvValues {
   maxBackwardWaitMs?: number;
   maxBatch?: number;
   fleet?: string;
+  ledgerNamespace?: string;
   leaseDurationSeconds?: number;
   renewIntervalSeconds?: number;
   safetyMarginSeconds?: number;
@@ -340,6 +347,7 @@ export function renderGeneratorEnv(values: GeneratorEnvValues): RenderedEnvVar[]
   put(V.maxBackwardWaitMs, values.maxBackwardWaitMs);
   put(V.maxBatch, values.maxBatch);
   put(V.fleet, values.fleet);
+  put(V.ledgerNamespace, values.ledgerNamespace);
   put(V.leaseDurationSeconds, values.leaseDurationSeconds);
   put(V.renewIntervalSeconds, values.renewIntervalSeconds);
   put(V.safetyMarginSeconds, values.safetyMarginSeconds);

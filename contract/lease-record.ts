@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SpaceLayout } from "./id-space-layout.ts";
 
 /**
  * The worker-id lease as stored in a ConfigMap's `data` (all values are strings there).
@@ -32,6 +33,14 @@ export const LeaseState = {
   Released: "Released",
 } as const;
 export type LeaseState = (typeof LeaseState)[keyof typeof LeaseState];
+
+/**
+ * How a ledger names a fleet: `namespace/name`. Id spaces span namespaces, and two fleets
+ * of one name in two namespaces are two fleets.
+ */
+export function fleetKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
 
 /** Name of the lease ConfigMap for a pod. Deterministic, so the generator finds its own. */
 export function leaseNameForPod(podName: string): string {
@@ -110,12 +119,14 @@ export function serializeLeaseData(lease: LeaseData): Record<string, string> {
 }
 
 /**
- * The worker-id ledger: one ConfigMap per (namespace, id space), written only by the
- * operator, always with a resourceVersion precondition. It is the allocation table:
- * every worker id of the space that is in use, or was used and still constrains reuse,
- * has an entry. Because every allocation is a conditional write of this one object, two
- * allocators (a stale cache, an old leader that has not noticed it lost, two fleets
- * sharing the space) can never both claim one id; see docs/lease-protocol.md.
+ * The worker-id ledger: one ConfigMap per id space, in the operator's namespace (an id-space
+ * name means the same space in every namespace of the cluster), written only by the
+ * operator, always with a resourceVersion precondition. It is the allocation table: every
+ * worker id of the space that is in use, or was used and still constrains reuse, has an
+ * entry. Because every allocation is a conditional write of this one object, two allocators
+ * (a stale cache, an old leader that has not noticed it lost, two fleets sharing the space)
+ * can never both claim one id; see docs/lease-protocol.md. It also records the space's one
+ * layout and the highest ID the space may have issued, and it outlives the fleets using it.
  */
 export const LedgerEntryState = {
   /** Claimed for one lease (fleet, lease ConfigMap, pod UID, assignment). */
@@ -133,6 +144,7 @@ const tick = z.number().int().min(0);
 export const ledgerEntrySchema = z.discriminatedUnion("state", [
   z.object({
     state: z.literal(LedgerEntryState.Leased),
+    /** The fleet as `namespace/name` (fleetKey): id spaces span namespaces. */
     fleet: z.string().min(1),
     /** Name of the lease ConfigMap this id is claimed for. */
     lease: z.string().min(1),
@@ -142,10 +154,16 @@ export const ledgerEntrySchema = z.discriminatedUnion("state", [
     assignment: z.number().int().min(1),
     /** The `handoverAfter` given to that lease: the previous holder's last reservedUntil. */
     floor: tick,
+    /**
+     * The highest `reservedUntil` the operator has seen in that lease (recorded when it rises
+     * by more than a few renewals): if the lease is lost, its reservation is not.
+     */
+    seenReservedUntil: tick.optional(),
     since: z.string(),
   }),
   z.object({
     state: z.literal(LedgerEntryState.Retiring),
+    /** The fleet as `namespace/name` (fleetKey). */
     fleet: z.string().min(1),
     /** Upper bound of every tick the retired holder may have issued. */
     reservedUntil: tick,
@@ -170,6 +188,24 @@ export const ledgerEntrySchema = z.discriminatedUnion("state", [
 /** A parsed ledger entry. */
 export type LedgerEntry = z.output<typeof ledgerEntrySchema>;
 
+/** The layout every holder of an id space issues with (see contract/id-space-layout.ts). */
+export const spaceLayoutSchema = z.object({
+  timestampBits: z.number().int().min(1),
+  workerIdBits: z.number().int().min(1),
+  sequenceBits: z.number().int().min(1),
+  timeUnitMs: z.number().int().min(1),
+  epochMs: z.number().int(),
+});
+
+/** A layout the id space used before a succession, for humans reading the ledger. */
+const formerLayoutSchema = z.object({
+  layout: spaceLayoutSchema,
+  /** The highest ID it may have issued (decimal). */
+  highWaterId: z.string().regex(/^\d+$/),
+  /** When the successor took over (RFC 3339). */
+  until: z.string(),
+});
+
 /** A parsed ledger. */
 export interface Ledger {
   /** Next value of a lease's `assignment`; only ever rises, so an assignment number is never reused. */
@@ -181,14 +217,30 @@ export interface Ledger {
    * ledger must carry it over (spread the ledger they read).
    */
   baseFloor?: number;
+  /**
+   * The layout of every ID of the space (absent only in a ledger no fleet has written yet).
+   * A fleet of another layout gets no worker id; changing it is a succession.
+   */
+  layout?: SpaceLayout;
+  /**
+   * The largest ID any holder of the space may have issued, as far as the operator has seen
+   * (every floor, reservation and base floor, at the last sequence of the highest worker id).
+   * Only rises; a succession starts above it.
+   */
+  highWaterId?: bigint;
+  /** Layouts the space used before, oldest first. */
+  formerLayouts?: readonly FormerLayout[];
   /** Entries by worker id. */
   entries: ReadonlyMap<number, LedgerEntry>;
 }
 
+/** A layout the id space used before a succession. */
+export type FormerLayout = z.output<typeof formerLayoutSchema>;
+
 /** An empty ledger, as the operator creates it. */
 export const EMPTY_LEDGER: Ledger = Object.freeze({ nextAssignment: 1, entries: new Map() });
 
-/** ConfigMap name of the ledger of an id space (namespaced, like the fleets that share it). */
+/** ConfigMap name of the ledger of an id space (in the operator's namespace). */
 export function ledgerNameForIdSpace(idSpace: string): string {
   return `${idSpace}-worker-ids`;
 }
@@ -198,6 +250,9 @@ export const LEDGER_COMPONENT = "worker-id-ledger";
 
 const LEDGER_NEXT_ASSIGNMENT_KEY = "nextAssignment";
 const LEDGER_BASE_FLOOR_KEY = "baseFloor";
+const LEDGER_LAYOUT_KEY = "layout";
+const LEDGER_HIGH_WATER_KEY = "highWaterId";
+const LEDGER_FORMER_LAYOUTS_KEY = "formerLayouts";
 const LEDGER_ENTRY_KEY = /^w-(\d+)$/;
 
 /** ConfigMap data key of a worker id's ledger entry. */
@@ -210,7 +265,23 @@ export function parseLedgerData(data: Record<string, string> | undefined): Ledge
   const entries = new Map<number, LedgerEntry>();
   let nextAssignment = 1;
   let baseFloor = 0;
+  const extra: Pick<Ledger, "layout" | "highWaterId" | "formerLayouts"> = {};
   for (const [key, value] of Object.entries(data ?? {})) {
+    if (key === LEDGER_LAYOUT_KEY) {
+      extra.layout = parseJsonKey(key, value, spaceLayoutSchema);
+      continue;
+    }
+    if (key === LEDGER_HIGH_WATER_KEY) {
+      if (!/^\d+$/.test(value)) {
+        throw new Error(`malformed worker-id ledger: ${key} must be a decimal ID, got "${value}"`);
+      }
+      extra.highWaterId = BigInt(value);
+      continue;
+    }
+    if (key === LEDGER_FORMER_LAYOUTS_KEY) {
+      extra.formerLayouts = parseJsonKey(key, value, z.array(formerLayoutSchema));
+      continue;
+    }
     if (key === LEDGER_NEXT_ASSIGNMENT_KEY) {
       if (!/^\d+$/.test(value) || Number(value) < 1) {
         throw new Error(`malformed worker-id ledger: ${key} must be a positive integer, got "${value}"`);
@@ -227,28 +298,33 @@ export function parseLedgerData(data: Record<string, string> | undefined): Ledge
     }
     const match = LEDGER_ENTRY_KEY.exec(key);
     if (!match) continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(value);
-    } catch {
-      throw new Error(`malformed worker-id ledger: ${key} is not JSON`);
-    }
-    const parsed = ledgerEntrySchema.safeParse(json);
-    if (!parsed.success) {
-      const detail = parsed.error.issues
-        .map((i) => `${i.path.map(String).join(".")}: ${i.message}`)
-        .join("; ");
-      throw new Error(`malformed worker-id ledger: ${key}: ${detail}`);
-    }
-    entries.set(Number(match[1]), parsed.data);
+    entries.set(Number(match[1]), parseJsonKey(key, value, ledgerEntrySchema));
   }
-  return baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries };
+  return { nextAssignment, ...(baseFloor ? { baseFloor } : {}), ...extra, entries };
+}
+
+function parseJsonKey<T extends z.ZodType>(key: string, value: string, schema: T): z.output<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error(`malformed worker-id ledger: ${key} is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
+    throw new Error(`malformed worker-id ledger: ${key}: ${detail}`);
+  }
+  return parsed.data;
 }
 
 /** Serializes a ledger into ConfigMap data. Inverse of parseLedgerData. */
 export function serializeLedgerData(ledger: Ledger): Record<string, string> {
   const out: Record<string, string> = { [LEDGER_NEXT_ASSIGNMENT_KEY]: String(ledger.nextAssignment) };
   if (ledger.baseFloor) out[LEDGER_BASE_FLOOR_KEY] = String(ledger.baseFloor);
+  if (ledger.layout) out[LEDGER_LAYOUT_KEY] = JSON.stringify(ledger.layout);
+  if (ledger.highWaterId !== undefined) out[LEDGER_HIGH_WATER_KEY] = ledger.highWaterId.toString();
+  if (ledger.formerLayouts?.length) out[LEDGER_FORMER_LAYOUTS_KEY] = JSON.stringify(ledger.formerLayouts);
   for (const workerId of [...ledger.entries.keys()].sort((a, b) => a - b)) {
     out[ledgerKey(workerId)] = JSON.stringify(ledger.entries.get(workerId));
   }

@@ -59,6 +59,20 @@ describe("lease rules", () => {
     );
   });
 
+  it("recognises a lease that went back in time (etcd restored from a snapshot)", () => {
+    const wrote = { ...held, renewCount: 12 };
+    expect(classifyRenewalConflict(wrote, { ...lease, renewCount: 12 })).toBe(RenewalConflict.Retry);
+    expect(classifyRenewalConflict(wrote, { ...lease, renewCount: 13 })).toBe(RenewalConflict.Retry);
+    expect(classifyRenewalConflict(wrote, { ...lease, renewCount: 11 })).toBe(RenewalConflict.RolledBack);
+    expect(classifyRenewalConflict(wrote, { ...lease, assignment: 6, renewCount: 40 })).toBe(
+      RenewalConflict.RolledBack,
+    );
+    // Another pod's lease is lost, whatever its counters say.
+    expect(classifyRenewalConflict(wrote, { ...lease, holderUid: "u2", assignment: 6 })).toBe(
+      RenewalConflict.Lost,
+    );
+  });
+
   it("matches a claim only on fleet, lease, pod UID and assignment together", () => {
     const claim = {
       state: "leased",

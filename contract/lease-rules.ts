@@ -105,6 +105,8 @@ export interface HeldAssignment {
   podUid: string;
   assignment: number;
   workerId: number;
+  /** The renewCount of this process's last successful write (a restored lease shows less). */
+  renewCount?: number;
 }
 
 /** What a holder does after a write to its lease failed with a conflict and it re-read the lease. */
@@ -120,12 +122,26 @@ export const RenewalConflict = {
   Lost: "lost",
   /** The operator gave this pod a new assignment: stop issuing now and acquire again from scratch. */
   Reassigned: "reassigned",
+  /**
+   * The lease went back in time (a lower assignment, or the same one with a lower renewCount
+   * than this process wrote): etcd was restored from a snapshot, or someone wrote an old copy
+   * back. Every ledger record since may be gone too, so the holder stops issuing at once and
+   * stays off until every holder that the lost records knew of has fenced itself.
+   */
+  RolledBack: "rolled-back",
 } as const;
 export type RenewalConflict = (typeof RenewalConflict)[keyof typeof RenewalConflict];
 
 /** Classifies the lease as re-read after a conflict (`null`: the lease no longer exists). */
 export function classifyRenewalConflict(held: HeldAssignment, current: LeaseData | null): RenewalConflict {
   if (current === null || current.holderUid !== held.podUid) return RenewalConflict.Lost;
+  if (
+    current.assignment < held.assignment ||
+    (current.assignment === held.assignment &&
+      held.renewCount !== undefined &&
+      current.renewCount < held.renewCount)
+  )
+    return RenewalConflict.RolledBack;
   if (current.assignment !== held.assignment) return RenewalConflict.Reassigned;
   if (current.workerId !== held.workerId || current.state === LeaseState.Released)
     return RenewalConflict.Lost;
@@ -154,6 +170,15 @@ export function claimMatches(entry: LedgerEntry | undefined, who: ClaimIdentity)
     entry.podUid === who.podUid &&
     entry.assignment === who.assignment
   );
+}
+
+/**
+ * How long a holder that saw its lease go back in time stays off (its own monotonic ms): a
+ * holder the restored records forgot fences itself within its lease duration of the restore,
+ * so waiting that long plus the safety margin from the moment it noticed outlasts them all.
+ */
+export function rollbackHoldOffMs(leaseDurationMs: number, safetyMarginMs: number): number {
+  return leaseDurationMs + safetyMarginMs;
 }
 
 /** Why a lease cannot be acquired by a pod, or null when it can. */

@@ -1,7 +1,8 @@
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { layoutMath } from "../../contract/id-layout.ts";
-import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
+import { fleetKey, leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
+import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
 import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
@@ -43,8 +44,13 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     mode.podNamespace,
     requestTimeoutMs,
   );
+  const ledgerStore =
+    mode.ledgerNamespace === mode.podNamespace
+      ? store
+      : kubernetesConfigMapStore(kubeConfig.makeApiClient(CoreV1Api), mode.ledgerNamespace, requestTimeoutMs);
   const keeper = new LeaseKeeper({
     store,
+    ledgerStore,
     issuer: runtime.issuer,
     readiness: runtime.readiness,
     report: () => {
@@ -63,7 +69,8 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     },
     math,
     settings: {
-      fleet: mode.fleet,
+      fleet: fleetKey(mode.podNamespace, mode.fleet),
+      layout: spaceLayoutOf(runtime.config.layout),
       podName: mode.podName,
       podUid: mode.podUid,
       leaseName: leaseNameForPod(mode.podName),

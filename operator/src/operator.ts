@@ -60,9 +60,18 @@ export async function startOperator(
             caches,
             metrics,
             () => elector.isLeader,
+            { ledgerNamespace: config.ledgerNamespace, watchNamespace: config.watchNamespace },
           );
           controller = new FleetController(
-            { caches, writer, leaseSync, defaultImage: config.generatorImage, now: () => new Date(), log },
+            {
+              caches,
+              writer,
+              leaseSync,
+              defaultImage: config.generatorImage,
+              ledgerNamespace: config.ledgerNamespace,
+              now: () => new Date(),
+              log,
+            },
             metrics,
           );
           controller.start(config.workers);

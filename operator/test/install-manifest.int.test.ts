@@ -54,6 +54,7 @@ describe("config/install.yaml", () => {
           name: "idfleet-operator",
           identity: `install-test-${ns}`,
         },
+        ledgerNamespace: "idfleet-system",
       },
       () => undefined,
     );

@@ -2,12 +2,16 @@ import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { FleetResource } from "../../contract/fleet-spec.ts";
 import { startOperator, type RunningOperator } from "../src/operator.ts";
 
-/** Starts an in-process operator watching one namespace, electing on a Lease in it (or in `electionNamespace`). */
+/**
+ * Starts an in-process operator watching one namespace, electing on a Lease in it (or in
+ * `electionNamespace`), keeping its id spaces' ledgers in it (or in `ledgerNamespace`).
+ */
 export function startTestOperator(
   kubeConfig: KubeConfig,
   namespace: string,
   identity: string,
   electionNamespace = namespace,
+  ledgerNamespace = namespace,
 ): Promise<RunningOperator> {
   return startOperator(
     kubeConfig,
@@ -18,6 +22,7 @@ export function startTestOperator(
       workers: 2,
       watchNamespace: namespace,
       leaderElection: { namespace: electionNamespace, name: "idfleet-operator", identity },
+      ledgerNamespace,
     },
     () => undefined,
   );

@@ -10,6 +10,7 @@ import {
   type HolderReport,
 } from "./lease-holding.ts";
 
+const LAYOUT = { timestampBits: 41, workerIdBits: 10, sequenceBits: 12, timeUnitMs: 1, epochMs: 0 };
 const settings = {
   fleet: "ids",
   podName: "ids-0",
@@ -18,6 +19,7 @@ const settings = {
   leaseDurationMs: 15_000,
   safetyMarginMs: 3_000,
   reserveAheadTicks: 10_000,
+  layout: LAYOUT,
 };
 const report: HolderReport = {
   clockOffsetMs: 1.23456,
@@ -52,7 +54,7 @@ const claim: LedgerEntry = {
 
 describe("lease holding", () => {
   it("confirms a lease naming this pod with a matching ledger claim, reserving ahead of its clock", () => {
-    const d = decideAcquire(settings, lease, claim, 45_000, report, "now");
+    const d = decideAcquire(settings, lease, claim, LAYOUT, 45_000, report, "now");
     expect(d).toMatchObject({
       kind: "confirm",
       floorTick: 50_000,
@@ -75,6 +77,7 @@ describe("lease holding", () => {
       settings,
       { ...lease, state: LeaseState.Active, reservedUntil: 70_000 },
       claim,
+      LAYOUT,
       60_000,
       report,
       "",
@@ -85,7 +88,7 @@ describe("lease holding", () => {
 
   it("waits, saying why, for leases it must not take", () => {
     const wait = (l: LeaseData | null, e: LedgerEntry | undefined) =>
-      decideAcquire(settings, l, e, 0, report, "");
+      decideAcquire(settings, l, e, LAYOUT, 0, report, "");
     expect(wait(null, claim)).toMatchObject({ kind: "wait", reason: "NoLease" });
     expect(wait({ ...lease, holderUid: "u0" }, claim)).toMatchObject({ kind: "wait", reason: "NotThisPod" });
     expect(wait({ ...lease, state: LeaseState.Released }, claim)).toMatchObject({
@@ -153,5 +156,17 @@ describe("renewalRetryTiming", () => {
   it("backs off exponentially up to a quarter of the interval", () => {
     const t = renewalRetryTiming(5_000, 10_000);
     expect([1, 2, 3, 4].map((n) => retryBackoffMs(t, n))).toEqual([500, 1_000, 1_250, 1_250]);
+  });
+
+  it("refuses a lease while the id space's ledger records another layout", () => {
+    const other = { ...LAYOUT, workerIdBits: 9, timestampBits: 42 };
+    const d = decideAcquire(settings, lease, claim, other, 45_000, report, "now");
+    expect(d).toMatchObject({ kind: "wait", reason: "LayoutConflict" });
+    if (d.kind === "wait") expect(d.message).toMatch(/42\/9\/12 bits.*41\/10\/12 bits/);
+  });
+
+  it("remembers the renewCount it wrote, so a restored older lease is recognised", () => {
+    const d = decideAcquire(settings, { ...lease, renewCount: 6 }, claim, LAYOUT, 45_000, report, "now");
+    expect(d).toMatchObject({ kind: "confirm", held: { renewCount: 7 } });
   });
 });

@@ -1,4 +1,5 @@
 import { LeaseState, type LeaseData, type LedgerEntry } from "../../../contract/lease-record.ts";
+import { describeSpaceLayout, sameSpaceLayout, type SpaceLayout } from "../../../contract/id-space-layout.ts";
 import {
   acquireFloor,
   acquireRefusal,
@@ -17,7 +18,10 @@ import type { IssueFence } from "../issuing/issue-fence.ts";
 
 /** The holder's fixed settings (from the generator's environment). */
 export interface HolderSettings {
+  /** The fleet as the ledger names it: `namespace/name` (fleetKey). */
   fleet: string;
+  /** This generator's ID layout; it issues only while the id space's ledger records the same. */
+  layout: SpaceLayout;
   podName: string;
   podUid: string;
   leaseName: string;
@@ -43,6 +47,7 @@ export const AcquireWaitReason = {
   NotThisPod: "NotThisPod",
   Released: "Released",
   Unclaimed: "Unclaimed",
+  LayoutConflict: "LayoutConflict",
 } as const;
 export type AcquireWaitReason = (typeof AcquireWaitReason)[keyof typeof AcquireWaitReason];
 
@@ -67,6 +72,7 @@ export function decideAcquire(
   settings: HolderSettings,
   lease: LeaseData | null,
   ledgerEntry: LedgerEntry | undefined,
+  ledgerLayout: SpaceLayout | undefined,
   nowTick: number,
   report: HolderReport,
   nowWall: string,
@@ -87,6 +93,14 @@ export function decideAcquire(
     podUid: settings.podUid,
     assignment: lease.assignment,
   };
+  // Disjoint worker ids keep IDs apart only within one layout (docs/design.md, invariant 8).
+  if (ledgerLayout !== undefined && !sameSpaceLayout(ledgerLayout, settings.layout)) {
+    return {
+      kind: "wait",
+      reason: AcquireWaitReason.LayoutConflict,
+      message: `the id space issues IDs with layout ${describeSpaceLayout(ledgerLayout)}, this generator's is ${describeSpaceLayout(settings.layout)}; not issuing`,
+    };
+  }
   if (!claimMatches(ledgerEntry, identity)) {
     return {
       kind: "wait",
@@ -97,7 +111,12 @@ export function decideAcquire(
   const floorTick = acquireFloor(lease);
   return {
     kind: "confirm",
-    held: { podUid: settings.podUid, assignment: lease.assignment, workerId: lease.workerId },
+    held: {
+      podUid: settings.podUid,
+      assignment: lease.assignment,
+      workerId: lease.workerId,
+      renewCount: lease.renewCount + 1,
+    },
     floorTick,
     write: renewalWrite(settings, { ...lease, reservedUntil: floorTick }, nowTick, report, nowWall),
   };

@@ -24,7 +24,9 @@ import {
   parseLeaseData,
   parseLedgerData,
   type LeaseData,
+  fleetKey,
 } from "../../../contract/lease-record.ts";
+import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
 import type { RunningOperator } from "../../../operator/src/operator.ts";
 import { fleetObjectNames } from "../../../operator/src/reconcile/fleet-naming.ts";
 import { createFleet, startTestOperator, waitFor } from "../../../operator/test/operator-harness.ts";
@@ -124,7 +126,8 @@ function startGenerator(sa: KubeConfig, namespace: string, pod: string, uid: str
     }),
     math,
     settings: {
-      fleet: FLEET,
+      fleet: fleetKey(namespace, FLEET),
+      layout: spaceLayoutOf(math.layout),
       podName: pod,
       podUid: uid,
       leaseName: leaseNameForPod(pod),

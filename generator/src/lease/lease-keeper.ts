@@ -9,6 +9,7 @@ import {
 import {
   classifyRenewalConflict,
   RenewalConflict,
+  rollbackHoldOffMs,
   type HeldAssignment,
 } from "../../../contract/lease-rules.ts";
 import { OK, type ConditionStatus, type ReadinessGate } from "../health/readiness-gate.ts";
@@ -45,8 +46,17 @@ export const RenewFailureReason = {
   Reassigned: "reassigned",
   /** The lease names another holder, was released, or is gone. */
   Lost: "lost",
+  /** The lease went back in time (etcd restored from a snapshot). */
+  RolledBack: "rolled_back",
 } as const;
 export type RenewFailureReason = (typeof RenewFailureReason)[keyof typeof RenewFailureReason];
+
+const FAILURE_REASON_OF: Record<RenewalConflict, RenewFailureReason> = {
+  [RenewalConflict.Retry]: RenewFailureReason.Conflict,
+  [RenewalConflict.Reassigned]: RenewFailureReason.Reassigned,
+  [RenewalConflict.Lost]: RenewFailureReason.Lost,
+  [RenewalConflict.RolledBack]: RenewFailureReason.RolledBack,
+};
 
 /** Clocks the keeper reads: wall for ticks, monotonic for fencing. */
 export interface KeeperClock {
@@ -70,7 +80,10 @@ function timerSleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Everything the keeper needs. */
 export interface LeaseKeeperOptions {
+  /** The pod's lease ConfigMap lives here (the fleet's namespace). */
   store: ConfigMapStore;
+  /** The id space's ledger lives here (the operator's namespace); `store` when not given. */
+  ledgerStore?: ConfigMapStore;
   issuer: Pick<Issuer, "setFence" | "setWorkerId" | "getWorkerId">;
   readiness: ReadinessGate;
   /** The holder's current report (telemetry + why it is not serving), written on every renewal. */
@@ -107,8 +120,11 @@ export interface KeeperState {
  * is one of the pure functions in lease-holding.ts; this class only does the I/O and timing.
  */
 export class LeaseKeeper {
-  private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure">> &
+  private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore">> &
     Pick<LeaseKeeperOptions, "log" | "onRenewFailure">;
+  private readonly ledgerStore: ConfigMapStore;
+  /** After a rollback: no acquisition before this monotonic time. */
+  private holdOffUntilMono = 0;
   private mode: KeeperState["mode"] = "acquiring";
   private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
   private held: HeldAssignment | null = null;
@@ -131,6 +147,7 @@ export class LeaseKeeper {
 
   constructor(options: LeaseKeeperOptions) {
     this.o = { acquirePollMs: 1000, clock: systemClock, sleep: timerSleep, ...options };
+    this.ledgerStore = options.ledgerStore ?? options.store;
     this.retry = renewalRetryTiming(
       options.renewIntervalMs,
       options.settings.reserveAheadTicks * options.math.layout.timeUnitMs,
@@ -230,14 +247,34 @@ export class LeaseKeeper {
   /** One acquisition attempt; true when the lease is now held. */
   private async acquire(): Promise<boolean> {
     const { settings, store } = this.o;
+    const holdOffMs = this.holdOffUntilMono - this.o.clock.monoMs();
+    if (holdOffMs > 0) {
+      this.waiting = {
+        ok: false,
+        reason: "RolledBack",
+        message: `the lease went back in time (etcd restored?); not acquiring for another ${Math.ceil(holdOffMs / 1000)} s, until every holder the lost records knew of has fenced itself`,
+      };
+      return false;
+    }
     const stored = await store.read(settings.leaseName);
     const lease = stored ? parseLeaseData(stored.data) : null;
     let entry;
+    let ledgerLayout;
     if (lease && lease.holderUid === settings.podUid) {
-      const ledger = await store.read(this.o.ledgerName);
-      entry = ledger ? parseLedgerData(ledger.data).entries.get(lease.workerId) : undefined;
+      const ledgerMap = await this.ledgerStore.read(this.o.ledgerName);
+      const ledger = ledgerMap ? parseLedgerData(ledgerMap.data) : undefined;
+      entry = ledger?.entries.get(lease.workerId);
+      ledgerLayout = ledger?.layout;
     }
-    const decision = decideAcquire(settings, lease, entry, this.nowTick(), this.o.report(), this.nowWall());
+    const decision = decideAcquire(
+      settings,
+      lease,
+      entry,
+      ledgerLayout,
+      this.nowTick(),
+      this.o.report(),
+      this.nowWall(),
+    );
     if (decision.kind === "wait" || !stored) {
       if (decision.kind === "wait")
         this.waiting = { ok: false, reason: decision.reason, message: decision.message };
@@ -266,6 +303,7 @@ export class LeaseKeeper {
 
   private confirmed(stored: StoredConfigMap, written: LeaseData, sentMono: number): void {
     this.lease = { stored, data: written };
+    if (this.held) this.held = { ...this.held, renewCount: written.renewCount };
     this.renewals++;
     this.failuresInRow = 0;
     // A write that lands during shutdown keeps the lease current for the release, nothing more.
@@ -289,13 +327,7 @@ export class LeaseKeeper {
       }
       if (!(error instanceof ConfigMapConflict)) throw error;
       const verdict = await this.resolveConflict();
-      this.renewFailed(
-        verdict === RenewalConflict.Retry
-          ? RenewFailureReason.Conflict
-          : verdict === RenewalConflict.Reassigned
-            ? RenewFailureReason.Reassigned
-            : RenewFailureReason.Lost,
-      );
+      this.renewFailed(FAILURE_REASON_OF[verdict]);
       if (verdict === RenewalConflict.Retry) this.nextRenewMono = this.o.clock.monoMs();
     }
   }
@@ -307,6 +339,18 @@ export class LeaseKeeper {
     const verdict = this.held ? classifyRenewalConflict(this.held, current) : RenewalConflict.Lost;
     if (verdict === RenewalConflict.Retry && stored && current) {
       this.lease = { stored, data: current };
+      return verdict;
+    }
+    if (verdict === RenewalConflict.RolledBack) {
+      const leaseDurationMs = Math.max(
+        this.o.settings.leaseDurationMs,
+        (current?.leaseDurationSeconds ?? 0) * 1000,
+      );
+      this.holdOffUntilMono =
+        this.o.clock.monoMs() + rollbackHoldOffMs(leaseDurationMs, this.o.settings.safetyMarginMs);
+      this.lost(
+        `the lease went back in time (assignment ${current?.assignment}, renewCount ${current?.renewCount}; this process wrote assignment ${this.held?.assignment}, renewCount ${this.held?.renewCount}): etcd restored from a snapshot?`,
+      );
       return verdict;
     }
     this.lost(

@@ -14,6 +14,7 @@ describe("operator config", () => {
         name: "idfleet-operator",
         identity: "idfleet-operator-abc",
       },
+      ledgerNamespace: "idfleet-system",
     });
   });
 

@@ -12,6 +12,7 @@ export const OperatorEnv = {
   leaderElectionName: "IDFLEET_LEADER_ELECTION_NAME",
   identity: "IDFLEET_IDENTITY",
   watchNamespace: "IDFLEET_WATCH_NAMESPACE",
+  ledgerNamespace: "IDFLEET_LEDGER_NAMESPACE",
   podNamespace: "POD_NAMESPACE",
   podName: "POD_NAME",
   kubeconfig: "KUBECONFIG",
@@ -26,6 +27,7 @@ const schema = z.object({
   [OperatorEnv.leaderElectionName]: z.string().default("idfleet-operator"),
   [OperatorEnv.identity]: z.string().optional(),
   [OperatorEnv.watchNamespace]: z.string().optional(),
+  [OperatorEnv.ledgerNamespace]: z.string().optional(),
   [OperatorEnv.podNamespace]: z.string().optional(),
   [OperatorEnv.podName]: z.string().optional(),
 });
@@ -39,6 +41,11 @@ export interface OperatorConfig {
   /** Only this namespace's fleets; all namespaces when undefined. */
   watchNamespace?: string;
   leaderElection: { namespace: string; name: string; identity: string };
+  /**
+   * Where the worker-id ledgers of every id space live (one per space, outliving its
+   * fleets): the operator's own namespace unless IDFLEET_LEDGER_NAMESPACE says otherwise.
+   */
+  ledgerNamespace: string;
 }
 
 /** Reads the operator's settings from its environment; throws naming each bad variable. */
@@ -47,6 +54,8 @@ export function parseOperatorConfig(env: Record<string, string | undefined>): Op
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) throw new Error(`invalid operator environment: ${formatIssues(parsed.error.issues)}`);
   const e = parsed.data;
+  const ownNamespace =
+    e[OperatorEnv.leaderElectionNamespace] ?? e[OperatorEnv.podNamespace] ?? "idfleet-system";
   return {
     generatorImage: e[OperatorEnv.generatorImage],
     host: e[OperatorEnv.host],
@@ -54,9 +63,10 @@ export function parseOperatorConfig(env: Record<string, string | undefined>): Op
     workers: e[OperatorEnv.workers],
     ...(e[OperatorEnv.watchNamespace] ? { watchNamespace: e[OperatorEnv.watchNamespace] } : {}),
     leaderElection: {
-      namespace: e[OperatorEnv.leaderElectionNamespace] ?? e[OperatorEnv.podNamespace] ?? "idfleet-system",
+      namespace: ownNamespace,
       name: e[OperatorEnv.leaderElectionName],
       identity: e[OperatorEnv.identity] ?? e[OperatorEnv.podName] ?? `${hostname()}-${process.pid}`,
     },
+    ledgerNamespace: e[OperatorEnv.ledgerNamespace] ?? e[OperatorEnv.podNamespace] ?? ownNamespace,
   };
 }

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { CoreV1Api, V1ConfigMap, V1OwnerReference, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Api, V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import {
   idSpaceNameOf,
   parseFleetSpec,
@@ -11,6 +11,7 @@ import {
   LEASE_COMPONENT,
   LEDGER_COMPONENT,
   LeaseLabel,
+  fleetKey,
   ledgerNameForIdSpace,
   parseLeaseData,
   parseLedgerData,
@@ -20,11 +21,13 @@ import {
   type Ledger,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
+import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
 import type { FleetCaches } from "../kube/fleet-caches.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
 import { fleetOwnerReference, MANAGED_BY } from "../reconcile/fleet-naming.ts";
+import { ledgerWentBack, maxHighs, type LedgerHighs } from "./ledger-rollback.ts";
 import {
   EMPTY_OBSERVATIONS,
   planWorkerIds,
@@ -55,17 +58,30 @@ const MAX_ROUNDS = 5;
 // How often a deleting fleet is looked at while its worker ids are being taken back.
 const DELETION_POLL_MS = 1000;
 
+/** Where lease sync finds what it reads. */
+export interface LeaseSyncScope {
+  /** The operator's namespace: every id space's ledger lives here, outliving its fleets. */
+  ledgerNamespace: string;
+  /** Only this namespace's leases are seen (namespace-scoped installs); all when undefined. */
+  watchNamespace?: string;
+}
+
 /**
  * The I/O side of worker-id allocation: reads pods from the informer cache and the
- * fleet's leases and its id space's ledger (cache first, the API after any write), asks
- * the pure planner for the next writes, and applies them in order, each conditioned on
- * the resourceVersion it was planned from. Only the leader calls this.
+ * leases of the fleet's id space (in every namespace) and its ledger (cache first, the API
+ * after any write), asks the pure planner for the next writes, and applies them in order,
+ * each conditioned on the resourceVersion it was planned from. Only the leader calls this.
  */
 export class LeaseSync {
   readonly #core: CoreV1Api;
   readonly #caches: FleetCaches;
   readonly #metrics: OperatorMetrics;
   readonly #isLeader: () => boolean;
+  readonly #scope: LeaseSyncScope;
+  /** Ledgers (by uid) this process created for new id spaces: it knows their whole past. */
+  readonly #vouchedLedgers = new Set<string>();
+  /** The highest nextAssignment and resourceVersion seen per ledger uid (a restore goes below them). */
+  readonly #ledgerHighs = new Map<string, LedgerHighs>();
   /** The planner's memory per fleet key; lost on restart, which only delays reuse. */
   readonly #observations = new Map<string, Observations>();
   /** When a deleting fleet was first seen without leases (operator memory; a restart only delays). */
@@ -73,18 +89,26 @@ export class LeaseSync {
   /** The highest tick a deleting fleet's holders may have issued, as far as seen (operator memory). */
   readonly #deletionFence = new Map<string, number>();
 
-  constructor(core: CoreV1Api, caches: FleetCaches, metrics: OperatorMetrics, isLeader: () => boolean) {
+  constructor(
+    core: CoreV1Api,
+    caches: FleetCaches,
+    metrics: OperatorMetrics,
+    isLeader: () => boolean,
+    scope: LeaseSyncScope,
+  ) {
     this.#core = core;
     this.#caches = caches;
     this.#metrics = metrics;
     this.#isLeader = isLeader;
+    this.#scope = scope;
   }
 
   /** Plans from `pods` (the fleet's pods) and applies until the plan is empty or a write fails. */
   async sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<LeaseSyncResult> {
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
     const applied: string[] = [];
-    let snapshot = this.#fromCache(fleet);
+    // The ledger may live in a namespace the caches do not watch: then read it all from the API.
+    let snapshot = this.#fromCache(fleet) ?? (await this.#fromApi(fleet));
     let plan = this.#plan(key, fleet, pods, snapshot);
     for (let round = 0; round < MAX_ROUNDS && plan.actions.length; round++) {
       if (!this.#isLeader()) return { ...readBack(snapshot), plan, applied, interrupted: "not the leader" };
@@ -132,7 +156,7 @@ export class LeaseSync {
     const fence = Math.max(
       this.#deletionFence.get(key) ?? -1,
       fleetFenceTick(
-        fleet.metadata.name,
+        fleetKey(fleet.metadata.namespace, fleet.metadata.name),
         before.leases.map((l) => l.lease),
         before.ledger.ledger,
       ),
@@ -146,7 +170,13 @@ export class LeaseSync {
       }
     } else {
       const taken = await this.sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
-      if (fleetHoldsWorkerIds(fleet.metadata.name, taken.leases, taken.ledger)) {
+      if (
+        fleetHoldsWorkerIds(
+          fleetKey(fleet.metadata.namespace, fleet.metadata.name),
+          taken.leases,
+          taken.ledger,
+        )
+      ) {
         return taken.plan.requeueAfterMs ?? DELETION_POLL_MS;
       }
     }
@@ -194,16 +224,31 @@ export class LeaseSync {
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {
     const { spec } = fleet;
     const nowMs = Date.now();
-    // A ledger recreated after a loss starts past any reservation a holder may have written:
-    // reserveAhead from the holder's clock, which may be ahead of ours by maxDrift. A new id
-    // space had no holders (and one whose fleets were all deleted waited out their fences).
+    const math = layoutMath(spec.layout);
+    // A holder may have issued up to its clock (ahead of ours by up to maxDrift, held a little
+    // longer by a backward step) and reserved reserveAhead past it.
+    const lostStateMarginMs =
+      spec.leases.reserveAheadMs + spec.clock.maxDriftMs + spec.clock.maxBackwardWaitMs;
+    // A ledger recreated after a loss starts past any reservation a holder may have written.
+    // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
     const newLedgerBaseFloor =
       snapshot.ledger.resourceVersion === null && this.#idSpaceHadHolders(fleet)
-        ? tickAt(layoutMath(spec.layout), nowMs + spec.leases.reserveAheadMs + spec.clock.maxDriftMs) + 1
+        ? tickAt(math, nowMs + lostStateMarginMs) + 1
         : undefined;
+    const uid = snapshot.ledger.uid;
+    if (uid !== undefined && this.#noteLedger(uid, snapshot)) {
+      // An etcd restore (or a hand edit) took the ledger back: trust none of it any more.
+      this.#vouchedLedgers.delete(uid);
+      for (const [k, o] of this.#observations) {
+        if (o.ledgerSight?.uid === uid) this.#observations.set(k, { ...o, ledgerSight: undefined });
+      }
+      this.#metrics.ledgerRollbacks.inc({ idSpace: idSpaceNameOf(fleet.metadata.name, spec) });
+    }
     const plan = planWorkerIds({
-      fleet: fleet.metadata.name,
+      fleet: fleetKey(fleet.metadata.namespace, fleet.metadata.name),
       idSpace: idSpaceNameOf(fleet.metadata.name, spec),
+      layout: spaceLayoutOf(spec.layout),
+      layoutSuccession: spec.idSpace?.layoutSuccession === true,
       range: workerIdRangeOf(spec),
       desiredReplicas: spec.replicas,
       pods: pods.flatMap(toFleetPod),
@@ -211,11 +256,19 @@ export class LeaseSync {
       otherFleetsLeases: snapshot.otherFleetsLeases,
       malformedLeaseNames: snapshot.malformed,
       ledger: snapshot.ledger,
+      ledgerCreatedHere: uid !== undefined && this.#vouchedLedgers.has(uid),
       observations: this.#observations.get(key) ?? EMPTY_OBSERVATIONS,
       nowMonoMs: performance.now(),
       nowWall: new Date(nowMs).toISOString(),
+      nowMs,
+      lostStateMarginMs,
+      recordSlackTicks: Math.max(
+        0,
+        Math.floor(
+          (spec.leases.reserveAheadMs - spec.leases.renewIntervalSeconds * 1000) / spec.layout.timeUnitMs,
+        ),
+      ),
       newLedgerBaseFloor,
-      newLedgerFirstAssignment: nowMs,
       leaseDurationMs: spec.leases.durationSeconds * 1000,
       reclaimGraceMs: spec.leases.reclaimGraceSeconds * 1000,
     });
@@ -223,14 +276,25 @@ export class LeaseSync {
     return plan;
   }
 
+  /** Remembers how far the ledger has got; true when it went back (a restore). */
+  #noteLedger(uid: string, snapshot: Snapshot): boolean {
+    const seen = {
+      nextAssignment: snapshot.ledger.ledger.nextAssignment,
+      resourceVersion: snapshot.ledger.resourceVersion ?? "0",
+    };
+    const highs = this.#ledgerHighs.get(uid);
+    const wentBack = highs !== undefined && ledgerWentBack(highs, seen);
+    this.#ledgerHighs.set(uid, wentBack || !highs ? seen : maxHighs(highs, seen));
+    return wentBack;
+  }
+
   /**
-   * Whether a fleet of this fleet's id space (same namespace) has reported status: its first
+   * Whether a fleet of this fleet's id space (in any namespace) has reported status: its first
    * reconcile creates the ledger before it writes status, so a ledger missing after that was lost.
    */
   #idSpaceHadHolders(fleet: IdGeneratorFleet): boolean {
-    const { namespace, name } = fleet.metadata;
-    const idSpace = idSpaceNameOf(name, fleet.spec);
-    return this.#caches.fleets.list(namespace).some((raw) => {
+    const idSpace = idSpaceNameOf(fleet.metadata.name, fleet.spec);
+    return this.#caches.fleets.list().some((raw) => {
       if (raw.status?.observedGeneration === undefined) return false;
       try {
         return idSpaceNameOf(raw.metadata?.name ?? "", parseFleetSpec(raw.spec)) === idSpace;
@@ -240,29 +304,34 @@ export class LeaseSync {
     });
   }
 
-  #fromCache(fleet: IdGeneratorFleet): Snapshot {
+  /** The snapshot from the informer caches, or undefined when they do not hold the ledger. */
+  #fromCache(fleet: IdGeneratorFleet): Snapshot | undefined {
     const { namespace, name } = fleet.metadata;
     const idSpace = idSpaceNameOf(name, fleet.spec);
-    const leaseMaps = this.#caches.configMaps.list(namespace).filter((cm) => isLeaseIn(cm, idSpace));
-    const ledgerMap = this.#caches.configMaps.get(ledgerNameForIdSpace(idSpace), namespace);
-    return toSnapshot(name, leaseMaps, ledgerMap);
+    const ledgerMap = this.#caches.configMaps.get(ledgerNameForIdSpace(idSpace), this.#scope.ledgerNamespace);
+    if (!ledgerMap) return undefined;
+    const leaseMaps = this.#caches.configMaps.list().filter((cm) => isLeaseIn(cm, idSpace));
+    return toSnapshot(namespace, name, leaseMaps, ledgerMap);
   }
 
   async #fromApi(fleet: IdGeneratorFleet): Promise<Snapshot> {
     const { namespace, name } = fleet.metadata;
     const idSpace = idSpaceNameOf(name, fleet.spec);
-    // Every lease of the id space: the fleet's own, and other fleets' (their ids are not claimable).
-    const list = await this.#core.listNamespacedConfigMap({
-      namespace,
-      labelSelector: `${LeaseLabel.idSpace}=${idSpace},${LeaseLabel.component}=${LEASE_COMPONENT}`,
-    });
+    // Every lease of the id space, in every namespace: the fleet's own, and other fleets' (their ids are not claimable).
+    const labelSelector = `${LeaseLabel.idSpace}=${idSpace},${LeaseLabel.component}=${LEASE_COMPONENT}`;
+    const list = this.#scope.watchNamespace
+      ? await this.#core.listNamespacedConfigMap({ namespace: this.#scope.watchNamespace, labelSelector })
+      : await this.#core.listConfigMapForAllNamespaces({ labelSelector });
     let ledger: V1ConfigMap | undefined;
     try {
-      ledger = await this.#core.readNamespacedConfigMap({ namespace, name: ledgerNameForIdSpace(idSpace) });
+      ledger = await this.#core.readNamespacedConfigMap({
+        namespace: this.#scope.ledgerNamespace,
+        name: ledgerNameForIdSpace(idSpace),
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    return toSnapshot(name, list.items, ledger);
+    return toSnapshot(namespace, name, list.items, ledger);
   }
 
   async #apply(fleet: IdGeneratorFleet, snapshot: Snapshot, action: PlanAction): Promise<void> {
@@ -272,32 +341,31 @@ export class LeaseSync {
     switch (action.kind) {
       case "write-ledger": {
         const name = ledgerNameForIdSpace(idSpace);
+        const ledgerNamespace = this.#scope.ledgerNamespace;
         const body: V1ConfigMap = {
           apiVersion: "v1",
           kind: "ConfigMap",
           metadata: {
             name,
-            namespace,
+            namespace: ledgerNamespace,
             labels: {
               [LeaseLabel.idSpace]: idSpace,
               [LeaseLabel.component]: LEDGER_COMPONENT,
               [LeaseLabel.managedBy]: MANAGED_BY,
             },
-            // Every fleet of the id space owns the ledger, so it goes only with the last of them.
-            ownerReferences: mergeOwners(snapshot.ledgerOwners, {
-              ...fleetOwnerReference(fleet),
-              controller: false,
-              blockOwnerDeletion: false,
-            }),
+            // No owner: the ledger remembers what the space minted after its last fleet is gone.
             ...(action.resourceVersion === null ? {} : { resourceVersion: action.resourceVersion }),
           },
           data: serializeLedgerData(action.ledger),
         };
         if (action.resourceVersion === null) {
-          await this.#core.createNamespacedConfigMap({ namespace, body });
+          const created = await this.#core.createNamespacedConfigMap({ namespace: ledgerNamespace, body });
           count("create");
+          // A new id space's ledger has no past this process did not see; a recreated one has.
+          const uid = created.metadata?.uid;
+          if (uid && !action.ledger.baseFloor) this.#vouchedLedgers.add(uid);
         } else {
-          await this.#core.replaceNamespacedConfigMap({ namespace, name, body });
+          await this.#core.replaceNamespacedConfigMap({ namespace: ledgerNamespace, name, body });
           count("replace");
         }
         return;
@@ -346,20 +414,22 @@ export class LeaseSync {
 interface Snapshot {
   /** The fleet's own leases. */
   leases: ObservedLease[];
-  /** Leases of other fleets in the id space. */
+  /** Leases of other fleets in the id space (any namespace). */
   otherFleetsLeases: ObservedLease[];
   malformed: string[];
   ledger: ObservedLedger;
-  /** Owner references of the ledger as read with that resourceVersion (kept on replace). */
-  ledgerOwners: V1OwnerReference[];
 }
 
 function readBack(snapshot: Snapshot): Pick<LeaseSyncResult, "leases" | "ledger"> {
   return { leases: snapshot.leases.map((l) => l.lease), ledger: snapshot.ledger.ledger };
 }
 
-/** Parses what was read; `leaseMaps` are the id space's leases, split into the fleet's own and the others'. */
+/**
+ * Parses what was read; `leaseMaps` are the id space's leases, split into the fleet's own
+ * (its namespace and fleet label) and the others'.
+ */
 function toSnapshot(
+  namespace: string,
   fleetName: string,
   leaseMaps: readonly V1ConfigMap[],
   ledgerMap: V1ConfigMap | undefined,
@@ -369,11 +439,11 @@ function toSnapshot(
   const malformed: string[] = [];
   for (const cm of leaseMaps) {
     const name = cm.metadata?.name ?? "";
-    const own = cm.metadata?.labels?.[LeaseLabel.fleet] === fleetName;
+    const own = cm.metadata?.namespace === namespace && cm.metadata?.labels?.[LeaseLabel.fleet] === fleetName;
     try {
       const observed = {
         configMapName: name,
-        resourceVersion: cm.metadata?.resourceVersion ?? "",
+        resourceVersion: resourceVersionOf(cm),
         lease: parseLeaseData(cm.data),
       };
       (own ? leases : otherFleetsLeases).push(observed);
@@ -384,15 +454,20 @@ function toSnapshot(
   }
   // A malformed ledger is not guessed at: the parse error stops the reconcile and is reported.
   const ledger: ObservedLedger = ledgerMap
-    ? { resourceVersion: ledgerMap.metadata?.resourceVersion ?? "", ledger: parseLedgerData(ledgerMap.data) }
+    ? {
+        resourceVersion: resourceVersionOf(ledgerMap),
+        ...(ledgerMap.metadata?.uid ? { uid: ledgerMap.metadata.uid } : {}),
+        ledger: parseLedgerData(ledgerMap.data),
+      }
     : { resourceVersion: null, ledger: EMPTY_LEDGER };
-  return {
-    leases,
-    otherFleetsLeases,
-    malformed,
-    ledger,
-    ledgerOwners: ledgerMap?.metadata?.ownerReferences ?? [],
-  };
+  return { leases, otherFleetsLeases, malformed, ledger };
+}
+
+/** A stored object always has a resourceVersion; without one, a "conditional" write would be unconditional. */
+function resourceVersionOf(cm: V1ConfigMap): string {
+  const rv = cm.metadata?.resourceVersion;
+  if (!rv) throw new Error(`ConfigMap ${cm.metadata?.namespace}/${cm.metadata?.name} has no resourceVersion`);
+  return rv;
 }
 
 function isLeaseIn(cm: V1ConfigMap, idSpace: string): boolean {
@@ -406,14 +481,6 @@ function toFleetPod(pod: V1Pod): FleetPod[] {
   const ordinal = Number(/-(\d+)$/.exec(name ?? "")?.[1] ?? NaN);
   if (!name || !uid || !Number.isInteger(ordinal)) return [];
   return [{ name, uid, ordinal, terminating: Boolean(pod.metadata?.deletionTimestamp) }];
-}
-
-function mergeOwners(
-  existing: readonly V1OwnerReference[] | undefined,
-  add: V1OwnerReference,
-): V1OwnerReference[] {
-  const others = (existing ?? []).filter((r) => r.uid !== add.uid);
-  return [...others, add];
 }
 
 function describeAction(action: PlanAction): string {

@@ -10,6 +10,8 @@ import {
   type PlannerInput,
 } from "./worker-id-planner.ts";
 
+/** Epoch at the Unix epoch, 1 ms ticks: a tick in these tests is a wall-clock ms. */
+const TEST_LAYOUT = { timestampBits: 41, workerIdBits: 10, sequenceBits: 12, timeUnitMs: 1, epochMs: 0 };
 const D = 15_000;
 const GRACE = 5_000;
 
@@ -45,6 +47,10 @@ class World {
       observations: this.observations,
       nowMonoMs: this.now,
       nowWall: `t${this.now}`,
+      nowMs: 0,
+      lostStateMarginMs: 0,
+      layout: TEST_LAYOUT,
+      ledgerCreatedHere: true,
       leaseDurationMs: D,
       reclaimGraceMs: GRACE,
       ...overrides,
@@ -167,15 +173,17 @@ describe("worker-id planner", () => {
     expect(world.ledger.ledger.baseFloor).toBe(5_000);
     // A holder the lost ledger had retiring may still be alive: no claim yet, and it says when.
     expect(world.leases.size).toBe(0);
-    const waiting = world.plan();
+    // Recreated after a loss: the operator cannot vouch for what the lost ledger knew.
+    const recovered = { ledgerCreatedHere: false };
+    const waiting = world.plan(recovered);
     expect(waiting.actions).toEqual([]);
     expect(waiting.waitingPods.map((w) => w.pod)).toEqual(["ids-0"]);
     expect(waiting.requeueAfterMs).toBe(D + GRACE);
     world.now += D + GRACE;
-    world.apply(world.plan());
+    world.apply(world.plan(recovered));
     expect(world.lease(0).handoverAfter).toBe(5_000);
     world.addPod(1);
-    world.apply(world.plan({ desiredReplicas: 2, newLedgerBaseFloor: 9_999 }));
+    world.apply(world.plan({ ...recovered, desiredReplicas: 2, newLedgerBaseFloor: 9_999 }));
     expect(world.lease(1).handoverAfter).toBe(5_000);
   });
 
@@ -454,5 +462,155 @@ describe("worker-id planner", () => {
     const plan = world.plan();
     expect(plan.staleLeases).toEqual(["ids-0-lease"]);
     expect(plan.actions).toEqual([]);
+  });
+});
+
+describe("worker-id planner: one layout per id space", () => {
+  const OTHER_LAYOUT = { ...TEST_LAYOUT, workerIdBits: 9, timestampBits: 42 };
+
+  it("records the creating fleet's layout and the highest ID the space may have issued", () => {
+    const world = started(2);
+    expect(world.ledger.ledger.layout).toEqual(TEST_LAYOUT);
+    world.holderWrites(1, { reservedUntil: 40_000 });
+    world.apply(world.plan({ recordSlackTicks: 0 }));
+    // tick 40000 at the last sequence of the highest worker id
+    expect(world.ledger.ledger.highWaterId).toBe((40_000n << 22n) | (1023n << 12n) | 4095n);
+  });
+
+  it("gives a fleet of another layout no worker id, says why, and writes nothing", () => {
+    const world = started(1);
+    const other = world.plan({ fleet: "ns/other", layout: OTHER_LAYOUT, pods: [], leases: [] });
+    expect(other.actions).toEqual([]);
+    expect(other.allocatableReplicas).toBe(0);
+    expect(other.exhausted).toBe(false);
+    expect(other.layoutConflict).toMatch(/42\/9\/12 bits.*layoutSuccession/);
+  });
+
+  it("revokes the leases of a fleet whose layout no longer matches the space", () => {
+    const world = started(1);
+    const plan = world.plan({ layout: OTHER_LAYOUT });
+    expect(plan.layoutConflict).not.toBeNull();
+    world.apply(plan);
+    expect(world.leases.size).toBe(0);
+    expect(world.ledger.ledger.entries.get(0)?.state).toBe(LedgerEntryState.Retiring);
+  });
+
+  it("lets a declared successor wait for every holder of the old layout, then start above the high-water mark", () => {
+    const world = started(1);
+    world.holderWrites(0, { reservedUntil: 50_000 });
+    const successor = { layout: OTHER_LAYOUT, layoutSuccession: true, nowMs: 60_000 };
+    const waiting = world.plan({
+      ...successor,
+      fleet: "ns/next",
+      pods: [],
+      leases: [],
+      otherFleetsLeases: [...world.leases.values()],
+    });
+    expect(waiting.successionWaiting).toMatch(/1 worker id\(s\) still leased/);
+    expect(waiting.actions).toEqual([]);
+    // The old fleet scales to zero; its id retires, then becomes free after lease duration + grace.
+    world.removePod(0);
+    world.apply(world.plan({ desiredReplicas: 0 }));
+    world.plan({ desiredReplicas: 0 }); // the retirement is durable now: its quiet timer starts
+    world.now += D + GRACE;
+    world.apply(world.plan({ desiredReplicas: 0 }));
+    expect(world.ledger.ledger.entries.get(0)?.state).toBe(LedgerEntryState.Free);
+    const switched = world.plan({ ...successor, fleet: "ns/next", pods: [], leases: [] });
+    world.apply(switched);
+    const ledger = world.ledger.ledger;
+    expect(ledger.layout).toEqual(OTHER_LAYOUT);
+    expect(ledger.entries.size).toBe(0);
+    expect(ledger.formerLayouts?.[0]?.layout).toEqual(TEST_LAYOUT);
+    const oldHighest = (50_000n << 22n) | (1023n << 12n) | 4095n;
+    expect(ledger.highWaterId).toBe(oldHighest);
+    // Every ID the successor can issue (ticks above the base floor) is above the old layout's.
+    expect(BigInt(ledger.baseFloor! + 1) << 21n).toBeGreaterThan(oldHighest);
+    expect(BigInt(ledger.baseFloor!) << 21n).toBeLessThanOrEqual(oldHighest);
+  });
+
+  it("refuses a successor that could rise above the old IDs only after an unreasonable wait, with the numbers", () => {
+    const world = started(1);
+    world.holderWrites(0, { state: LeaseState.Released });
+    world.removePod(0);
+    world.apply(world.plan({ desiredReplicas: 0 }));
+    expect(world.ledger.ledger.entries.get(0)?.state).toBe(LedgerEntryState.Free);
+    // Two bits below the timestamp instead of 22: its IDs are far smaller for the same time.
+    const narrow = { ...TEST_LAYOUT, workerIdBits: 1, sequenceBits: 1, timestampBits: 61 };
+    const plan = world.plan({
+      fleet: "ns/next",
+      pods: [],
+      leases: [],
+      layout: narrow,
+      layoutSuccession: true,
+      nowMs: 2_000,
+    });
+    expect(plan.actions).toEqual([]);
+    expect(plan.layoutConflict).toMatch(/succession refused: .* s from now .*an epoch of/);
+  });
+});
+
+describe("worker-id planner: state that went missing or back", () => {
+  it("re-issues a claim whose lease was deleted with a floor past the recorded reservation and the operator's clock", () => {
+    const world = started(1);
+    world.holderWrites(0, { reservedUntil: 20_000 });
+    world.apply(world.plan({ recordSlackTicks: 0 }));
+    const entry = world.ledger.ledger.entries.get(0);
+    expect(entry).toMatchObject({ state: LedgerEntryState.Leased, seenReservedUntil: 20_000 });
+    world.leases.clear(); // kubectl delete cm ids-0-lease
+    world.apply(world.plan({ nowMs: 10_000, lostStateMarginMs: 5_000 }));
+    expect(world.lease(0)).toMatchObject({ workerId: 0, assignment: 1, handoverAfter: 20_000 });
+    world.leases.clear();
+    world.apply(world.plan({ nowMs: 30_000, lostStateMarginMs: 5_000 }));
+    expect(world.lease(0).handoverAfter).toBe(35_000);
+    expect(world.ledger.ledger.entries.get(0)).toMatchObject({ floor: 35_000 });
+  });
+
+  it("retires the id of a deleted lease whose pod is gone past the operator's clock", () => {
+    const world = started(1);
+    world.leases.clear();
+    world.removePod(0);
+    world.apply(world.plan({ nowMs: 30_000, lostStateMarginMs: 5_000 }));
+    expect(world.ledger.ledger.entries.get(0)).toMatchObject({
+      state: LedgerEntryState.Retiring,
+      reservedUntil: 35_000,
+    });
+  });
+
+  it("records a lease's reservation only once it ran the slack ahead of the record", () => {
+    const world = started(1);
+    world.holderWrites(0, { reservedUntil: 4_000 });
+    expect(world.plan({ recordSlackTicks: 5_000 }).actions).toEqual([]);
+    world.holderWrites(0, { reservedUntil: 9_000 });
+    const plan = world.plan({ recordSlackTicks: 5_000 });
+    expect(plan.actions.map((a) => a.kind)).toEqual(["write-ledger"]);
+    expect(plan.actions[0]).toMatchObject({ reasons: [] });
+  });
+
+  it("waits lease duration + grace before handing out free ids of a ledger it did not create, and raises its base floor first", () => {
+    const world = started(2);
+    world.holderWrites(1, { state: LeaseState.Released });
+    world.removePod(1);
+    world.settle();
+    expect(world.ledger.ledger.entries.get(1)?.state).toBe(LedgerEntryState.Free);
+    // The operator restarts (or etcd was restored while it was away): it knows nothing.
+    world.observations = EMPTY_OBSERVATIONS;
+    world.addPod(1, "uid-1-b");
+    const unknown = { ledgerCreatedHere: false, nowMs: 100_000, lostStateMarginMs: 10_000 };
+    const first = world.plan(unknown);
+    expect(first.actions.map((a) => a.kind)).toEqual(["write-ledger"]);
+    world.apply(first);
+    expect(world.ledger.ledger.baseFloor).toBe(110_000);
+    expect(world.plan(unknown).waitingPods.map((w) => w.pod)).toEqual(["ids-1"]);
+    world.now += D + GRACE;
+    world.apply(world.plan(unknown));
+    // The free id's own floor is older than the raised base floor: the base floor wins.
+    expect(world.lease(1)).toMatchObject({ workerId: 1, handoverAfter: 110_000 });
+  });
+
+  it("never hands out an assignment number below the operator's wall clock in ms", () => {
+    const world = new World(1);
+    world.addPod(0);
+    world.apply(world.plan({ nowMs: 1_700_000_000_123 }));
+    expect(world.lease(0).assignment).toBe(1_700_000_000_123);
   });
 });

@@ -7,6 +7,15 @@ import {
   type LedgerEntry,
 } from "../../../contract/lease-record.ts";
 import { claimMatches, isReclaimable, reclaimableAtMonoMs } from "../../../contract/lease-rules.ts";
+import { tickAt } from "../../../contract/id-layout.ts";
+import {
+  describeSpaceLayout,
+  highWaterIdAt,
+  sameSpaceLayout,
+  spaceLayoutMath,
+  successionStart,
+  type SpaceLayout,
+} from "../../../contract/id-space-layout.ts";
 
 /*
  * The pure worker-id allocation planner (docs/lease-protocol.md, "Operator"). It reads a
@@ -43,6 +52,8 @@ export interface ObservedLease {
 /** The id space's ledger ConfigMap as read; `resourceVersion: null` when it does not exist yet. */
 export interface ObservedLedger {
   resourceVersion: string | null;
+  /** metadata.uid (assigned by the API server, so a writer cannot forge it); absent when it does not exist. */
+  uid?: string;
   ledger: Ledger;
 }
 
@@ -75,11 +86,14 @@ export interface Observations {
   /** By worker id (decimal string). */
   retiring: Readonly<Record<string, RetiringObservation>>;
   /**
-   * A recreated ledger (one with a `baseFloor`) and since when (operator monotonic ms) this
-   * operator has seen it: ids it has no entry for are claimable only after lease duration +
-   * grace, because a holder the lost ledger still had retiring may be alive.
+   * The ledger (by uid) this operator has been watching, since when (its monotonic ms), and the
+   * base floor it owes it. A ledger the operator did not create itself in this process may have
+   * lost or rolled back state while nobody watched (an operator restart, a recreated ledger, a
+   * stale leader's delayed create, an etcd restore): its free and unrecorded ids wait out lease
+   * duration + grace from first sight (a holder the ledger forgot may still be issuing), and its
+   * base floor is raised past this operator's clock.
    */
-  recreatedLedger?: { baseFloor: number; sinceMonoMs: number };
+  ledgerSight?: { uid: string; sinceMonoMs: number; floorTick: number };
 }
 
 /** Observations of an operator that has just started. */
@@ -87,8 +101,17 @@ export const EMPTY_OBSERVATIONS: Observations = Object.freeze({ leases: {}, reti
 
 /** Everything the planner looks at. */
 export interface PlannerInput {
+  /** The fleet as the ledger names it: `namespace/name` (fleetKey). */
   fleet: string;
   idSpace: string;
+  /** The fleet's ID layout; the ledger's must be the same, or the fleet gets no worker id. */
+  layout: SpaceLayout;
+  /**
+   * The fleet declares its layout the successor of the id space's current one: once no holder
+   * of the old layout can issue, the ledger switches to this layout with a floor above every ID
+   * the old one may have issued.
+   */
+  layoutSuccession?: boolean;
   range: WorkerIdRange;
   /** spec.replicas (what the user or the HPA asks for). */
   desiredReplicas: number;
@@ -109,6 +132,24 @@ export interface PlannerInput {
   nowMonoMs: number;
   /** Wall time now (RFC 3339), only stamped into `since` for humans. */
   nowWall: string;
+  /**
+   * Operator wall clock, ms. Assignment numbers never go below it (so a lost or rolled-back
+   * ledger does not hand out an old number again), and lost state gets floors past it.
+   */
+  nowMs: number;
+  /**
+   * How far past the operator's clock a holder may have issued or reserved: reserveAhead +
+   * max clock drift + max backward wait. A claim whose lease is gone, and a ledger this
+   * operator cannot vouch for, get floors at least this far ahead.
+   */
+  lostStateMarginMs: number;
+  /**
+   * A claim's `seenReservedUntil` is rewritten once its lease's reservation is this many ticks
+   * ahead of it (0: at every change). Keeps ledger writes to a few per lease duration.
+   */
+  recordSlackTicks?: number;
+  /** This operator process created the ledger (uid) for a new id space: it knows its whole past. */
+  ledgerCreatedHere?: boolean;
   leaseDurationMs: number;
   reclaimGraceMs: number;
   /**
@@ -117,13 +158,6 @@ export interface PlannerInput {
    * cannot be handed out below a reservation it forgot.
    */
   newLedgerBaseFloor?: number;
-  /**
-   * Only used when the ledger does not exist yet: the first `assignment` it hands out (at
-   * least one above any lease in the snapshot). Pass the operator's wall clock in ms: a
-   * lost ledger must not hand out an assignment number again, or a holder still renewing
-   * an old assignment could take a new lease with that number for its own.
-   */
-  newLedgerFirstAssignment?: number;
 }
 
 /** Write the whole ledger (create it when `resourceVersion` is null), conditioned on `resourceVersion`. */
@@ -194,6 +228,13 @@ export interface Plan {
   staleLeases: string[];
   /** Pods waiting for an id, and why. */
   waitingPods: WaitingPod[];
+  /**
+   * Why this fleet gets no worker id because of its layout (another layout owns the id space,
+   * or a declared succession is refused), or null.
+   */
+  layoutConflict: string | null;
+  /** A declared layout succession still waiting for the old layout's holders, or null. */
+  successionWaiting: string | null;
   /** Plan again after this long even if nothing changes (a retiring id becomes reusable); null: no timer needed. */
   requeueAfterMs: number | null;
   /** Pass to the next plan. */
@@ -203,22 +244,51 @@ export interface Plan {
 /** Computes the next step for one fleet. Pure: same input, same plan. */
 export function planWorkerIds(input: PlannerInput): Plan {
   const { fleet, range, nowMonoMs, nowWall, leaseDurationMs, reclaimGraceMs } = input;
-  const entries = new Map<number, LedgerEntry>(input.ledger.ledger.entries);
-  let nextAssignment =
-    input.ledger.resourceVersion === null
-      ? Math.max(
-          input.ledger.ledger.nextAssignment,
-          input.newLedgerFirstAssignment ?? 1,
-          ...[...input.leases, ...(input.otherFleetsLeases ?? [])].map((l) => l.lease.assignment + 1),
-        )
-      : input.ledger.ledger.nextAssignment;
-  const baseFloor =
-    input.ledger.resourceVersion === null
-      ? (input.newLedgerBaseFloor ?? 0)
-      : (input.ledger.ledger.baseFloor ?? 0);
+  const read = input.ledger.ledger;
+  const ledgerExists = input.ledger.resourceVersion !== null;
+  const entries = new Map<number, LedgerEntry>(read.entries);
+  // Assignment numbers never go below the wall clock in ms: a lost or rolled-back ledger
+  // (its nextAssignment forgotten or older) cannot hand out a number a live holder still has.
+  let nextAssignment = Math.max(
+    read.nextAssignment,
+    Math.floor(input.nowMs),
+    ...(ledgerExists
+      ? []
+      : [...input.leases, ...(input.otherFleetsLeases ?? [])].map((l) => l.lease.assignment + 1)),
+  );
+  // Ticks are in the id space's layout: the ledger's, or this fleet's for a ledger it creates now.
+  const spaceLayout = read.layout ?? input.layout;
+  const math = spaceLayoutMath(spaceLayout);
+  /** The lowest tick a holder whose reservation this operator has lost may not have issued yet. */
+  const lostStateFloor = Math.max(0, tickAt(math, input.nowMs + input.lostStateMarginMs));
+
+  // A ledger this process did not create for a new id space may have lost or rolled back state
+  // while nobody watched: its free and unrecorded ids wait out lease duration + grace from first
+  // sight, and its base floor rises past this operator's clock (see Observations.ledgerSight).
+  const previousSight = input.observations.ledgerSight;
+  const uid = input.ledger.uid ?? "";
+  const ledgerSight = !ledgerExists
+    ? undefined
+    : previousSight?.uid === uid
+      ? previousSight
+      : { uid, sinceMonoMs: nowMonoMs, floorTick: lostStateFloor };
+  const vouchedFor = ledgerExists ? input.ledgerCreatedHere === true : input.newLedgerBaseFloor === undefined;
+  const settled =
+    vouchedFor ||
+    (ledgerSight !== undefined &&
+      isReclaimable(ledgerSight.sinceMonoMs, nowMonoMs, leaseDurationMs, reclaimGraceMs));
+  let baseFloor = ledgerExists ? (read.baseFloor ?? 0) : (input.newLedgerBaseFloor ?? 0);
+  let baseFloorReason: string | null = null;
+  if (ledgerExists && !vouchedFor && ledgerSight && ledgerSight.floorTick > baseFloor) {
+    baseFloor = ledgerSight.floorTick;
+    baseFloorReason = `base floor raised to tick ${baseFloor}: this operator did not see what the ledger went through before (restart, recreation or restore)`;
+  }
+  /** The floor a handover from the ledger's record gives (a free entry's, or baseFloor for an id it never had). */
   const entryFloor = (entry: LedgerEntry | undefined): number => {
     if (entry === undefined) return baseFloor;
-    return entry.state === LedgerEntryState.Leased ? entry.floor : entry.reservedUntil;
+    if (entry.state === LedgerEntryState.Leased) return Math.max(entry.floor, entry.seenReservedUntil ?? 0);
+    if (entry.state === LedgerEntryState.Free) return Math.max(entry.reservedUntil, baseFloor);
+    return entry.reservedUntil;
   };
   const ledgerReasons: string[] = [];
   const leaseWrites: (CreateLeaseAction | ReplaceLeaseAction)[] = [];
@@ -256,9 +326,72 @@ export function planWorkerIds(input: PlannerInput): Plan {
     }
   }
 
-  const setEntry = (w: number, entry: LedgerEntry, reason: string) => {
+  // One id space, one layout: a fleet of another layout gets no worker id, unless it declared
+  // itself the successor and no holder of the old layout can issue any more.
+  const allLeases = [...input.leases, ...(input.otherFleetsLeases ?? [])];
+  /** Highest tick any holder of the space may have issued or reserved, as far as this snapshot knows. */
+  const highWaterTick = (): number =>
+    Math.max(
+      baseFloor,
+      ...[...entries.values()].map(entryFloor),
+      ...allLeases.map((l) => Math.max(l.lease.handoverAfter, l.lease.reservedUntil)),
+    );
+  const highWaterId = (): bigint => {
+    const recorded = read.highWaterId ?? 0n;
+    const seen = highWaterIdAt(math, highWaterTick());
+    return seen > recorded ? seen : recorded;
+  };
+  let layoutConflict: string | null = null;
+  let successionWaiting: string | null = null;
+  if (ledgerExists && read.layout && !sameSpaceLayout(read.layout, input.layout)) {
+    const theirs = describeSpaceLayout(read.layout);
+    const ours = describeSpaceLayout(input.layout);
+    const holders = [...read.entries.values()].filter((e) => e.state !== LedgerEntryState.Free).length;
+    if (!input.layoutSuccession) {
+      layoutConflict = `id space ${input.idSpace} issues IDs with layout ${theirs}; this fleet's layout is ${ours}, and IDs of two layouts in one space can repeat each other. Use the space's layout, or another idSpace if these IDs go into other tables, or set idSpace.layoutSuccession: true to replace the space's layout once its holders are gone`;
+    } else if (holders > 0 || allLeases.length > 0) {
+      successionWaiting = `layout succession of id space ${input.idSpace} from ${theirs} to ${ours} waits until no holder of the old layout can issue: ${holders} worker id(s) still leased or retiring, ${allLeases.length} lease(s) left; scale the fleets of the old layout to zero or delete them`;
+    } else {
+      const mark = highWaterId();
+      const start = successionStart(mark, input.layout, input.nowMs);
+      if (!start.ok) {
+        layoutConflict = `layout succession refused: ${start.message}`;
+      } else {
+        const reason = `layout of id space ${input.idSpace} succeeded from ${theirs} to ${ours}: first ID above ${mark}, issued from ${new Date(start.firstTickStartMs).toISOString()}`;
+        return {
+          ...emptyPlan(input.observations),
+          actions: [
+            {
+              kind: "write-ledger",
+              resourceVersion: input.ledger.resourceVersion,
+              ledger: {
+                nextAssignment,
+                baseFloor: start.floorTick,
+                layout: input.layout,
+                highWaterId: mark,
+                formerLayouts: [
+                  ...(read.formerLayouts ?? []),
+                  { layout: read.layout, highWaterId: mark.toString(), until: nowWall },
+                ],
+                // Old entries count ticks of the old layout: the base floor now bounds every id.
+                entries: new Map(),
+              },
+              reasons: [reason],
+            },
+          ],
+        };
+      }
+    }
+  }
+  const noIdsForLayout = layoutConflict !== null || successionWaiting !== null;
+
+  let ledgerDirty = baseFloorReason !== null;
+  if (baseFloorReason) ledgerReasons.push(baseFloorReason);
+  /** Changes an entry; a null reason is bookkeeping nobody needs an event for. */
+  const setEntry = (w: number, entry: LedgerEntry, reason: string | null) => {
     entries.set(w, entry);
-    ledgerReasons.push(`worker id ${w}: ${reason}`);
+    ledgerDirty = true;
+    if (reason !== null) ledgerReasons.push(`worker id ${w}: ${reason}`);
   };
 
   /** Highest tick anyone may have issued for `w` as far as this snapshot knows. */
@@ -281,10 +414,12 @@ export function planWorkerIds(input: PlannerInput): Plan {
     who: string,
     ownClaim: boolean,
     holderLeaseDurationSeconds = 0,
+    leaseMayBeLost = false,
   ) => {
     const current = entries.get(w);
     if (current?.state === LedgerEntryState.Leased && !ownClaim) return;
-    const floor = floorOf(w);
+    // A claim whose lease is gone may have had a holder reserving past anything recorded.
+    const floor = leaseMayBeLost ? Math.max(floorOf(w), lostStateFloor) : floorOf(w);
     if (!holderMayIssue && current?.state !== LedgerEntryState.Retiring) {
       if (current?.state !== LedgerEntryState.Free || current.reservedUntil !== floor) {
         setEntry(
@@ -317,6 +452,19 @@ export function planWorkerIds(input: PlannerInput): Plan {
     );
   };
 
+  /**
+   * Keeps the claim's record of its lease's reservation close behind the lease, so losing the
+   * lease does not lose the reservation (a lease deleted by hand, or garbage-collected).
+   */
+  const recordReservation = (w: number, reservedUntil: number) => {
+    const entry = entries.get(w);
+    if (entry?.state !== LedgerEntryState.Leased) return;
+    const recorded = Math.max(entry.floor, entry.seenReservedUntil ?? 0);
+    if (reservedUntil > recorded + (input.recordSlackTicks ?? 0)) {
+      setEntry(w, { ...entry, seenReservedUntil: reservedUntil }, null);
+    }
+  };
+
   /** Pods that hold (or are given in this plan) a lease matching their current UID. */
   const podsServed = new Set<string>();
   /** Leases whose ConfigMap this plan already writes or deletes. */
@@ -325,7 +473,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const podsNeedingLease = new Map<string, ObservedLease | null>();
 
   const wantsId = (pod: FleetPod | undefined): pod is FleetPod =>
-    pod !== undefined && !pod.terminating && pod.ordinal < input.desiredReplicas;
+    !noIdsForLayout && pod !== undefined && !pod.terminating && pod.ordinal < input.desiredReplicas;
 
   // 1. Each lease: keep it, or take its id back (ledger first, the lease write comes later).
   for (const observed of [...input.leases].sort((a, b) => a.configMapName.localeCompare(b.configMapName))) {
@@ -350,9 +498,10 @@ export function planWorkerIds(input: PlannerInput): Plan {
       });
     }
 
-    if (backed && holderLive && lease.state !== LeaseState.Released) {
+    if (backed && holderLive && lease.state !== LeaseState.Released && !noIdsForLayout) {
       podsServed.add(pod.name);
       if (lease.state === LeaseState.Active) leasedWorkers++;
+      recordReservation(w, lease.reservedUntil);
       continue;
     }
 
@@ -406,36 +555,23 @@ export function planWorkerIds(input: PlannerInput): Plan {
     }
     // The claim's pod is gone (or got another id). A lease write for it may still be in
     // flight from an earlier plan, so the id retires instead of becoming free at once.
-    retire(w, true, `unfinished claim for ${entry.podName} (uid ${entry.podUid})`, true);
+    retire(w, true, `unfinished claim for ${entry.podName} (uid ${entry.podUid})`, true, 0, true);
   }
 
   // 3. Pods without a lease for their current UID get one: their pending claim, else the lowest free id.
   const claimedThisPlan = new Set<number>();
-  // A recreated ledger forgot which ids were retiring: an id it has no entry for may still be
-  // held by a live holder whose lease was revoked before the loss (the floor keeps IDs unique,
-  // this keeps holders exclusive). Such ids wait out lease duration + grace from first sight.
-  const recreatedLedger =
-    baseFloor > 0
-      ? {
-          baseFloor,
-          sinceMonoMs:
-            input.observations.recreatedLedger?.baseFloor === baseFloor
-              ? input.observations.recreatedLedger.sinceMonoMs
-              : nowMonoMs,
-        }
-      : undefined;
-  const unrecordedIdsQuiet =
-    recreatedLedger === undefined ||
-    isReclaimable(recreatedLedger.sinceMonoMs, nowMonoMs, leaseDurationMs, reclaimGraceMs);
-  let waitedForUnrecordedIds = false;
+  // Free and unrecorded ids of a ledger this operator cannot vouch for wait until it is settled
+  // (a forgotten holder may still be issuing on one; the wait outlasts its self-fence).
+  let waitedToSettle = false;
   const isClaimable = (w: number) => {
     if (namedByLease.has(w) || claimedThisPlan.has(w)) return false;
-    const entry = input.ledger.ledger.entries.get(w);
-    if (entry === undefined && !unrecordedIdsQuiet) {
-      waitedForUnrecordedIds = true;
+    const entry = read.entries.get(w);
+    if (entry !== undefined && entry.state !== LedgerEntryState.Free) return false;
+    if (!settled) {
+      waitedToSettle = true;
       return false;
     }
-    return entry === undefined || entry.state === LedgerEntryState.Free;
+    return true;
   };
   let nextCandidate = range.min;
   const pickFree = (): number | null => {
@@ -459,8 +595,18 @@ export function planWorkerIds(input: PlannerInput): Plan {
     let workerId: number;
     let claim: { assignment: number; floor: number };
     if (pending) {
+      // The claim has no lease: never written, or lost after its holder reserved ticks nobody
+      // recorded. Either way its lease starts past every reservation the holder can have made.
       workerId = pending.workerId;
-      claim = { assignment: pending.entry.assignment, floor: pending.entry.floor };
+      const floor = Math.max(entryFloor(pending.entry), lostStateFloor);
+      claim = { assignment: pending.entry.assignment, floor };
+      if (floor > pending.entry.floor) {
+        setEntry(
+          workerId,
+          { ...pending.entry, floor },
+          `claim of ${pod.name} has no lease: its lease is written to issue only after tick ${floor}`,
+        );
+      }
     } else {
       const free = pickFree();
       if (free === null) {
@@ -527,7 +673,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     const used = leaseWrites.some(
       (a) => a.lease.holderPod === podName && a.lease.workerId === pending.workerId,
     );
-    if (!used) retire(pending.workerId, true, `unused claim for ${podName}`, true);
+    if (!used) retire(pending.workerId, true, `unused claim for ${podName}`, true, 0, true);
   }
 
   // 4. Retiring ids of this fleet become free once quiet for leaseDuration + grace on our clock.
@@ -536,13 +682,15 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const wake = (ms: number) => {
     requeueAfterMs = requeueAfterMs === null ? ms : Math.min(requeueAfterMs, ms);
   };
-  if (waitedForUnrecordedIds && recreatedLedger) {
-    wake(
-      Math.max(
-        1,
-        reclaimableAtMonoMs(recreatedLedger.sinceMonoMs, leaseDurationMs, reclaimGraceMs) - nowMonoMs,
-      ),
+  if (waitedToSettle && ledgerSight) {
+    const settlesInMs = Math.max(
+      1,
+      reclaimableAtMonoMs(ledgerSight.sinceMonoMs, leaseDurationMs, reclaimGraceMs) - nowMonoMs,
     );
+    wake(settlesInMs);
+    for (const waiting of waitingPods) {
+      waiting.message = `the operator hands out free worker ids of this ledger in about ${Math.ceil(settlesInMs / 1000)} s (it did not watch the ledger before: restart, recreation or restore)`;
+    }
   }
   for (const [w, entry] of [...entries].sort(([a], [b]) => a - b)) {
     if (entry.state !== LedgerEntryState.Retiring || entry.fleet !== fleet) continue;
@@ -616,19 +764,26 @@ export function planWorkerIds(input: PlannerInput): Plan {
       message: `fleet ${other} shares id space ${input.idSpace} and holds ${count} worker id(s) in this fleet's range ${range.min}-${range.max}`,
     });
   }
-  const allocatableReplicas = Math.min(input.desiredReplicas, capacity);
-  const exhausted = allocatableReplicas < input.desiredReplicas;
+  const allocatableReplicas = noIdsForLayout ? 0 : Math.min(input.desiredReplicas, capacity);
+  const exhausted = !noIdsForLayout && allocatableReplicas < input.desiredReplicas;
   if (waitingPods.length > 0 && requeueAfterMs !== null) {
     for (const waiting of waitingPods)
       waiting.message += `; a retiring id becomes reusable in about ${Math.ceil(requeueAfterMs / 1000)} s`;
   }
 
   const actions: PlanAction[] = [];
-  if (ledgerReasons.length > 0 || input.ledger.resourceVersion === null) {
+  if (ledgerDirty || !ledgerExists || read.layout === undefined) {
     actions.push({
       kind: "write-ledger",
       resourceVersion: input.ledger.resourceVersion,
-      ledger: baseFloor ? { nextAssignment, baseFloor, entries } : { nextAssignment, entries },
+      ledger: {
+        nextAssignment,
+        ...(baseFloor ? { baseFloor } : {}),
+        layout: spaceLayout,
+        highWaterId: highWaterId(),
+        ...(read.formerLayouts ? { formerLayouts: read.formerLayouts } : {}),
+        entries,
+      },
       reasons: ledgerReasons,
     });
   }
@@ -642,12 +797,31 @@ export function planWorkerIds(input: PlannerInput): Plan {
     leasedWorkers,
     staleLeases,
     waitingPods,
+    layoutConflict,
+    successionWaiting,
     requeueAfterMs,
     observations: {
       leases: leaseObs,
       retiring: retiringObs,
-      ...(recreatedLedger ? { recreatedLedger } : {}),
+      ...(ledgerSight ? { ledgerSight } : {}),
     },
+  };
+}
+
+/** A plan that writes nothing and reports nothing. */
+function emptyPlan(observations: Observations): Plan {
+  return {
+    actions: [],
+    allocatableReplicas: 0,
+    exhausted: false,
+    conflicts: [],
+    leasedWorkers: 0,
+    staleLeases: [],
+    waitingPods: [],
+    layoutConflict: null,
+    successionWaiting: null,
+    requeueAfterMs: null,
+    observations,
   };
 }
 

@@ -46,6 +46,12 @@ export function createOperatorMetrics() {
       labelNames: ["namespace", "fleet"] as const,
       registers: [registry],
     }),
+    ledgerRollbacks: new Counter({
+      name: "idfleet_ledger_rollbacks_total",
+      help: "Times a worker-id ledger was seen going back (an etcd restore or a hand edit); the operator then waits lease duration + grace before handing out its free ids",
+      labelNames: ["idSpace"] as const,
+      registers: [registry],
+    }),
     apiWrites: new Counter({
       name: "idfleet_api_writes_total",
       help: "Writes the operator sent to the API server, by kind and verb",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { desiredLedgerReaderBinding, desiredLedgerReaderRole } from "./desired-ledger-access.ts";
 import { GeneratorEnv, parseGeneratorEnv } from "../../../contract/generator-env.ts";
 import { fullFleetSpec } from "../../../contract/fleet-spec.fixtures.ts";
 import { fleetFixture } from "../../test/fleet-fixture.ts";
@@ -11,7 +12,11 @@ import { fleetSelectorString } from "./fleet-naming.ts";
 
 describe("desired StatefulSet", () => {
   const fleet = fleetFixture(fullFleetSpec);
-  const sts = desiredStatefulSet(fleet, { defaultImage: "idfleet/generator:default", replicas: 2 });
+  const sts = desiredStatefulSet(fleet, {
+    defaultImage: "idfleet/generator:default",
+    replicas: 2,
+    ledgerNamespace: "team-a",
+  });
   const pod = sts.spec!.template.spec!;
   const container = pod.containers[0]!;
 
@@ -95,6 +100,7 @@ describe("desired StatefulSet", () => {
     const plain = desiredStatefulSet(fleetFixture({}), {
       defaultImage: "idfleet/generator:default",
       replicas: 1,
+      ledgerNamespace: "team-a",
     });
     const c = plain.spec!.template.spec!.containers[0]!;
     expect(c.image).toBe("idfleet/generator:default");
@@ -157,7 +163,7 @@ describe("desired services, PDB, HPA and RBAC", () => {
   });
 
   it("grants the generators their own lease ConfigMaps by name and nothing else", () => {
-    const role = desiredRole(fleet, ordinalsToCover(fleet, []));
+    const role = desiredRole(fleet, ordinalsToCover(fleet, []), "team-a");
     expect(role.rules).toEqual([
       {
         apiGroups: [""],
@@ -168,13 +174,37 @@ describe("desired services, PDB, HPA and RBAC", () => {
       { apiGroups: [""], resources: ["configmaps"], resourceNames: ["orders-worker-ids"], verbs: ["get"] },
     ]);
     expect(ordinalsToCover(fleetFixture({ replicas: 3 }), [0, 1, 2, 6])).toBe(7);
-    expect(desiredRole(fleetFixture({ replicas: 0 }), 0).rules).toEqual([
+    expect(desiredRole(fleetFixture({ replicas: 0 }), 0, "team-a").rules).toEqual([
       { apiGroups: [""], resources: ["configmaps"], resourceNames: ["ids-worker-ids"], verbs: ["get"] },
     ]);
     expect(desiredRoleBinding(fleet).subjects).toEqual([
       { kind: "ServiceAccount", name: "ids-generator", namespace: "team-a" },
     ]);
     expect(desiredServiceAccount(fleet).metadata!.name).toBe("ids-generator");
+  });
+
+  it("grants reading the ledger in the operator's namespace by a Role there, for this fleet only", () => {
+    expect(desiredRole(fleet, 1, "idfleet-system").rules).toHaveLength(1);
+    const role = desiredLedgerReaderRole(fleet, "idfleet-system");
+    expect(role.metadata).toMatchObject({ name: "idfleet-ledger-team-a.ids", namespace: "idfleet-system" });
+    expect(role.metadata!.ownerReferences).toBeUndefined();
+    expect(role.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: ["orders-worker-ids"], verbs: ["get"] },
+    ]);
+    const binding = desiredLedgerReaderBinding(fleet, "idfleet-system");
+    expect(binding.roleRef.name).toBe("idfleet-ledger-team-a.ids");
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "ids-generator", namespace: "team-a" },
+    ]);
+    const sts = desiredStatefulSet(fleet, {
+      defaultImage: "x",
+      replicas: 1,
+      ledgerNamespace: "idfleet-system",
+    });
+    expect(sts.spec!.template.spec!.containers[0]!.env).toContainEqual({
+      name: "IDGEN_LEDGER_NAMESPACE",
+      value: "idfleet-system",
+    });
   });
 
   it("publishes the pod selector for the scale subresource", () => {

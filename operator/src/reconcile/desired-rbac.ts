@@ -30,11 +30,12 @@ export function desiredServiceAccount(fleet: IdGeneratorFleet): V1ServiceAccount
 }
 
 /**
- * The generator Role: read and write its own lease ConfigMaps, by name, and read its id
- * space's ledger (a generator serves only while the ledger backs its lease); nothing else
- * (no list, no create, no other fleet's leases). Pure.
+ * The generator Role: read and write its own lease ConfigMaps, by name, and, when the
+ * ledger lives in the fleet's own namespace, read its id space's ledger (a generator serves
+ * only while the ledger backs its lease; elsewhere desired-ledger-access.ts grants it);
+ * nothing else (no list, no create, no other fleet's leases). Pure.
  */
-export function desiredRole(fleet: IdGeneratorFleet, ordinals: number): V1Role {
+export function desiredRole(fleet: IdGeneratorFleet, ordinals: number, ledgerNamespace: string): V1Role {
   const fleetName = fleet.metadata.name;
   const leaseNames = Array.from({ length: ordinals }, (_, i) =>
     leaseNameForPod(podNameForOrdinal(fleetName, i)),
@@ -56,7 +57,9 @@ export function desiredRole(fleet: IdGeneratorFleet, ordinals: number): V1Role {
             },
           ]
         : []),
-      { apiGroups: [""], resources: ["configmaps"], resourceNames: [ledger], verbs: ["get"] },
+      ...(ledgerNamespace === fleet.metadata.namespace
+        ? [{ apiGroups: [""], resources: ["configmaps"], resourceNames: [ledger], verbs: ["get"] }]
+        : []),
     ],
   };
 }

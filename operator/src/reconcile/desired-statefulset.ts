@@ -21,6 +21,8 @@ export interface StatefulSetInputs {
   defaultImage: string;
   /** Pods to run: spec.replicas, capped to the worker ids the fleet can lease. */
   replicas: number;
+  /** Where the id space's ledger lives (the operator's namespace). */
+  ledgerNamespace: string;
 }
 
 /** The StatefulSet that runs a fleet's generator pods. Pure. */
@@ -34,6 +36,7 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
   const env = renderGeneratorEnv({
     port: GENERATOR_ENV_DEFAULTS.port,
     fleet: name,
+    ledgerNamespace: inputs.ledgerNamespace,
     idSpace: idSpaceNameOf(name, spec),
     layout: spec.layout,
     // An empty value would be dropped by the API server and make every apply look like a change.

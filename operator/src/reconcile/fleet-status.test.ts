@@ -28,6 +28,7 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   leases: [],
   rollingOut: false,
   conflicts: [],
+  layout: null,
   waiting: [],
   podProblems: [],
   problems: [],

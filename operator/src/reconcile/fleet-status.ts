@@ -25,6 +25,11 @@ export interface FleetObservation {
   conflicts: readonly string[];
   /** Pods waiting for a worker id, and why. */
   waiting: readonly string[];
+  /**
+   * Why the fleet gets no worker id because of its layout (another layout owns the id space,
+   * a refused succession) or a succession still waiting for the old layout's holders; null when neither.
+   */
+  layout: { conflict: string; waitingForSuccession: boolean } | null;
   /** Why pods are not ready, as far as their status tells (crash loops, image pulls, scheduling). */
   podProblems: readonly string[];
   /** Problems that keep the operator from doing its job (apply errors, invalid epoch...). */
@@ -100,6 +105,19 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           reason: "NoConflict",
           message: "worker-id range is disjoint from other fleets in the id space",
         },
+    o.layout
+      ? {
+          type: FleetConditionType.LayoutConflict,
+          status: "True",
+          reason: o.layout.waitingForSuccession ? "SuccessionWaiting" : "LayoutConflict",
+          message: o.layout.conflict,
+        }
+      : {
+          type: FleetConditionType.LayoutConflict,
+          status: "False",
+          reason: "SameLayout",
+          message: "the id space issues IDs with this fleet's layout",
+        },
     drifting
       ? {
           type: FleetConditionType.ClockDrift,
@@ -133,27 +151,41 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           reason: "ReconcileFailed",
           message: o.problems.join("; "),
         }
-      : exhausted || o.conflicts.length
+      : o.layout
         ? {
             type: FleetConditionType.Degraded,
             status: "True",
-            reason: exhausted ? "WorkerIdsExhausted" : "WorkerIdConflict",
-            message: "see the WorkerIdsExhausted and WorkerIdConflict conditions",
+            reason: "LayoutConflict",
+            message: "see the LayoutConflict condition",
           }
-        : { type: FleetConditionType.Degraded, status: "False", reason: "Healthy", message: "no problems" },
-    o.readyPods >= desired && !exhausted && !o.problems.length
+        : exhausted || o.conflicts.length
+          ? {
+              type: FleetConditionType.Degraded,
+              status: "True",
+              reason: exhausted ? "WorkerIdsExhausted" : "WorkerIdConflict",
+              message: "see the WorkerIdsExhausted and WorkerIdConflict conditions",
+            }
+          : { type: FleetConditionType.Degraded, status: "False", reason: "Healthy", message: "no problems" },
+    o.layout
       ? {
           type: FleetConditionType.Ready,
-          status: "True",
-          reason: desired === 0 ? "ScaledToZero" : "AllPodsReady",
-          message: `${o.readyPods} of ${desired} pods ready to issue IDs`,
-        }
-      : {
-          type: FleetConditionType.Ready,
           status: "False",
-          reason: "PodsNotReady",
-          message: `${o.readyPods} of ${desired} pods ready to issue IDs${drifting ? "; see ClockDrift" : ""}${o.podProblems.length ? `; ${o.podProblems.join("; ")}` : ""}`,
-        },
+          reason: o.layout.waitingForSuccession ? "SuccessionWaiting" : "LayoutConflict",
+          message: `no worker id, nothing issued: ${o.layout.conflict}`,
+        }
+      : o.readyPods >= desired && !exhausted && !o.problems.length
+        ? {
+            type: FleetConditionType.Ready,
+            status: "True",
+            reason: desired === 0 ? "ScaledToZero" : "AllPodsReady",
+            message: `${o.readyPods} of ${desired} pods ready to issue IDs`,
+          }
+        : {
+            type: FleetConditionType.Ready,
+            status: "False",
+            reason: "PodsNotReady",
+            message: `${o.readyPods} of ${desired} pods ready to issue IDs${drifting ? "; see ClockDrift" : ""}${o.podProblems.length ? `; ${o.podProblems.join("; ")}` : ""}`,
+          },
   ];
 
   return {

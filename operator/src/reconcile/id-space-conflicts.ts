@@ -2,13 +2,14 @@ import { idSpaceNameOf, workerIdRangeOf, type FleetSpec } from "../../../contrac
 
 /** One fleet as seen by the overlap check. */
 export interface FleetInSpace {
+  namespace: string;
   name: string;
   spec: FleetSpec;
 }
 
 /**
- * Names of the fleets in `others` that share `fleet`'s id space and whose worker-id
- * ranges overlap its own. The shared ledger keeps their ids disjoint anyway; the overlap
+ * The fleets in `others` (as `namespace/name`) that share `fleet`'s id space (in any
+ * namespace: an id-space name is cluster-wide) and whose worker-id ranges overlap its own. The shared ledger keeps their ids disjoint anyway; the overlap
  * is reported (WorkerIdConflict) because it silently shrinks both fleets. Pure.
  */
 export function findRangeOverlaps(fleet: FleetInSpace, others: readonly FleetInSpace[]): string[] {
@@ -16,10 +17,14 @@ export function findRangeOverlaps(fleet: FleetInSpace, others: readonly FleetInS
   const range = workerIdRangeOf(fleet.spec);
   return others
     .filter((o) => {
-      if (o.name === fleet.name || idSpaceNameOf(o.name, o.spec) !== space) return false;
+      if (
+        (o.namespace === fleet.namespace && o.name === fleet.name) ||
+        idSpaceNameOf(o.name, o.spec) !== space
+      )
+        return false;
       const r = workerIdRangeOf(o.spec);
       return r.min <= range.max && range.min <= r.max;
     })
-    .map((o) => o.name)
+    .map((o) => `${o.namespace}/${o.name}`)
     .sort();
 }

@@ -22,6 +22,11 @@ import { desiredRole, desiredRoleBinding, desiredServiceAccount, ordinalsToCover
 import { computeFleetStatus } from "./fleet-status.ts";
 import { findRangeOverlaps } from "./id-space-conflicts.ts";
 import { FLEET_FINALIZER, fleetObjectNames } from "./fleet-naming.ts";
+import {
+  desiredLedgerReaderBinding,
+  desiredLedgerReaderRole,
+  ledgerAccessName,
+} from "./desired-ledger-access.ts";
 
 /** What one reconcile needs from the outside world. */
 export interface ReconcileContext {
@@ -30,6 +35,8 @@ export interface ReconcileContext {
   leaseSync: LeaseSync;
   /** Generator image for fleets that name none. */
   defaultImage: string;
+  /** Where every id space's ledger lives (the operator's namespace). */
+  ledgerNamespace: string;
   now: () => Date;
   log: (message: string) => void;
 }
@@ -117,6 +124,11 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
         ...(plan?.conflicts.map((c) => c.message) ?? []),
       ],
       waiting: plan?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
+      layout: plan?.layoutConflict
+        ? { conflict: plan.layoutConflict, waitingForSuccession: false }
+        : plan?.successionWaiting
+          ? { conflict: plan.successionWaiting, waitingForSuccession: true }
+          : null,
       podProblems: pods.flatMap(podProblem).slice(0, 5),
       problems,
     },
@@ -164,16 +176,21 @@ function isOwnedByStatefulSet(pod: V1Pod, fleet: IdGeneratorFleet): boolean {
   );
 }
 
-/** Fleets of the same namespace and id space whose worker-id ranges overlap this one's. */
+/** Fleets of the same id space (in any namespace) whose worker-id ranges overlap this one's. */
 function idSpaceConflicts(fleet: IdGeneratorFleet, ctx: ReconcileContext): string[] {
-  const inNamespace = ctx.caches.fleets.list(fleet.metadata.namespace).flatMap((raw) => {
+  const all = ctx.caches.fleets.list().flatMap((raw) => {
     try {
-      return [{ name: raw.metadata!.name!, spec: parseFleetSpec(raw.spec) }];
+      return [
+        { namespace: raw.metadata!.namespace!, name: raw.metadata!.name!, spec: parseFleetSpec(raw.spec) },
+      ];
     } catch {
       return [];
     }
   });
-  return findRangeOverlaps({ name: fleet.metadata.name, spec: fleet.spec }, inNamespace);
+  return findRangeOverlaps(
+    { namespace: fleet.metadata.namespace, name: fleet.metadata.name, spec: fleet.spec },
+    all,
+  );
 }
 
 function timingProblems(fleet: IdGeneratorFleet): string[] {
@@ -213,13 +230,24 @@ async function applyGeneratorRbac(
     ctx.caches.serviceAccounts.get(names.serviceAccount, namespace),
   );
   await ctx.writer.apply(
-    desiredRole(fleet, ordinalsToCover(fleet, ordinals)),
+    desiredRole(fleet, ordinalsToCover(fleet, ordinals), ctx.ledgerNamespace),
     ctx.caches.roles.get(names.role, namespace),
   );
   await ctx.writer.apply(
     desiredRoleBinding(fleet),
     ctx.caches.roleBindings.get(names.roleBinding, namespace),
   );
+  if (ctx.ledgerNamespace !== namespace) {
+    const access = ledgerAccessName(fleet);
+    await ctx.writer.apply(
+      desiredLedgerReaderRole(fleet, ctx.ledgerNamespace),
+      ctx.caches.roles.get(access, ctx.ledgerNamespace),
+    );
+    await ctx.writer.apply(
+      desiredLedgerReaderBinding(fleet, ctx.ledgerNamespace),
+      ctx.caches.roleBindings.get(access, ctx.ledgerNamespace),
+    );
+  }
 }
 
 async function applyServices(fleet: IdGeneratorFleet, ctx: ReconcileContext): Promise<void> {
@@ -263,7 +291,11 @@ async function applyStatefulSet(
     fleetObjectNames(fleet.metadata.name).statefulSet,
     fleet.metadata.namespace,
   );
-  const desired = desiredStatefulSet(fleet, { defaultImage: ctx.defaultImage, replicas });
+  const desired = desiredStatefulSet(fleet, {
+    defaultImage: ctx.defaultImage,
+    replicas,
+    ledgerNamespace: ctx.ledgerNamespace,
+  });
   const wrote = await ctx.writer.apply(desired, live);
   if (!wrote) return;
   const before = live?.spec?.replicas;
@@ -336,6 +368,7 @@ const ANNOUNCED: Partial<Record<string, "Normal" | "Warning">> = {
   [FleetConditionType.Ready]: "Normal",
   [FleetConditionType.WorkerIdsExhausted]: "Warning",
   [FleetConditionType.WorkerIdConflict]: "Warning",
+  [FleetConditionType.LayoutConflict]: "Warning",
   [FleetConditionType.ClockDrift]: "Warning",
   [FleetConditionType.Degraded]: "Warning",
 };
@@ -385,6 +418,12 @@ async function finalizeDeletion(fleet: IdGeneratorFleet, ctx: ReconcileContext):
   }
   const waitMs = await ctx.leaseSync.releaseFleet(fleet, ctx.now().getTime());
   if (waitMs > 0) return { requeueAfterMs: Math.max(100, waitMs) };
+  if (ctx.ledgerNamespace !== fleet.metadata.namespace) {
+    // Outside the fleet's namespace, so no owner reference: garbage collection cannot take these.
+    const metadata = { name: ledgerAccessName(fleet), namespace: ctx.ledgerNamespace };
+    await ctx.writer.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata });
+    await ctx.writer.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata });
+  }
   await ctx.writer.applyFleetFinalizers(fleet, []);
   return {};
 }

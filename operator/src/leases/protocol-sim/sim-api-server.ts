@@ -10,6 +10,8 @@ import type { Kernel, Random, SimProcess } from "./sim-kernel.ts";
 /** A stored object. */
 export interface StoredObject {
   resourceVersion: string;
+  /** Assigned on create and kept by replaces, as metadata.uid is. */
+  uid: string;
   data: Record<string, string>;
 }
 
@@ -84,7 +86,7 @@ export class SimApiServer {
       }
       case "create": {
         if (current) return { ok: false, status: 409 };
-        const obj = { resourceVersion: String(++this.rv), data: { ...req.data } };
+        const obj = { resourceVersion: String(++this.rv), uid: `uid-${this.rv}`, data: { ...req.data } };
         this.objects.set(req.name, obj);
         this.observer(req.name, obj, writer);
         return { ok: true, object: obj };
@@ -92,7 +94,7 @@ export class SimApiServer {
       case "replace": {
         if (!current) return { ok: false, status: 404 };
         if (current.resourceVersion !== req.resourceVersion) return { ok: false, status: 409 };
-        const obj = { resourceVersion: String(++this.rv), data: { ...req.data } };
+        const obj = { resourceVersion: String(++this.rv), uid: current.uid, data: { ...req.data } };
         this.objects.set(req.name, obj);
         this.observer(req.name, obj, writer);
         return { ok: true, object: obj };

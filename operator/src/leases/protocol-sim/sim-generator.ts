@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { layoutMath, parseIdLayout } from "../../../../contract/id-layout.ts";
+import { spaceLayoutOf } from "../../../../contract/id-space-layout.ts";
 import { ReadinessGate } from "../../../../generator/src/health/readiness-gate.ts";
 import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
 import { Issuer } from "../../../../generator/src/issuing/issuer.ts";
@@ -18,6 +19,8 @@ import type { Random, SimProcess } from "./sim-kernel.ts";
 
 /** The layout every simulated fleet uses (1 ms ticks). */
 export const SIM_MATH = layoutMath(parseIdLayout({}, new Date("2030-01-01T00:00:00Z")));
+/** The simulated id space's layout, as its ledger records it. */
+export const SIM_SPACE_LAYOUT = spaceLayoutOf(SIM_MATH.layout);
 
 /** Deliberate protocol breaks, to prove the checks can fail. */
 export interface GeneratorMutation {
@@ -108,6 +111,7 @@ export class SimGenerator implements IssuerView {
         leaseDurationMs: timing.leaseDurationMs,
         safetyMarginMs: timing.safetyMarginMs,
         reserveAheadTicks: timing.reserveAheadTicks,
+        layout: SIM_SPACE_LAYOUT,
       },
       ledgerName: pod.ledgerName,
       renewIntervalMs: timing.renewIntervalMs,

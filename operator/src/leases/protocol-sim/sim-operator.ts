@@ -14,7 +14,7 @@ import {
   type PlanAction,
 } from "../worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse } from "./sim-api-server.ts";
-import { SIM_MATH } from "./sim-generator.ts";
+import { SIM_MATH, SIM_SPACE_LAYOUT } from "./sim-generator.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
 
 /** Deliberate protocol breaks on the operator side. */
@@ -33,8 +33,10 @@ export interface SimFleetSpec {
   leaseDurationMs: number;
   reclaimGraceMs: number;
   reconcileEveryMs: number;
-  /** Added to the operator's tick for a new ledger's baseFloor (reserveAhead + max clock skew). */
+  /** Added to the operator's tick for a new ledger's baseFloor and lost state (reserveAhead + max clock skew). */
   newLedgerMarginTicks: number;
+  /** A claim's recorded reservation is rewritten once its lease is this many ticks ahead. */
+  recordSlackTicks: number;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface SimFleetSpec {
  */
 export class SimOperator {
   private observations: Observations = EMPTY_OBSERVATIONS;
+  /** Ledger uids this process created for a new id space (lease-sync's vouched ledgers). */
+  private readonly vouched = new Set<string>();
   /** A deposed leader finishes the pass it is in and then stops. */
   deposed = false;
   readonly proc: SimProcess;
@@ -126,12 +130,18 @@ export class SimOperator {
             ledgerRes.ok && ledgerRes.object
               ? {
                   resourceVersion: ledgerRes.object.resourceVersion,
+                  uid: ledgerRes.object.uid,
                   ledger: parseLedgerData(ledgerRes.object.data),
                 }
               : { resourceVersion: null, ledger: EMPTY_LEDGER };
           const plan = planWorkerIds({
             fleet: this.spec.fleet,
             idSpace: this.spec.idSpace,
+            layout: SIM_SPACE_LAYOUT,
+            ledgerCreatedHere: ledger.uid !== undefined && this.vouched.has(ledger.uid),
+            nowMs: this.proc.wallMs(),
+            lostStateMarginMs: this.spec.newLedgerMarginTicks * SIM_MATH.layout.timeUnitMs,
+            recordSlackTicks: this.spec.recordSlackTicks,
             range: this.spec.range,
             desiredReplicas: this.desired(),
             pods,
@@ -142,7 +152,6 @@ export class SimOperator {
             nowMonoMs: this.proc.monoMs(),
             nowWall: `op@${Math.round(this.proc.wallMs())}`,
             leaseDurationMs: this.spec.leaseDurationMs,
-            newLedgerFirstAssignment: Math.floor(this.proc.wallMs()),
             // As lease-sync: a base floor only for a ledger that existed before (a loss).
             newLedgerBaseFloor: this.idSpaceHadLedger()
               ? Math.floor(this.proc.wallMs() - SIM_MATH.epochMs) + this.spec.newLedgerMarginTicks
@@ -154,25 +163,45 @@ export class SimOperator {
           this.observations = plan.observations;
           this.sizeStatefulSet(plan.allocatableReplicas);
           const actions = this.mutation.forgetFloors ? plan.actions.map(forgetFloors) : plan.actions;
-          this.applyActions(actions, () => {
-            const wake =
-              plan.requeueAfterMs === null
-                ? this.spec.reconcileEveryMs
-                : Math.min(plan.requeueAfterMs, this.spec.reconcileEveryMs);
-            this.next(wake);
-          });
+          this.applyActions(
+            actions,
+            (action, res) => {
+              // As lease-sync: a ledger this process created for a new space has no unseen past.
+              if (
+                action.kind === "write-ledger" &&
+                action.resourceVersion === null &&
+                !action.ledger.baseFloor &&
+                res.ok &&
+                res.object
+              ) {
+                this.vouched.add(res.object.uid);
+              }
+            },
+            () => {
+              const wake =
+                plan.requeueAfterMs === null
+                  ? this.spec.reconcileEveryMs
+                  : Math.min(plan.requeueAfterMs, this.spec.reconcileEveryMs);
+              this.next(wake);
+            },
+          );
         });
       });
     });
   }
 
-  private applyActions(actions: PlanAction[], done: () => void): void {
+  private applyActions(
+    actions: PlanAction[],
+    applied: (action: PlanAction, res: SimResponse) => void,
+    done: () => void,
+  ): void {
     const [action, ...rest] = actions;
     if (!action) return done();
     const req = toRequest(action, this.ledgerName);
     this.send(req, (res) => {
+      applied(action, res);
       if (!res.ok) return done();
-      this.applyActions(rest, done);
+      this.applyActions(rest, applied, done);
     });
   }
 }

@@ -119,6 +119,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     reclaimGraceMs: SIM_TIMING.reclaimGraceMs,
     reconcileEveryMs: 250,
     newLedgerMarginTicks: SIM_TIMING.reserveAheadTicks + 2 * s.skewMs,
+    recordSlackTicks: SIM_TIMING.reserveAheadTicks - SIM_TIMING.renewIntervalMs,
   });
   const holderTiming: SimHolderTiming = SIM_TIMING;
   const pods = new Map<string, PodState>();
