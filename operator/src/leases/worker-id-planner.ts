@@ -682,6 +682,8 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const wake = (ms: number) => {
     requeueAfterMs = requeueAfterMs === null ? ms : Math.min(requeueAfterMs, ms);
   };
+  // Other fleets' holders going away changes nothing this fleet watches: look again on a timer.
+  if (successionWaiting !== null) wake(Math.max(1000, reclaimGraceMs));
   if (waitedToSettle && ledgerSight) {
     const settlesInMs = Math.max(
       1,
