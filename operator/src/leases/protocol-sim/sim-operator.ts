@@ -4,6 +4,8 @@ import {
   parseLedgerData,
   serializeLeaseData,
   serializeLedgerData,
+  type Ledger,
+  type LedgerEntry,
 } from "../../../../contract/lease-record.ts";
 import {
   EMPTY_OBSERVATIONS,
@@ -23,6 +25,11 @@ export interface OperatorMutation {
   reclaimWithoutWaiting?: boolean;
   /** Hand ids over without the previous holder's reservation (floors written as 0). */
   forgetFloors?: boolean;
+  /**
+   * Re-issue a claim whose lease was lost with the floor the claim was made with (what the
+   * planner did before leases could be lost without losing their reservation).
+   */
+  forgetLostLeaseReservations?: boolean;
 }
 
 /** What a simulated operator manages. */
@@ -131,7 +138,9 @@ export class SimOperator {
               ? {
                   resourceVersion: ledgerRes.object.resourceVersion,
                   uid: ledgerRes.object.uid,
-                  ledger: parseLedgerData(ledgerRes.object.data),
+                  ledger: this.mutation.forgetLostLeaseReservations
+                    ? withoutRecordedReservations(parseLedgerData(ledgerRes.object.data))
+                    : parseLedgerData(ledgerRes.object.data),
                 }
               : { resourceVersion: null, ledger: EMPTY_LEDGER };
           const plan = planWorkerIds({
@@ -140,7 +149,9 @@ export class SimOperator {
             layout: SIM_SPACE_LAYOUT,
             ledgerCreatedHere: ledger.uid !== undefined && this.vouched.has(ledger.uid),
             nowMs: this.proc.wallMs(),
-            lostStateMarginMs: this.spec.newLedgerMarginTicks * SIM_MATH.layout.timeUnitMs,
+            lostStateMarginMs: this.mutation.forgetLostLeaseReservations
+              ? -this.proc.wallMs()
+              : this.spec.newLedgerMarginTicks * SIM_MATH.layout.timeUnitMs,
             recordSlackTicks: this.spec.recordSlackTicks,
             range: this.spec.range,
             desiredReplicas: this.desired(),
@@ -204,6 +215,17 @@ export class SimOperator {
       this.applyActions(rest, applied, done);
     });
   }
+}
+
+function withoutRecordedReservations(ledger: Ledger): Ledger {
+  const entries = new Map<number, LedgerEntry>(
+    [...ledger.entries].map(([w, e]): [number, LedgerEntry] => {
+      if (e.state !== "leased") return [w, e];
+      const { seenReservedUntil: _forgotten, ...rest } = e;
+      return [w, rest];
+    }),
+  );
+  return { ...ledger, entries };
 }
 
 function forgetFloors(action: PlanAction): PlanAction {

@@ -30,7 +30,13 @@ export type Fault =
   | { at: number; kind: "operator-partition"; durationMs: number }
   | { at: number; kind: "scale"; replicas: number }
   /** Someone deletes the id space's ledger ConfigMap by hand (the operator recreates it). */
-  | { at: number; kind: "ledger-loss" };
+  | { at: number; kind: "ledger-loss" }
+  /**
+   * Someone deletes a pod's lease ConfigMap by hand (or garbage collection takes it after a
+   * finalizer was removed by hand). With `crashClockStepMs`, its container also crashes then
+   * and comes back on a clock that much ahead (+) or behind (-) the old process's.
+   */
+  | { at: number; kind: "lease-loss"; target: number; crashClockStepMs: number | null };
 
 /** One simulated run. */
 export interface Scenario {
@@ -324,6 +330,20 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         case "ledger-loss":
           api.remove(operators[0]!.ledgerName, "kubectl");
           break;
+        case "lease-loss": {
+          const pod = pick(livePods(), fault.target);
+          if (!pod) break;
+          api.remove(`lease/${pod.name}-lease`, "kubectl");
+          if (fault.crashClockStepMs === null || pod.restarting) break;
+          pod.process?.proc.kill();
+          pod.restarting = true;
+          pod.wallOffsetMs += fault.crashClockStepMs;
+          kernel.after(random.int(50, 1500), () => {
+            pod.restarting = false;
+            if (pods.get(pod.name) === pod && !pod.terminating) startProcess(pod);
+          });
+          break;
+        }
       }
     });
   }
