@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { LeaseSync } from "./leases/lease-sync.ts";
+import { kubeLeaseStore } from "./leases/kube-lease-store.ts";
 import type { OperatorConfig } from "./config/operator-config.ts";
 import { startFleetCaches, type FleetCaches } from "./kube/fleet-caches.ts";
 import { ObjectWriter } from "./kube/object-writer.ts";
@@ -55,13 +56,11 @@ export async function startOperator(
         metrics.isLeader.set(1);
         void caches.waitForSync().then(() => {
           if (abort.signal.aborted) return;
-          const leaseSync = new LeaseSync(
-            kubeConfig.makeApiClient(CoreV1Api),
-            caches,
-            metrics,
-            () => elector.isLeader,
-            { ledgerNamespace: config.ledgerNamespace, watchNamespace: config.watchNamespace },
-          );
+          const store = kubeLeaseStore(kubeConfig.makeApiClient(CoreV1Api), caches, metrics, {
+            ledgerNamespace: config.ledgerNamespace,
+            ...(config.watchNamespace ? { watchNamespace: config.watchNamespace } : {}),
+          });
+          const leaseSync = new LeaseSync(store, { metrics, isLeader: () => elector.isLeader });
           controller = new FleetController(
             {
               caches,

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { runScenario, SIM_TIMING, type Fault, type Scenario } from "./protocol-sim/sim-world.ts";
 
 /*
- * The whole lease protocol, simulated: the real planner and the real holder rules and
- * issuer, a simulated API server with resourceVersions and a lossy network, per-process
+ * The whole lease protocol, simulated: the real LeaseSync and planner, the real keeper,
+ * holder rules and issuer, a simulated API server with resourceVersions and a lossy network, per-process
  * wall clocks with skews and steps, monotonic clocks with bounded rate drift, pauses,
  * partitions, API outages, pod deaths, force-deletes, container restarts, operator
  * restarts (including a deposed leader that finishes its pass) and scaling. fast-check
@@ -143,34 +143,38 @@ describe("lease protocol simulation", () => {
   // The schedule of the lost-lease report: a lease deleted by hand while its container crashes
   // and comes back on a node clock behind (or ahead of) the old process's. Before leases could be
   // lost without losing their reservation, every one of these runs minted duplicates.
-  it("keeps a lost lease's reservation when its container crashes and returns with another clock (regression)", async () => {
-    const schedule = (seed: number, stepMs: number, operatorMutation?: Scenario["operatorMutation"]) =>
-      runScenario({
-        seed,
-        rangeSize: 2,
-        initialReplicas: 2,
-        skewMs: 0,
-        faults: [
-          { at: 8_000, kind: "lease-loss", target: seed, crashClockStepMs: stepMs },
-          { at: 20_000, kind: "lease-loss", target: seed + 1, crashClockStepMs: stepMs },
-        ],
-        horizonMs: 25_000,
-        tailMs: 6 * D,
-        ...(operatorMutation ? { operatorMutation } : {}),
-      });
-    let broken = 0;
-    for (let seed = 1; seed <= 20; seed++) {
-      for (const step of [-3000, 3000]) {
-        const r = await schedule(seed, step);
-        expect(r.violations).toEqual([]);
-        expect(r.liveness).toEqual([]);
-        if ((await schedule(seed, step, { forgetLostLeaseReservations: true })).violations.length) broken++;
+  it(
+    "keeps a lost lease's reservation when its container crashes and returns with another clock (regression)",
+    { timeout: 600_000 },
+    async () => {
+      const schedule = (seed: number, stepMs: number, operatorMutation?: Scenario["operatorMutation"]) =>
+        runScenario({
+          seed,
+          rangeSize: 2,
+          initialReplicas: 2,
+          skewMs: 0,
+          faults: [
+            { at: 8_000, kind: "lease-loss", target: seed, crashClockStepMs: stepMs },
+            { at: 20_000, kind: "lease-loss", target: seed + 1, crashClockStepMs: stepMs },
+          ],
+          horizonMs: 25_000,
+          tailMs: 6 * D,
+          ...(operatorMutation ? { operatorMutation } : {}),
+        });
+      let broken = 0;
+      for (let seed = 1; seed <= 20; seed++) {
+        for (const step of [-3000, 3000]) {
+          const r = await schedule(seed, step);
+          expect(r.violations).toEqual([]);
+          expect(r.liveness).toEqual([]);
+          if ((await schedule(seed, step, { forgetLostLeaseReservations: true })).violations.length) broken++;
+        }
       }
-    }
-    console.info(`lost-lease regression: 40 schedules clean; the old rule broke ${broken} of them`);
-    // The old rule fails the clock-behind half of them at least.
-    expect(broken).toBeGreaterThanOrEqual(20);
-  });
+      console.info(`lost-lease regression: 40 schedules clean; the old rule broke ${broken} of them`);
+      // The old rule fails the clock-behind half of them at least.
+      expect(broken).toBeGreaterThanOrEqual(20);
+    },
+  );
 
   const mutants: [string, Partial<Scenario>, fc.Arbitrary<Fault>?][] = [
     [

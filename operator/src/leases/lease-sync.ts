@@ -1,33 +1,22 @@
 import { performance } from "node:perf_hooks";
-import type { CoreV1Api, V1ConfigMap, V1Pod } from "@kubernetes/client-node";
-import {
-  idSpaceNameOf,
-  parseFleetSpec,
-  workerIdRangeOf,
-  type IdGeneratorFleet,
-} from "../../../contract/fleet-spec.ts";
+import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import { idSpaceNameOf, workerIdRangeOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
 import {
   EMPTY_LEDGER,
-  LEASE_COMPONENT,
-  LEDGER_COMPONENT,
   LeaseLabel,
   fleetKey,
-  ledgerNameForIdSpace,
   parseLeaseData,
   parseLedgerData,
-  serializeLeaseData,
-  serializeLedgerData,
   type LeaseData,
   type Ledger,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
 import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
-import type { FleetCaches } from "../kube/fleet-caches.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
-import { fleetOwnerReference, MANAGED_BY } from "../reconcile/fleet-naming.ts";
 import { ledgerWentBack, maxHighs, type LedgerHighs } from "./ledger-rollback.ts";
+import type { IdSpaceObjects, LeaseStore, LeaseSyncClock } from "./lease-store.ts";
 import {
   EMPTY_OBSERVATIONS,
   planWorkerIds,
@@ -37,6 +26,7 @@ import {
   type Observations,
   type Plan,
   type PlanAction,
+  type PlannerInput,
 } from "./worker-id-planner.ts";
 import { workerIdAvailability } from "./worker-id-availability.ts";
 
@@ -58,49 +48,49 @@ const MAX_ROUNDS = 5;
 // How often a deleting fleet is looked at while its worker ids are being taken back.
 const DELETION_POLL_MS = 1000;
 
-/** Where lease sync finds what it reads. */
-export interface LeaseSyncScope {
-  /** The operator's namespace: every id space's ledger lives here, outliving its fleets. */
-  ledgerNamespace: string;
-  /** Only this namespace's leases are seen (namespace-scoped installs); all when undefined. */
-  watchNamespace?: string;
+/** What LeaseSync works with besides its store. */
+export interface LeaseSyncOptions {
+  metrics: Pick<
+    OperatorMetrics,
+    "leasesHeld" | "workerIdsAvailable" | "workerIdsCapacity" | "ledgerRollbacks"
+  >;
+  isLeader: () => boolean;
+  clock?: LeaseSyncClock;
+  /** The allocation decision; the simulation wraps it to prove its checks catch broken rules. */
+  planner?: (input: PlannerInput) => Plan;
 }
 
+const systemClock: LeaseSyncClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
+
 /**
- * The I/O side of worker-id allocation: reads pods from the informer cache and the
- * leases of the fleet's id space (in every namespace) and its ledger (cache first, the API
- * after any write), asks the pure planner for the next writes, and applies them in order,
- * each conditioned on the resourceVersion it was planned from. Only the leader calls this.
+ * The I/O side of worker-id allocation: reads the leases of the fleet's id space (in every
+ * namespace) and its ledger through a LeaseStore (cache first, the API after any write), asks
+ * the pure planner for the next writes, and applies them in order, each conditioned on the
+ * resourceVersion it was planned from. Only the leader calls this.
  */
 export class LeaseSync {
-  readonly #core: CoreV1Api;
-  readonly #caches: FleetCaches;
-  readonly #metrics: OperatorMetrics;
+  readonly #store: LeaseStore;
+  readonly #metrics: LeaseSyncOptions["metrics"];
   readonly #isLeader: () => boolean;
-  readonly #scope: LeaseSyncScope;
-  /** Ledgers (by uid) this process created for new id spaces: it knows their whole past. */
-  readonly #vouchedLedgers = new Set<string>();
-  /** The highest nextAssignment and resourceVersion seen per ledger uid (a restore goes below them). */
-  readonly #ledgerHighs = new Map<string, LedgerHighs>();
+  readonly #clock: LeaseSyncClock;
+  readonly #planner: (input: PlannerInput) => Plan;
   /** The planner's memory per fleet key; lost on restart, which only delays reuse. */
   readonly #observations = new Map<string, Observations>();
   /** When a deleting fleet was first seen without leases (operator memory; a restart only delays). */
   readonly #leasesGoneAt = new Map<string, number>();
   /** The highest tick a deleting fleet's holders may have issued, as far as seen (operator memory). */
   readonly #deletionFence = new Map<string, number>();
+  /** Ledgers (by uid) this process created for new id spaces: it knows their whole past. */
+  readonly #vouchedLedgers = new Set<string>();
+  /** The highest nextAssignment and resourceVersion seen per ledger uid (a restore goes below them). */
+  readonly #ledgerHighs = new Map<string, LedgerHighs>();
 
-  constructor(
-    core: CoreV1Api,
-    caches: FleetCaches,
-    metrics: OperatorMetrics,
-    isLeader: () => boolean,
-    scope: LeaseSyncScope,
-  ) {
-    this.#core = core;
-    this.#caches = caches;
-    this.#metrics = metrics;
-    this.#isLeader = isLeader;
-    this.#scope = scope;
+  constructor(store: LeaseStore, options: LeaseSyncOptions) {
+    this.#store = store;
+    this.#metrics = options.metrics;
+    this.#isLeader = options.isLeader;
+    this.#clock = options.clock ?? systemClock;
+    this.#planner = options.planner ?? planWorkerIds;
   }
 
   /** Plans from `pods` (the fleet's pods) and applies until the plan is empty or a write fails. */
@@ -108,14 +98,15 @@ export class LeaseSync {
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
     const applied: string[] = [];
     // The ledger may live in a namespace the caches do not watch: then read it all from the API.
-    let snapshot = this.#fromCache(fleet) ?? (await this.#fromApi(fleet));
+    const cached = this.#store.cached(fleet);
+    let snapshot = toSnapshot(fleet, cached ?? (await this.#store.read(fleet)));
     let plan = this.#plan(key, fleet, pods, snapshot);
     for (let round = 0; round < MAX_ROUNDS && plan.actions.length; round++) {
       if (!this.#isLeader()) return { ...readBack(snapshot), plan, applied, interrupted: "not the leader" };
       let failure: string | undefined;
       for (const action of plan.actions) {
         try {
-          await this.#apply(fleet, snapshot, action);
+          await this.#apply(fleet, action);
           applied.push(describeAction(action));
         } catch (err) {
           failure = `${describeAction(action)}: ${describeError(err)}`;
@@ -124,7 +115,7 @@ export class LeaseSync {
         }
       }
       // The world moved (our writes, or someone else's that made ours fail): plan again from the API.
-      snapshot = await this.#fromApi(fleet);
+      snapshot = toSnapshot(fleet, await this.#store.read(fleet));
       plan = this.#plan(key, fleet, pods, snapshot);
       if (failure && round === MAX_ROUNDS - 1)
         return { ...readBack(snapshot), plan, applied, interrupted: failure };
@@ -151,7 +142,7 @@ export class LeaseSync {
    */
   async releaseFleet(fleet: IdGeneratorFleet, nowMs: number): Promise<number> {
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
-    const before = await this.#fromApi(fleet);
+    const before = toSnapshot(fleet, await this.#store.read(fleet));
     // Remembered across calls: the planner frees entries (and their fleet) as it goes.
     const fence = Math.max(
       this.#deletionFence.get(key) ?? -1,
@@ -198,7 +189,7 @@ export class LeaseSync {
   async #revokeWithoutLedger(fleet: IdGeneratorFleet, snapshot: Snapshot): Promise<void> {
     for (const { configMapName, resourceVersion, lease } of snapshot.leases) {
       try {
-        await this.#apply(fleet, snapshot, {
+        await this.#apply(fleet, {
           kind: "delete-lease",
           configMapName,
           resourceVersion,
@@ -223,7 +214,7 @@ export class LeaseSync {
 
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {
     const { spec } = fleet;
-    const nowMs = Date.now();
+    const nowMs = this.#clock.wallMs();
     const math = layoutMath(spec.layout);
     // A holder may have issued up to its clock (ahead of ours by up to maxDrift, held a little
     // longer by a backward step) and reserved reserveAhead past it.
@@ -232,7 +223,7 @@ export class LeaseSync {
     // A ledger recreated after a loss starts past any reservation a holder may have written.
     // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
     const newLedgerBaseFloor =
-      snapshot.ledger.resourceVersion === null && this.#idSpaceHadHolders(fleet)
+      snapshot.ledger.resourceVersion === null && this.#store.idSpaceHadHolders(fleet)
         ? tickAt(math, nowMs + lostStateMarginMs) + 1
         : undefined;
     const uid = snapshot.ledger.uid;
@@ -244,7 +235,7 @@ export class LeaseSync {
       }
       this.#metrics.ledgerRollbacks.inc({ idSpace: idSpaceNameOf(fleet.metadata.name, spec) });
     }
-    const plan = planWorkerIds({
+    const plan = this.#planner({
       fleet: fleetKey(fleet.metadata.namespace, fleet.metadata.name),
       idSpace: idSpaceNameOf(fleet.metadata.name, spec),
       layout: spaceLayoutOf(spec.layout),
@@ -258,16 +249,19 @@ export class LeaseSync {
       ledger: snapshot.ledger,
       ledgerCreatedHere: uid !== undefined && this.#vouchedLedgers.has(uid),
       observations: this.#observations.get(key) ?? EMPTY_OBSERVATIONS,
-      nowMonoMs: performance.now(),
+      nowMonoMs: this.#clock.monoMs(),
       nowWall: new Date(nowMs).toISOString(),
       nowMs,
       lostStateMarginMs,
-      recordSlackTicks: Math.max(
-        0,
-        Math.floor(
-          (spec.leases.reserveAheadMs - spec.leases.renewIntervalSeconds * 1000) / spec.layout.timeUnitMs,
+      reservationRecord: {
+        rewriteAfterTicks: Math.max(
+          0,
+          Math.floor(
+            (spec.leases.reserveAheadMs - spec.leases.renewIntervalSeconds * 1000) / spec.layout.timeUnitMs,
+          ),
         ),
-      ),
+        lagTicks: Math.ceil(spec.leases.reserveAheadMs / spec.layout.timeUnitMs),
+      },
       newLedgerBaseFloor,
       leaseDurationMs: spec.leases.durationSeconds * 1000,
       reclaimGraceMs: spec.leases.reclaimGraceSeconds * 1000,
@@ -288,125 +282,12 @@ export class LeaseSync {
     return wentBack;
   }
 
-  /**
-   * Whether a fleet of this fleet's id space (in any namespace) has reported status: its first
-   * reconcile creates the ledger before it writes status, so a ledger missing after that was lost.
-   */
-  #idSpaceHadHolders(fleet: IdGeneratorFleet): boolean {
-    const idSpace = idSpaceNameOf(fleet.metadata.name, fleet.spec);
-    return this.#caches.fleets.list().some((raw) => {
-      if (raw.status?.observedGeneration === undefined) return false;
-      try {
-        return idSpaceNameOf(raw.metadata?.name ?? "", parseFleetSpec(raw.spec)) === idSpace;
-      } catch {
-        return false;
-      }
-    });
-  }
-
-  /** The snapshot from the informer caches, or undefined when they do not hold the ledger. */
-  #fromCache(fleet: IdGeneratorFleet): Snapshot | undefined {
-    const { namespace, name } = fleet.metadata;
-    const idSpace = idSpaceNameOf(name, fleet.spec);
-    const ledgerMap = this.#caches.configMaps.get(ledgerNameForIdSpace(idSpace), this.#scope.ledgerNamespace);
-    if (!ledgerMap) return undefined;
-    const leaseMaps = this.#caches.configMaps.list().filter((cm) => isLeaseIn(cm, idSpace));
-    return toSnapshot(namespace, name, leaseMaps, ledgerMap);
-  }
-
-  async #fromApi(fleet: IdGeneratorFleet): Promise<Snapshot> {
-    const { namespace, name } = fleet.metadata;
-    const idSpace = idSpaceNameOf(name, fleet.spec);
-    // Every lease of the id space, in every namespace: the fleet's own, and other fleets' (their ids are not claimable).
-    const labelSelector = `${LeaseLabel.idSpace}=${idSpace},${LeaseLabel.component}=${LEASE_COMPONENT}`;
-    const list = this.#scope.watchNamespace
-      ? await this.#core.listNamespacedConfigMap({ namespace: this.#scope.watchNamespace, labelSelector })
-      : await this.#core.listConfigMapForAllNamespaces({ labelSelector });
-    let ledger: V1ConfigMap | undefined;
-    try {
-      ledger = await this.#core.readNamespacedConfigMap({
-        namespace: this.#scope.ledgerNamespace,
-        name: ledgerNameForIdSpace(idSpace),
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    return toSnapshot(namespace, name, list.items, ledger);
-  }
-
-  async #apply(fleet: IdGeneratorFleet, snapshot: Snapshot, action: PlanAction): Promise<void> {
-    const { namespace } = fleet.metadata;
-    const idSpace = idSpaceNameOf(fleet.metadata.name, fleet.spec);
-    const count = (verb: string) => this.#metrics.apiWrites.inc({ kind: "ConfigMap", verb });
-    switch (action.kind) {
-      case "write-ledger": {
-        const name = ledgerNameForIdSpace(idSpace);
-        const ledgerNamespace = this.#scope.ledgerNamespace;
-        const body: V1ConfigMap = {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: {
-            name,
-            namespace: ledgerNamespace,
-            labels: {
-              [LeaseLabel.idSpace]: idSpace,
-              [LeaseLabel.component]: LEDGER_COMPONENT,
-              [LeaseLabel.managedBy]: MANAGED_BY,
-            },
-            // No owner: the ledger remembers what the space minted after its last fleet is gone.
-            ...(action.resourceVersion === null ? {} : { resourceVersion: action.resourceVersion }),
-          },
-          data: serializeLedgerData(action.ledger),
-        };
-        if (action.resourceVersion === null) {
-          const created = await this.#core.createNamespacedConfigMap({ namespace: ledgerNamespace, body });
-          count("create");
-          // A new id space's ledger has no past this process did not see; a recreated one has.
-          const uid = created.metadata?.uid;
-          if (uid && !action.ledger.baseFloor) this.#vouchedLedgers.add(uid);
-        } else {
-          await this.#core.replaceNamespacedConfigMap({ namespace: ledgerNamespace, name, body });
-          count("replace");
-        }
-        return;
-      }
-      case "create-lease":
-      case "replace-lease": {
-        const body: V1ConfigMap = {
-          apiVersion: "v1",
-          kind: "ConfigMap",
-          metadata: {
-            name: action.configMapName,
-            namespace,
-            labels: {
-              [LeaseLabel.fleet]: fleet.metadata.name,
-              [LeaseLabel.workerId]: String(action.lease.workerId),
-              [LeaseLabel.idSpace]: idSpace,
-              [LeaseLabel.component]: LEASE_COMPONENT,
-              [LeaseLabel.managedBy]: MANAGED_BY,
-            },
-            ownerReferences: [fleetOwnerReference(fleet)],
-            ...(action.kind === "replace-lease" ? { resourceVersion: action.resourceVersion } : {}),
-          },
-          data: serializeLeaseData(action.lease),
-        };
-        if (action.kind === "create-lease") {
-          await this.#core.createNamespacedConfigMap({ namespace, body });
-          count("create");
-        } else {
-          await this.#core.replaceNamespacedConfigMap({ namespace, name: action.configMapName, body });
-          count("replace");
-        }
-        return;
-      }
-      case "delete-lease":
-        await this.#core.deleteNamespacedConfigMap({
-          namespace,
-          name: action.configMapName,
-          body: { preconditions: { resourceVersion: action.resourceVersion } },
-        });
-        count("delete");
-        return;
+  /** Applies one write through the store; a ledger it creates for a new id space is vouched for. */
+  async #apply(fleet: IdGeneratorFleet, action: PlanAction): Promise<void> {
+    const { createdUid } = await this.#store.apply(fleet, action);
+    // A new id space's ledger has no past this process did not see; a recreated one has.
+    if (createdUid && action.kind === "write-ledger" && !action.ledger.baseFloor) {
+      this.#vouchedLedgers.add(createdUid);
     }
   }
 }
@@ -428,12 +309,9 @@ function readBack(snapshot: Snapshot): Pick<LeaseSyncResult, "leases" | "ledger"
  * Parses what was read; `leaseMaps` are the id space's leases, split into the fleet's own
  * (its namespace and fleet label) and the others'.
  */
-function toSnapshot(
-  namespace: string,
-  fleetName: string,
-  leaseMaps: readonly V1ConfigMap[],
-  ledgerMap: V1ConfigMap | undefined,
-): Snapshot {
+function toSnapshot(fleet: IdGeneratorFleet, objects: IdSpaceObjects): Snapshot {
+  const { namespace, name: fleetName } = fleet.metadata;
+  const { leases: leaseMaps, ledger: ledgerMap } = objects;
   const leases: ObservedLease[] = [];
   const otherFleetsLeases: ObservedLease[] = [];
   const malformed: string[] = [];
@@ -468,11 +346,6 @@ function resourceVersionOf(cm: V1ConfigMap): string {
   const rv = cm.metadata?.resourceVersion;
   if (!rv) throw new Error(`ConfigMap ${cm.metadata?.namespace}/${cm.metadata?.name} has no resourceVersion`);
   return rv;
-}
-
-function isLeaseIn(cm: V1ConfigMap, idSpace: string): boolean {
-  const labels = cm.metadata?.labels ?? {};
-  return labels[LeaseLabel.idSpace] === idSpace && labels[LeaseLabel.component] === LEASE_COMPONENT;
 }
 
 function toFleetPod(pod: V1Pod): FleetPod[] {

@@ -472,7 +472,7 @@ describe("worker-id planner: one layout per id space", () => {
     const world = started(2);
     expect(world.ledger.ledger.layout).toEqual(TEST_LAYOUT);
     world.holderWrites(1, { reservedUntil: 40_000 });
-    world.apply(world.plan({ recordSlackTicks: 0 }));
+    world.apply(world.plan());
     // tick 40000 at the last sequence of the highest worker id
     expect(world.ledger.ledger.highWaterId).toBe((40_000n << 22n) | (1023n << 12n) | 4095n);
   });
@@ -553,7 +553,7 @@ describe("worker-id planner: state that went missing or back", () => {
   it("re-issues a claim whose lease was deleted with a floor past the recorded reservation and the operator's clock", () => {
     const world = started(1);
     world.holderWrites(0, { reservedUntil: 20_000 });
-    world.apply(world.plan({ recordSlackTicks: 0 }));
+    world.apply(world.plan());
     const entry = world.ledger.ledger.entries.get(0);
     expect(entry).toMatchObject({ state: LedgerEntryState.Leased, seenReservedUntil: 20_000 });
     world.leases.clear(); // kubectl delete cm ids-0-lease
@@ -576,14 +576,24 @@ describe("worker-id planner: state that went missing or back", () => {
     });
   });
 
-  it("records a lease's reservation only once it ran the slack ahead of the record", () => {
-    const world = started(1);
+  it("records leases' reservations once one of them ran the threshold ahead, all in one write", () => {
+    const world = started(2);
+    const reservationRecord = { rewriteAfterTicks: 5_000, lagTicks: 7_000 };
     world.holderWrites(0, { reservedUntil: 4_000 });
-    expect(world.plan({ recordSlackTicks: 5_000 }).actions).toEqual([]);
+    world.holderWrites(1, { reservedUntil: 3_000 });
+    expect(world.plan({ reservationRecord }).actions).toEqual([]);
     world.holderWrites(0, { reservedUntil: 9_000 });
-    const plan = world.plan({ recordSlackTicks: 5_000 });
+    const plan = world.plan({ reservationRecord });
     expect(plan.actions.map((a) => a.kind)).toEqual(["write-ledger"]);
     expect(plan.actions[0]).toMatchObject({ reasons: [] });
+    world.apply(plan);
+    // One write brings every record up to date, not only the one that ran ahead.
+    expect(world.ledger.ledger.entries.get(0)).toMatchObject({ seenReservedUntil: 9_000 });
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({ seenReservedUntil: 3_000 });
+    // A lost lease's floor adds the lag back: its holder may have reserved that much past the record.
+    world.leases.delete("ids-0-lease");
+    world.apply(world.plan({ reservationRecord }));
+    expect(world.lease(0).handoverAfter).toBe(16_000);
   });
 
   it("waits lease duration + grace before handing out free ids of a ledger it did not create, and raises its base floor first", () => {

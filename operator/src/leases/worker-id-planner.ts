@@ -144,10 +144,14 @@ export interface PlannerInput {
    */
   lostStateMarginMs: number;
   /**
-   * A claim's `seenReservedUntil` is rewritten once its lease's reservation is this many ticks
-   * ahead of it (0: at every change). Keeps ledger writes to a few per lease duration.
+   * How claims record their leases' reservations (`seenReservedUntil`), so a lost lease does not
+   * lose its reservation: once any lease of the fleet is `rewriteAfterTicks` ahead of its record,
+   * every record is brought up to date in one ledger write (a few writes per lease duration,
+   * not one per renewal); a record may then lag its lease by up to `lagTicks` (pass reserveAhead:
+   * the rewrite threshold plus one renewal's step), which a lost claim's floor adds back.
+   * Absent: every change is recorded and nothing is added.
    */
-  recordSlackTicks?: number;
+  reservationRecord?: { rewriteAfterTicks: number; lagTicks: number };
   /** This operator process created the ledger (uid) for a new id space: it knows its whole past. */
   ledgerCreatedHere?: boolean;
   leaseDurationMs: number;
@@ -419,7 +423,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     const current = entries.get(w);
     if (current?.state === LedgerEntryState.Leased && !ownClaim) return;
     // A claim whose lease is gone may have had a holder reserving past anything recorded.
-    const floor = leaseMayBeLost ? Math.max(floorOf(w), lostStateFloor) : floorOf(w);
+    const floor = leaseMayBeLost ? Math.max(floorOf(w), lostClaimFloor(current)) : floorOf(w);
     if (!holderMayIssue && current?.state !== LedgerEntryState.Retiring) {
       if (current?.state !== LedgerEntryState.Free || current.reservedUntil !== floor) {
         setEntry(
@@ -452,17 +456,36 @@ export function planWorkerIds(input: PlannerInput): Plan {
     );
   };
 
+  /** Reservations of this fleet's live, backed leases, recorded into their claims after step 1. */
+  const liveReservations = new Map<number, number>();
+  const record = input.reservationRecord ?? { rewriteAfterTicks: 0, lagTicks: 0 };
+  const recordedReservation = (entry: LedgerEntry & { state: "leased" }) =>
+    Math.max(entry.floor, entry.seenReservedUntil ?? 0);
   /**
-   * Keeps the claim's record of its lease's reservation close behind the lease, so losing the
+   * Keeps every claim's record of its lease's reservation close behind the lease, so losing the
    * lease does not lose the reservation (a lease deleted by hand, or garbage-collected).
    */
-  const recordReservation = (w: number, reservedUntil: number) => {
-    const entry = entries.get(w);
-    if (entry?.state !== LedgerEntryState.Leased) return;
-    const recorded = Math.max(entry.floor, entry.seenReservedUntil ?? 0);
-    if (reservedUntil > recorded + (input.recordSlackTicks ?? 0)) {
+  const recordReservations = () => {
+    const behind = [...liveReservations].flatMap(([w, reservedUntil]) => {
+      const entry = entries.get(w);
+      return entry?.state === LedgerEntryState.Leased && reservedUntil > recordedReservation(entry)
+        ? [{ w, entry, reservedUntil }]
+        : [];
+    });
+    if (
+      !behind.some(
+        ({ entry, reservedUntil }) => reservedUntil > recordedReservation(entry) + record.rewriteAfterTicks,
+      )
+    )
+      return;
+    for (const { w, entry, reservedUntil } of behind)
       setEntry(w, { ...entry, seenReservedUntil: reservedUntil }, null);
-    }
+  };
+  /** The floor of a claim whose lease may be lost: past its recorded reservation (plus the record's lag) and our clock. */
+  const lostClaimFloor = (entry: LedgerEntry | undefined): number => {
+    if (entry?.state !== LedgerEntryState.Leased) return lostStateFloor;
+    const recorded = entry.seenReservedUntil === undefined ? 0 : entry.seenReservedUntil + record.lagTicks;
+    return Math.max(entry.floor, recorded, lostStateFloor);
   };
 
   /** Pods that hold (or are given in this plan) a lease matching their current UID. */
@@ -501,7 +524,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
     if (backed && holderLive && lease.state !== LeaseState.Released && !noIdsForLayout) {
       podsServed.add(pod.name);
       if (lease.state === LeaseState.Active) leasedWorkers++;
-      recordReservation(w, lease.reservedUntil);
+      liveReservations.set(w, lease.reservedUntil);
       continue;
     }
 
@@ -529,6 +552,8 @@ export function planWorkerIds(input: PlannerInput): Plan {
       });
     }
   }
+
+  recordReservations();
 
   // 2. Claims of this fleet that no lease matches yet: complete them, or abandon them.
   const pendingClaims = new Map<string, { workerId: number; entry: LedgerEntry & { state: "leased" } }>();
@@ -598,7 +623,7 @@ export function planWorkerIds(input: PlannerInput): Plan {
       // The claim has no lease: never written, or lost after its holder reserved ticks nobody
       // recorded. Either way its lease starts past every reservation the holder can have made.
       workerId = pending.workerId;
-      const floor = Math.max(entryFloor(pending.entry), lostStateFloor);
+      const floor = Math.max(baseFloor, lostClaimFloor(pending.entry));
       claim = { assignment: pending.entry.assignment, floor };
       if (floor > pending.entry.floor) {
         setEntry(

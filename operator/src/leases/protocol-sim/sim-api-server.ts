@@ -12,6 +12,8 @@ export interface StoredObject {
   resourceVersion: string;
   /** Assigned on create and kept by replaces, as metadata.uid is. */
   uid: string;
+  /** Set on create and kept by replaces (every writer here replaces with the labels it read). */
+  labels?: Record<string, string>;
   data: Record<string, string>;
 }
 
@@ -19,7 +21,7 @@ export interface StoredObject {
 export type SimRequest =
   | { op: "get"; name: string }
   | { op: "list"; prefix: string }
-  | { op: "create"; name: string; data: Record<string, string> }
+  | { op: "create"; name: string; data: Record<string, string>; labels?: Record<string, string> }
   | { op: "replace"; name: string; resourceVersion: string; data: Record<string, string> }
   | { op: "delete"; name: string; resourceVersion: string };
 
@@ -86,7 +88,12 @@ export class SimApiServer {
       }
       case "create": {
         if (current) return { ok: false, status: 409 };
-        const obj = { resourceVersion: String(++this.rv), uid: `uid-${this.rv}`, data: { ...req.data } };
+        const obj = {
+          resourceVersion: String(++this.rv),
+          uid: `uid-${this.rv}`,
+          ...(req.labels ? { labels: req.labels } : {}),
+          data: { ...req.data },
+        };
         this.objects.set(req.name, obj);
         this.observer(req.name, obj, writer);
         return { ok: true, object: obj };
@@ -94,7 +101,7 @@ export class SimApiServer {
       case "replace": {
         if (!current) return { ok: false, status: 404 };
         if (current.resourceVersion !== req.resourceVersion) return { ok: false, status: 409 };
-        const obj = { resourceVersion: String(++this.rv), uid: current.uid, data: { ...req.data } };
+        const obj = { ...current, resourceVersion: String(++this.rv), data: { ...req.data } };
         this.objects.set(req.name, obj);
         this.observer(req.name, obj, writer);
         return { ok: true, object: obj };

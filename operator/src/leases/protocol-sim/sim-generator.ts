@@ -1,6 +1,8 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { layoutMath, parseIdLayout } from "../../../../contract/id-layout.ts";
 import { spaceLayoutOf } from "../../../../contract/id-space-layout.ts";
+import { fleetKey } from "../../../../contract/lease-record.ts";
+import { SIM_NAMESPACE } from "./sim-lease-store.ts";
 import { ReadinessGate } from "../../../../generator/src/health/readiness-gate.ts";
 import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
 import { Issuer } from "../../../../generator/src/issuing/issuer.ts";
@@ -104,7 +106,8 @@ export class SimGenerator implements IssuerView {
       report: () => REPORT,
       math: SIM_MATH,
       settings: {
-        fleet: pod.fleet,
+        // As main.ts: the ledger names fleets as namespace/name.
+        fleet: fleetKey(SIM_NAMESPACE, pod.fleet),
         podName: pod.name,
         podUid: pod.uid,
         leaseName: `${pod.name}-lease`,

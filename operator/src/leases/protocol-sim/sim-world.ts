@@ -2,10 +2,10 @@ import { MAX_RATE_DRIFT } from "../../../../contract/lease-rules.ts";
 import { LeaseState, parseLeaseData } from "../../../../contract/lease-record.ts";
 import type { FleetPod } from "../worker-id-planner.ts";
 import { SimApiServer, type LinkState } from "./sim-api-server.ts";
-import { SimGenerator, type GeneratorMutation, type SimHolderTiming } from "./sim-generator.ts";
+import { SIM_MATH, SimGenerator, type GeneratorMutation, type SimHolderTiming } from "./sim-generator.ts";
 import { InvariantTracker } from "./sim-invariants.ts";
 import { Kernel, Random, SimProcess } from "./sim-kernel.ts";
-import { SimOperator, type OperatorMutation, type SimFleetSpec } from "./sim-operator.ts";
+import { SimOperator, simLeaseSync, type OperatorMutation, type SimFleetSpec } from "./sim-operator.ts";
 
 /** A fault, at a true time, aimed at the `target`-th candidate (modulo how many there are). */
 export type Fault =
@@ -78,7 +78,8 @@ export const SIM_TIMING = {
   leaseDurationMs: 3000,
   renewIntervalMs: 1000,
   safetyMarginMs: 600,
-  reclaimGraceMs: 500,
+  // Whole seconds, as the fleet spec states it (the operator reads it from there).
+  reclaimGraceMs: 1000,
   reserveAheadTicks: 1500,
   acquirePollMs: 150,
 } as const;
@@ -121,11 +122,17 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     fleet,
     idSpace,
     range,
-    leaseDurationMs: SIM_TIMING.leaseDurationMs,
-    reclaimGraceMs: SIM_TIMING.reclaimGraceMs,
+    leases: {
+      durationSeconds: SIM_TIMING.leaseDurationMs / 1000,
+      renewIntervalSeconds: SIM_TIMING.renewIntervalMs / 1000,
+      reclaimGraceSeconds: SIM_TIMING.reclaimGraceMs / 1000,
+      // Only generators read it; they take SIM_TIMING's (finer) margin directly.
+      safetyMarginSeconds: 1,
+      reserveAheadMs: SIM_TIMING.reserveAheadTicks * SIM_MATH.layout.timeUnitMs,
+    },
+    // Wall clocks start up to skewMs either side of true time: two of them up to twice that apart.
+    maxDriftMs: Math.max(1, 2 * s.skewMs),
     reconcileEveryMs: 250,
-    newLedgerMarginTicks: SIM_TIMING.reserveAheadTicks + 2 * s.skewMs,
-    recordSlackTicks: SIM_TIMING.reserveAheadTicks - SIM_TIMING.renewIntervalMs,
   });
   const holderTiming: SimHolderTiming = SIM_TIMING;
   const pods = new Map<string, PodState>();
@@ -216,7 +223,6 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     sizeStatefulSet: (n: number) => {
       stsReplicas.set(fleet, n);
     },
-    idSpaceHadLedger: () => ledgerWritten,
   });
   let operators: SimOperator[] = [];
   const startOperator = () => {
@@ -227,17 +233,9 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       newRate(),
     );
     const link: LinkState = { partitionedUntil: 0 };
+    const leaseSync = simLeaseSync(proc, link, api, () => ledgerWritten, s.operatorMutation ?? {});
     operators = fleetNames.map(
-      (fleet) =>
-        new SimOperator(
-          proc,
-          link,
-          api,
-          random,
-          specOf(fleet),
-          operatorWorld(fleet),
-          s.operatorMutation ?? {},
-        ),
+      (fleet) => new SimOperator(proc, link, leaseSync, random, specOf(fleet), operatorWorld(fleet)),
     );
     for (const operator of operators) operator.start();
   };

@@ -1,0 +1,120 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { idSpaceNameOf, type IdGeneratorFleet } from "../../../../contract/fleet-spec.ts";
+import {
+  LEASE_COMPONENT,
+  LeaseLabel,
+  ledgerNameForIdSpace,
+  serializeLeaseData,
+  serializeLedgerData,
+} from "../../../../contract/lease-record.ts";
+import type { IdSpaceObjects, LeaseStore } from "../lease-store.ts";
+import type { PlanAction } from "../worker-id-planner.ts";
+import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
+import type { SimProcess } from "./sim-kernel.ts";
+
+/** Namespace every simulated object lives in. */
+export const SIM_NAMESPACE = "sim";
+
+/**
+ * The LeaseStore of a simulated operator process: every read and write goes over the
+ * simulated network to the simulated API server, so the real LeaseSync sees lost requests,
+ * late writes, 409s and 404s. It has no informer cache (`cached` always misses), so every
+ * plan starts from a fresh read.
+ */
+export function simLeaseStore(
+  proc: SimProcess,
+  link: LinkState,
+  api: SimApiServer,
+  idSpaceHadLedger: () => boolean,
+): LeaseStore {
+  const request = (req: SimRequest) =>
+    new Promise<SimResponse>((resolve) =>
+      api.send(proc, link, req, (res) => {
+        // Let the awaiting LeaseSync run before simulated time moves on.
+        proc.kernel.settleAfterEvent = true;
+        resolve(res);
+      }),
+    );
+  const ledgerKey = (fleet: IdGeneratorFleet) =>
+    `ledger/${ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec))}`;
+  return {
+    cached: () => undefined,
+
+    async read(fleet): Promise<IdSpaceObjects> {
+      const leases = await request({ op: "list", prefix: "lease/" });
+      if (!leases.ok || !leases.list) throw failure(leases, "list leases");
+      const ledger = await request({ op: "get", name: ledgerKey(fleet) });
+      if (!ledger.ok && ledger.status !== 404) throw failure(ledger, "read ledger");
+      return {
+        leases: [...leases.list].map(([name, obj]) => toConfigMap(name.slice("lease/".length), obj)),
+        ledger: ledger.ok && ledger.object ? toConfigMap(ledgerKey(fleet), ledger.object) : undefined,
+      };
+    },
+
+    async apply(fleet, action: PlanAction) {
+      const res = await request(toRequest(fleet, action, ledgerKey(fleet)));
+      if (!res.ok) throw failure(res, action.kind);
+      return action.kind === "write-ledger" && action.resourceVersion === null && res.object
+        ? { createdUid: res.object.uid }
+        : {};
+    },
+
+    idSpaceHadHolders: () => idSpaceHadLedger(),
+  };
+}
+
+function toConfigMap(name: string, obj: StoredObject): V1ConfigMap {
+  return {
+    metadata: {
+      name,
+      namespace: SIM_NAMESPACE,
+      resourceVersion: obj.resourceVersion,
+      uid: obj.uid,
+      labels: obj.labels ?? {},
+    },
+    data: obj.data,
+  };
+}
+
+/** A failed request as the real client reports it: 409 and 404 carry `code`, the rest is retried later. */
+function failure(res: SimResponse, what: string): Error {
+  const status = res.ok ? "empty answer" : res.status;
+  const error = new Error(`${what}: ${status}`);
+  return typeof status === "number" && (status === 409 || status === 404)
+    ? Object.assign(error, { code: status })
+    : error;
+}
+
+function toRequest(fleet: IdGeneratorFleet, action: PlanAction, ledgerName: string): SimRequest {
+  switch (action.kind) {
+    case "write-ledger":
+      return action.resourceVersion === null
+        ? { op: "create", name: ledgerName, data: serializeLedgerData(action.ledger) }
+        : {
+            op: "replace",
+            name: ledgerName,
+            resourceVersion: action.resourceVersion,
+            data: serializeLedgerData(action.ledger),
+          };
+    case "create-lease":
+      return {
+        op: "create",
+        name: `lease/${action.configMapName}`,
+        data: serializeLeaseData(action.lease),
+        labels: {
+          [LeaseLabel.fleet]: fleet.metadata.name,
+          [LeaseLabel.idSpace]: action.lease.idSpace,
+          [LeaseLabel.component]: LEASE_COMPONENT,
+        },
+      };
+    case "replace-lease":
+      return {
+        op: "replace",
+        name: `lease/${action.configMapName}`,
+        resourceVersion: action.resourceVersion,
+        data: serializeLeaseData(action.lease),
+      };
+    case "delete-lease":
+      return { op: "delete", name: `lease/${action.configMapName}`, resourceVersion: action.resourceVersion };
+  }
+}
