@@ -34,7 +34,7 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   exit 1
 fi
 
-BIN_DIR="$(bash e2e/cluster/build-binaries.sh)"
+BIN_DIR="$(bash cluster/build-binaries.sh)"
 export IDFLEET_KUBECTL="${IDFLEET_KUBECTL:-$BIN_DIR/kubectl}"
 
 if ! "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { IDFLEET_TMP, REPO_ROOT } from "../cluster/paths.ts";
+import { IDFLEET_TMP, REPO_ROOT } from "../../cluster/paths.ts";
 import { onLocalClusterNode } from "./chaos/host-faults.ts";
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../cluster/paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 
 /** Image names written by e2e/images/build-images.sh (already loaded into the cluster's node). */
 export type SuiteImages = {
