@@ -22,6 +22,8 @@ import { desiredRole, desiredRoleBinding, desiredServiceAccount, ordinalsToCover
 import { computeFleetStatus } from "./fleet-status.ts";
 import { findRangeOverlaps } from "./id-space-conflicts.ts";
 import { FLEET_FINALIZER, fleetObjectNames } from "./fleet-naming.ts";
+import type { OperatorLog } from "../log/operator-log.ts";
+import { TerminalError } from "./terminal-error.ts";
 
 /** What one reconcile needs from the outside world. */
 export interface ReconcileContext {
@@ -31,7 +33,7 @@ export interface ReconcileContext {
   /** Generator image for fleets that name none. */
   defaultImage: string;
   now: () => Date;
-  log: (message: string) => void;
+  log: OperatorLog;
 }
 
 /** What the work queue does with the key afterwards. */
@@ -43,7 +45,8 @@ export interface ReconcileResult {
 /**
  * Reconciles one fleet, top to bottom. Level-based: it reads the fleet and everything it
  * owns from the informer caches, computes the desired state and writes only what differs.
- * Throws on failures the queue should retry with backoff (after recording them in status).
+ * Throws on failures the queue should retry with backoff (after recording them in status),
+ * and a TerminalError when only the spec itself is wrong.
  */
 export async function reconcileFleet(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
   // 1. Read the fleet. Gone: garbage collection removes what it owned.
@@ -59,11 +62,13 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   // 4. Worker ids: plan and apply lease assignments for the pods that exist; the plan also
   //    says how many pods can run (never more than the worker ids the fleet can hold).
   const pods = podsOf(fleet, ctx);
-  const problems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  // Problems of the spec itself: reported like the others, but no retry fixes them (TerminalError).
+  const specProblems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  const problems = [...specProblems];
   let leases: LeaseSyncResult | undefined;
   try {
     leases = await ctx.leaseSync.sync(fleet, pods);
-    for (const line of leases.applied) ctx.log(`fleet ${key}: ${line}`);
+    for (const line of leases.applied) ctx.log("info", line, { fleet: key });
     if (leases.applied.length) {
       await event(fleet, ctx, "Normal", "WorkerIdsUpdated", leases.applied.join("; ").slice(0, 1000));
     }
@@ -125,14 +130,16 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   await writeStatus(fleet, status, ctx);
   await recordTransitions(fleet, fleet.status?.conditions, status.conditions, ctx);
 
-  if (problems.length) throw new Error(problems.join("; "));
+  if (problems.length > specProblems.length) throw new Error(problems.join("; "));
   // Lease liveness is judged over time on the operator's own clock: look again within a renew interval.
   const renewMs = fleet.spec.leases.renewIntervalSeconds * 1000;
   const leaseWork = pods.length > 0 || (leases?.leases.length ?? 0) > 0;
   const requeue = [leaseWork ? renewMs : undefined, plan?.requeueAfterMs ?? undefined].filter(
     (v): v is number => v !== undefined,
   );
-  return requeue.length ? { requeueAfterMs: Math.min(...requeue) } : {};
+  const requeueAfterMs = requeue.length ? Math.min(...requeue) : undefined;
+  if (specProblems.length) throw new TerminalError(specProblems.join("; "), requeueAfterMs);
+  return requeueAfterMs === undefined ? {} : { requeueAfterMs };
 }
 
 function readFleet(key: string, ctx: ReconcileContext): IdGeneratorFleet | undefined {
@@ -367,7 +374,9 @@ async function event(
   try {
     await ctx.writer.recordEvent(fleet, type, reason, message);
   } catch (err) {
-    ctx.log(`event ${reason} on ${fleet.metadata.namespace}/${fleet.metadata.name}: ${describeError(err)}`);
+    ctx.log("warn", `recording event ${reason}: ${describeError(err)}`, {
+      fleet: `${fleet.metadata.namespace}/${fleet.metadata.name}`,
+    });
   }
 }
 
