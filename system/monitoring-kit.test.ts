@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseGeneratorEnv } from "../contract/generator-env.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "../generator/src/generator-runtime.ts";
 import { parseOperatorConfig } from "../operator/src/config/operator-config.ts";
-import { SEQUENCE_UTILIZATION_METRIC } from "../operator/src/custom-metrics/metric-value-list.ts";
+import { SEQUENCE_UTILIZATION_METRIC } from "../contract/metric-names.ts";
 import { createOperatorMetrics } from "../operator/src/metrics/operator-metrics.ts";
 import { GENERATOR_PORT_NAME } from "../operator/src/reconcile/desired-statefulset.ts";
 import { fleetLabels } from "../operator/src/reconcile/fleet-naming.ts";

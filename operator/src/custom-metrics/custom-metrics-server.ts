@@ -1,3 +1,4 @@
+import { SEQUENCE_UTILIZATION_METRIC } from "../../../contract/metric-names.ts";
 import {
   ApiException,
   ApiregistrationV1Api,
@@ -25,11 +26,7 @@ import { createOperatorLog, type OperatorLog } from "../log/operator-log.ts";
 import { DelegatedAuthorizer } from "./delegated-authorizer.ts";
 import { everything } from "./label-selector.ts";
 import type { LeaseReportSource } from "./lease-reports.ts";
-import {
-  CUSTOM_METRICS_GROUP,
-  SEQUENCE_UTILIZATION_METRIC,
-  sequenceUtilizationList,
-} from "./metric-value-list.ts";
+import { CUSTOM_METRICS_GROUP, sequenceUtilizationList } from "./metric-value-list.ts";
 import {
   AUTHENTICATION_CONFIGMAP,
   type AuthenticationConfig,
