@@ -19,7 +19,7 @@ if [ ! -x node_modules/.bin/node ]; then step "npm packages" npm ci; fi
 step "host packages" bash cluster/install-host-deps.sh
 step "kubernetes binaries" bash -c 'bash cluster/build-binaries.sh >/dev/null'
 step "cluster" node cluster/cluster-up.ts
-step "images" bash e2e/images/build-images.sh --load local
+step "images" bash cluster/images/build-images.sh --load local
 export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
 step "operator + sample fleet" node scripts/demo-fleet.ts up
 
