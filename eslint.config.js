@@ -46,7 +46,7 @@ export default tseslint.config(
   // suite's helpers.
   mayNotImport(
     ["contract/**"],
-    ["generator", "operator", "system", "cluster", "e2e", "scripts", "bench"],
+    ["generator", "operator", "client", "system", "cluster", "e2e", "scripts", "bench"],
     "contract/ is the leaf both components import: it imports neither of them.",
   ),
   mayNotImport(
@@ -58,6 +58,11 @@ export default tseslint.config(
     ["operator/**"],
     ["generator", "system"],
     "The operator never imports the generator: share through contract/, or test both from system/.",
+  ),
+  mayNotImport(
+    ["client/**"],
+    ["generator", "operator", "system", "cluster", "e2e", "scripts", "bench"],
+    "The client library ships alone: it imports contract/ and nothing else of this repository.",
   ),
   mayNotImport(
     ["scripts/**", "cluster/**"],

@@ -8,7 +8,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
-import { GENERATOR_ENV_DEFAULTS } from "../../../contract/generator-env.ts";
+import { LEASE_DEFAULTS } from "../../../contract/fleet-defaults.ts";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -232,7 +232,7 @@ export async function startCustomMetricsServer(
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const registration = options.kubeConfig.makeApiClient(ApiregistrationV1Api);
   const authorizer = new DelegatedAuthorizer(options.kubeConfig);
-  const windowSeconds = options.windowSeconds ?? GENERATOR_ENV_DEFAULTS.renewIntervalSeconds;
+  const windowSeconds = options.windowSeconds ?? LEASE_DEFAULTS.renewIntervalSeconds;
 
   const loadCertificate = async (): Promise<ServingCertificate> => {
     if (options.tlsFiles) {
