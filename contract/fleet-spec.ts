@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { API_GROUP } from "./lease-record.ts";
+import { CLOCK_DEFAULTS, LEASE_DEFAULTS } from "./fleet-defaults.ts";
 import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS, formatIssues, idLayoutSchema } from "./id-layout.ts";
+import { renewsBeforeFencing } from "./lease-fencing.ts";
 
 /**
  * The IdGeneratorFleet resource: one zod schema is the TypeScript type, the operator's
@@ -157,7 +159,7 @@ const layoutSchema = idLayoutSchema
       },
     ],
   })
-  .describe("ID bit layout (DESIGN.md section 1). Immutable once the fleet exists.");
+  .describe("ID bit layout (docs/design.md, The ID). Immutable once the fleet exists.");
 
 const rangeOrderMessage = "idSpace.workerIdRange.min must not exceed max; swap them or widen the range";
 const workerIdRangeSchema = withRules(
@@ -202,29 +204,29 @@ const leasesSchema = withRules(
     durationSeconds: int("leases.durationSeconds")
       .min(2)
       .max(3600)
-      .default(15)
+      .default(LEASE_DEFAULTS.durationSeconds)
       .describe(
         "A holder that has not renewed for this long loses its worker id (after reclaimGraceSeconds).",
       ),
     renewIntervalSeconds: int("leases.renewIntervalSeconds")
       .min(1)
       .max(3600)
-      .default(5)
+      .default(LEASE_DEFAULTS.renewIntervalSeconds)
       .describe("How often a generator renews its lease."),
     reclaimGraceSeconds: int("leases.reclaimGraceSeconds")
       .min(0)
       .max(3600)
-      .default(10)
+      .default(LEASE_DEFAULTS.reclaimGraceSeconds)
       .describe("Extra time past durationSeconds before the operator reuses a silent holder's worker id."),
     safetyMarginSeconds: int("leases.safetyMarginSeconds")
       .min(1)
       .max(3600)
-      .default(3)
+      .default(LEASE_DEFAULTS.safetyMarginSeconds)
       .describe("A generator stops issuing this long before its lease would expire."),
     reserveAheadMs: int("leases.reserveAheadMs")
       .min(1)
       .max(3_600_000)
-      .default(10_000)
+      .default(LEASE_DEFAULTS.reserveAheadMs)
       .describe("How far ahead of now a renewal raises reservedUntil; must cover a renew interval."),
   }),
   [
@@ -232,7 +234,12 @@ const leasesSchema = withRules(
       rule: "self.renewIntervalSeconds < self.durationSeconds - self.safetyMarginSeconds",
       message:
         "leases.renewIntervalSeconds must be below durationSeconds - safetyMarginSeconds, or a holder fences itself between renewals; renew more often or lengthen the lease",
-      holds: (l) => l.renewIntervalSeconds < l.durationSeconds - l.safetyMarginSeconds,
+      holds: (l) =>
+        renewsBeforeFencing({
+          duration: l.durationSeconds,
+          renewInterval: l.renewIntervalSeconds,
+          safetyMargin: l.safetyMarginSeconds,
+        }),
     },
     {
       rule: "self.reserveAheadMs > self.renewIntervalSeconds * 1000",
@@ -242,13 +249,7 @@ const leasesSchema = withRules(
     },
   ],
 )
-  .default({
-    durationSeconds: 15,
-    renewIntervalSeconds: 5,
-    reclaimGraceSeconds: 10,
-    safetyMarginSeconds: 3,
-    reserveAheadMs: 10_000,
-  })
+  .default({ ...LEASE_DEFAULTS })
   .describe("Worker-id lease timing (docs/lease-protocol.md).");
 
 const clockSchema = z
@@ -271,31 +272,46 @@ const clockSchema = z
     maxDriftMs: int("clock.maxDriftMs")
       .min(1)
       .max(60_000)
-      .default(100)
+      .default(CLOCK_DEFAULTS.maxDriftMs)
       .describe("A generator whose |offset| exceeds this turns unready; the fleet raises ClockDrift."),
     maxBackwardWaitMs: int("clock.maxBackwardWaitMs")
       .min(0)
       .max(10_000)
-      .default(5)
+      .default(CLOCK_DEFAULTS.maxBackwardWaitMs)
       .describe(
         "Clock steps back up to this long are waited out; longer ones stop issuing until the clock catches up.",
       ),
   })
-  .default({ ntpServers: [], maxDriftMs: 100, maxBackwardWaitMs: 5 })
+  .default({ ntpServers: [], ...CLOCK_DEFAULTS })
   .describe("Clock policy of the generators.");
+
+/** What a fleet that says nothing about autoscaling or its Service gets. */
+const AUTOSCALING_DEFAULTS = {
+  enabled: false,
+  minReplicas: 1,
+  maxReplicas: 10,
+  targetCPUUtilizationPercentage: 70,
+} as const;
+const SERVICE_DEFAULTS = { type: "ClusterIP", port: 80 } as const;
 
 const autoscalingSchema = withRules(
   z.object({
-    enabled: z.boolean().default(false).describe("Create a HorizontalPodAutoscaler that scales this fleet."),
-    minReplicas: int("autoscaling.minReplicas").min(1).default(1).describe("Lower bound for the autoscaler."),
+    enabled: z
+      .boolean()
+      .default(AUTOSCALING_DEFAULTS.enabled)
+      .describe("Create a HorizontalPodAutoscaler that scales this fleet."),
+    minReplicas: int("autoscaling.minReplicas")
+      .min(1)
+      .default(AUTOSCALING_DEFAULTS.minReplicas)
+      .describe("Lower bound for the autoscaler."),
     maxReplicas: int("autoscaling.maxReplicas")
       .min(1)
-      .default(10)
+      .default(AUTOSCALING_DEFAULTS.maxReplicas)
       .describe("Upper bound for the autoscaler; at most the worker ids available to the fleet."),
     targetCPUUtilizationPercentage: int("autoscaling.targetCPUUtilizationPercentage")
       .min(1)
       .max(1000)
-      .default(70)
+      .default(AUTOSCALING_DEFAULTS.targetCPUUtilizationPercentage)
       .describe("Average CPU utilization (percent of requests) the autoscaler aims for."),
     targetSequenceUtilization: z
       .number()
@@ -317,18 +333,22 @@ const autoscalingSchema = withRules(
     },
   ],
 )
-  .default({ enabled: false, minReplicas: 1, maxReplicas: 10, targetCPUUtilizationPercentage: 70 })
+  .default({ ...AUTOSCALING_DEFAULTS })
   .describe("Horizontal autoscaling on CPU and, optionally, sequence utilization.");
 
 const serviceSchema = z
   .object({
     type: z
       .enum(["ClusterIP", "NodePort", "LoadBalancer"])
-      .default("ClusterIP")
+      .default(SERVICE_DEFAULTS.type)
       .describe("Type of the client Service `<fleet>`."),
-    port: int("service.port").min(1).max(65535).default(80).describe("Port of the client Service."),
+    port: int("service.port")
+      .min(1)
+      .max(65535)
+      .default(SERVICE_DEFAULTS.port)
+      .describe("Port of the client Service."),
   })
-  .default({ type: "ClusterIP", port: 80 })
+  .default({ ...SERVICE_DEFAULTS })
   .describe("The client Service that spreads ID requests over the fleet's pods.");
 
 /** Spec of an IdGeneratorFleet. */

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { CLOCK_DEFAULTS, LEASE_DEFAULTS } from "./fleet-defaults.ts";
 import { formatIssues, layoutExpiryProblem, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
+import { marginFitsLease, renewsBeforeFencing } from "./lease-fencing.ts";
 
 /**
  * The environment-variable contract between the operator (which renders a generator
@@ -42,13 +44,13 @@ export const GENERATOR_ENV_DEFAULTS = {
   port: 8080,
   idSpace: "default",
   ntpPollSeconds: 16,
-  maxDriftMs: 100,
-  maxBackwardWaitMs: 5,
+  maxDriftMs: CLOCK_DEFAULTS.maxDriftMs,
+  maxBackwardWaitMs: CLOCK_DEFAULTS.maxBackwardWaitMs,
   maxBatch: 10_000,
-  leaseDurationSeconds: 15,
-  renewIntervalSeconds: 5,
-  safetyMarginSeconds: 3,
-  reserveAheadMs: 10_000,
+  leaseDurationSeconds: LEASE_DEFAULTS.durationSeconds,
+  renewIntervalSeconds: LEASE_DEFAULTS.renewIntervalSeconds,
+  safetyMarginSeconds: LEASE_DEFAULTS.safetyMarginSeconds,
+  reserveAheadMs: LEASE_DEFAULTS.reserveAheadMs,
   releaseOnShutdown: true,
 } as const;
 
@@ -257,11 +259,16 @@ export function parseGeneratorEnv(
       reserveAheadMs: raw[V.reserveAheadMs],
       releaseOnShutdown: raw[V.releaseOnShutdown],
     };
-    if (lease.safetyMarginSeconds >= lease.leaseDurationSeconds) {
+    const timing = {
+      duration: lease.leaseDurationSeconds,
+      renewInterval: lease.renewIntervalSeconds,
+      safetyMargin: lease.safetyMarginSeconds,
+    };
+    if (!marginFitsLease(timing)) {
       problems.push(
         `${V.safetyMarginSeconds} (${lease.safetyMarginSeconds}) must be less than ${V.leaseDurationSeconds} (${lease.leaseDurationSeconds})`,
       );
-    } else if (lease.renewIntervalSeconds >= lease.leaseDurationSeconds - lease.safetyMarginSeconds) {
+    } else if (!renewsBeforeFencing(timing)) {
       problems.push(
         `${V.renewIntervalSeconds} (${lease.renewIntervalSeconds}) must be less than ${V.leaseDurationSeconds} - ${V.safetyMarginSeconds} (${lease.leaseDurationSeconds - lease.safetyMarginSeconds}), or the lease self-fences between renewals`,
       );

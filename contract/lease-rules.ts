@@ -48,7 +48,7 @@ export function leaseTimingProblems(t: LeaseTiming): string[] {
   return problems;
 }
 
-/** Operator monotonic time at which an id quiet since `quietSinceMonoMs` may be reused (DESIGN invariant 5). */
+/** Operator monotonic time at which an id quiet since `quietSinceMonoMs` may be reused (docs/design.md invariant 5). */
 export function reclaimableAtMonoMs(
   quietSinceMonoMs: number,
   leaseDurationMs: number,
@@ -71,7 +71,7 @@ export function isReclaimable(
 }
 
 /**
- * The lowest tick a holder must stay above when it acquires a lease (DESIGN invariant 3):
+ * The lowest tick a holder must stay above when it acquires a lease (docs/design.md invariant 3):
  * the previous holder's bound (`handoverAfter`) and whatever an earlier process of the
  * same pod may already have reserved (`reservedUntil`).
  */
@@ -80,7 +80,7 @@ export function acquireFloor(lease: Pick<LeaseData, "handoverAfter" | "reservedU
 }
 
 /**
- * Holder monotonic time after which it must not issue (DESIGN invariant 4): measured from
+ * Holder monotonic time after which it must not issue (docs/design.md invariant 4): measured from
  * when the last successful renewal was *sent*, never from when its answer arrived.
  */
 export function selfFenceDeadlineMonoMs(

@@ -8,10 +8,10 @@ cd "$REPO_ROOT"
 log() { printf '[test:e2e] %s\n' "$*" >&2; }
 
 start=$(date +%s)
-bash e2e/cluster/install-host-deps.sh
-bash e2e/cluster/build-binaries.sh >/dev/null
-node e2e/cluster/cluster-up.ts
-bash e2e/images/build-images.sh --load local
+bash cluster/install-host-deps.sh
+bash cluster/build-binaries.sh >/dev/null
+node cluster/cluster-up.ts
+bash cluster/images/build-images.sh --load local
 log "cluster and images ready in $(( $(date +%s) - start ))s"
 # The suite talks to whatever KUBECONFIG names; here, the local cluster's admin kubeconfig.
 export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"

@@ -6,10 +6,10 @@
  *   node scripts/demo-fleet.ts down  delete every fleet (the operator finishes their finalizers), then the
  *                                     demo namespace and the operator install (its APIServices first)
  */
-import { kubectlPath } from "../e2e/cluster/kubectl.ts";
-import { REPO_ROOT } from "../e2e/cluster/paths.ts";
-import { k } from "../e2e/suite/support/cluster-access.ts";
-import { decodeFleetIds, stopFleetClient } from "../e2e/suite/support/fleet-ids-client.ts";
+import { kubectlPath } from "../cluster/kubectl.ts";
+import { REPO_ROOT } from "../cluster/paths.ts";
+import { k } from "../cluster/client/cluster-access.ts";
+import { decodeFleetIds, stopFleetClient } from "../cluster/client/fleet-ids-client.ts";
 import {
   fetchIdsThroughService,
   getIdFleetsTable,
@@ -17,7 +17,7 @@ import {
   OPERATOR_NAMESPACE,
   uninstallOperator,
   waitForFleetReady,
-} from "../e2e/suite/support/operator-install.ts";
+} from "../cluster/client/operator-install.ts";
 import { join } from "node:path";
 
 const NAMESPACE = process.env.IDFLEET_DEMO_NAMESPACE ?? "idfleet-demo";

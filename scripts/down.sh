@@ -10,9 +10,9 @@ keep_cluster=false
 
 KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
 export KUBECONFIG
-if [ -f "$KUBECONFIG" ] && "$(bash e2e/cluster/build-binaries.sh --print-bin-dir)/kubectl" get --raw /readyz >/dev/null 2>&1; then
+if [ -f "$KUBECONFIG" ] && "$(bash cluster/build-binaries.sh --print-bin-dir)/kubectl" get --raw /readyz >/dev/null 2>&1; then
   node scripts/demo-fleet.ts down
 else
   printf '[down] no running cluster: nothing to delete inside it\n' >&2
 fi
-if [ "$keep_cluster" = false ]; then node e2e/cluster/cluster-down.ts; fi
+if [ "$keep_cluster" = false ]; then node cluster/cluster-down.ts; fi

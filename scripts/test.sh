@@ -22,8 +22,8 @@ trap summary EXIT
 step "lint" npm run --silent lint
 step "typecheck" npm run --silent typecheck
 step "unit tests" npm run --silent test:unit
-step "host packages" bash e2e/cluster/install-host-deps.sh
+step "host packages" bash cluster/install-host-deps.sh
 step "NTP server for tests" npm run --silent test:deps
-step "kubernetes binaries" bash e2e/cluster/build-binaries.sh
+step "kubernetes binaries" bash cluster/build-binaries.sh
 step "integration tests" npm run --silent test:integration
 step "end-to-end tests" npm run --silent test:e2e

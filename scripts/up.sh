@@ -16,10 +16,10 @@ trap 'rc=$?; [ "$rc" -eq 0 ] || printf "\nnpm run up FAILED (exit %s): logs are 
 
 # The project's own Node 24 (npm scripts put node_modules/.bin first on PATH).
 if [ ! -x node_modules/.bin/node ]; then step "npm packages" npm ci; fi
-step "host packages" bash e2e/cluster/install-host-deps.sh
-step "kubernetes binaries" bash -c 'bash e2e/cluster/build-binaries.sh >/dev/null'
-step "cluster" node e2e/cluster/cluster-up.ts
-step "images" bash e2e/images/build-images.sh --load local
+step "host packages" bash cluster/install-host-deps.sh
+step "kubernetes binaries" bash -c 'bash cluster/build-binaries.sh >/dev/null'
+step "cluster" node cluster/cluster-up.ts
+step "images" bash cluster/images/build-images.sh --load local
 export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
 step "operator + sample fleet" node scripts/demo-fleet.ts up
 

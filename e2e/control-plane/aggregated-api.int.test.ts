@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { ApiregistrationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from "@kubernetes/client-node";
 import { describe, expect, inject, onTestFinished, test } from "vitest";
-import { CertUsage, createCa, issueCert } from "../cluster/pki.ts";
+import { CertUsage, createCa, issueCert } from "../../cluster/pki.ts";
 import { createTestNamespace } from "./test-namespace.ts";
 
 type Seen = { user: string | undefined; proxyClient: string | undefined };

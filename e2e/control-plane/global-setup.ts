@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startControlPlane } from "../cluster/control-plane.ts";
-import { installCrds } from "../cluster/crd-install.ts";
-import { freePorts } from "../cluster/free-port.ts";
-import { IDFLEET_TMP, LOG_ROOT } from "../cluster/paths.ts";
-import { FRONT_PROXY_CLIENT_NAME } from "../cluster/cluster-certs.ts";
-import { addressInUse, ensureNodeAddress, removeDevice } from "../cluster/host-network.ts";
+import { startControlPlane } from "../../cluster/control-plane.ts";
+import { installCrds } from "../../cluster/crd-install.ts";
+import { freePorts } from "../../cluster/free-port.ts";
+import { IDFLEET_TMP, LOG_ROOT } from "../../cluster/paths.ts";
+import { FRONT_PROXY_CLIENT_NAME } from "../../cluster/cluster-certs.ts";
+import { addressInUse, ensureNodeAddress, removeDevice } from "../../cluster/host-network.ts";
 import { randomInt } from "node:crypto";
 import type { ControlPlaneInfo } from "./provided-context.ts";
 

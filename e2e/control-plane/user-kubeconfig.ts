@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { issueCert, CertUsage } from "../cluster/pki.ts";
-import { kubeconfigYaml } from "../cluster/kubeconfig-file.ts";
+import { issueCert, CertUsage } from "../../cluster/pki.ts";
+import { kubeconfigYaml } from "../../cluster/kubeconfig-file.ts";
 
 /** Enough of a cluster to mint credentials for it. */
 export type ClusterAccess = { server: string; caFile: string; clientCaFile: string; clientCaKeyFile: string };

@@ -9,7 +9,7 @@
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$REPO_ROOT"
-source e2e/images/common.sh
+source cluster/images/common.sh
 
 KIND_VERSION="${KIND_VERSION:-v0.33.0}"
 CLUSTER_NAME="${IDFLEET_KIND_CLUSTER:-idfleet}"
@@ -34,7 +34,7 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   exit 1
 fi
 
-BIN_DIR="$(bash e2e/cluster/build-binaries.sh)"
+BIN_DIR="$(bash cluster/build-binaries.sh)"
 export IDFLEET_KUBECTL="${IDFLEET_KUBECTL:-$BIN_DIR/kubectl}"
 
 if ! "$KIND" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
@@ -59,7 +59,7 @@ run_logged "kind load $MS_IMAGE" "$LOG_DIR/images.log" "$KIND" load docker-image
 sed "s#METRICS_SERVER_IMAGE#$MS_IMAGE#" e2e/kind/metrics-server.yaml | "$IDFLEET_KUBECTL" apply --server-side -f - >/dev/null
 "$IDFLEET_KUBECTL" wait apiservice/v1beta1.metrics.k8s.io --for=condition=Available --timeout=180s >/dev/null
 
-bash e2e/images/build-images.sh --load kind --kind-cluster "$CLUSTER_NAME"
+bash cluster/images/build-images.sh --load kind --kind-cluster "$CLUSTER_NAME"
 if ls crds/*.yaml >/dev/null 2>&1; then "$IDFLEET_KUBECTL" apply --server-side -f crds/ >/dev/null; fi
 
 status=0

@@ -7,14 +7,14 @@
  * whatever the HPA asks: the fleet says so in WorkerIdsExhausted.
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { k, kJson } from "./support/cluster-access.ts";
-import { getFleet } from "./support/fleet-resources.ts";
-import { requireImage } from "./support/images.ts";
+import { k, kJson } from "../../cluster/client/cluster-access.ts";
+import { getFleet } from "../../cluster/client/fleet-resources.ts";
+import { requireImage } from "../../cluster/client/images.ts";
 import { startLoad } from "./support/load-generator.ts";
-import { applyFleet, installOperator, waitForFleetReady } from "./support/operator-install.ts";
+import { applyFleet, installOperator, waitForFleetReady } from "../../cluster/client/operator-install.ts";
 import { startReplicaTimeline } from "./support/replica-timeline.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const ns = useE2eNamespace("e2e-autoscaling");
 const SCALE_TIMEOUT_MS = 240_000;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { layoutMath, parseIdLayout } from "../../contract/id-layout.ts";
-import { LOG_ROOT } from "../cluster/paths.ts";
+import { LOG_ROOT } from "../../cluster/paths.ts";
 import {
   faketimeDirFor,
   faketimeStatefulSetPatch,
@@ -26,10 +26,10 @@ import { FleetObserver } from "./chaos/fleet-observer.ts";
 import { onLocalClusterNode } from "./chaos/host-faults.ts";
 import { auditRun, IdCollector } from "./chaos/id-audit.ts";
 import { IdPullers } from "./chaos/id-pullers.ts";
-import { apply, k, suiteKubeconfig } from "./support/cluster-access.ts";
-import { installOperator } from "./support/operator-install.ts";
+import { apply, k, suiteKubeconfig } from "../../cluster/client/cluster-access.ts";
+import { installOperator } from "../../cluster/client/operator-install.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const DURATION_S = Number(process.env.CHAOS_DURATION_SECONDS ?? "150");
 const MAX_IDS = Number(process.env.CHAOS_MAX_IDS ?? "300000000");

@@ -6,18 +6,18 @@
  * an event, while the other pod keeps serving. When the lie stops, the pod recovers by itself.
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { k, kJson } from "./support/cluster-access.ts";
+import { k, kJson } from "../../cluster/client/cluster-access.ts";
 import {
   applyFleet,
   fetchIdsThroughService,
   getIdFleetsTable,
   installOperator,
   waitForFleetReady,
-} from "./support/operator-install.ts";
-import { getFleet, type FleetObject } from "./support/fleet-resources.ts";
+} from "../../cluster/client/operator-install.ts";
+import { getFleet, type FleetObject } from "../../cluster/client/fleet-resources.ts";
 import { startLyingSntpServer, type LyingSntpServer } from "./support/lying-sntp-server.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const FLEET = "drift";
 const SKEW_MS = 5_000;

@@ -9,18 +9,18 @@ import { FleetResource, fleetSpecRules } from "../../contract/fleet-spec.ts";
 import { GENERATOR_ENV_DEFAULTS } from "../../contract/generator-env.ts";
 import { LEASE_COMPONENT, LeaseLabel, leaseNameForPod, parseLeaseData } from "../../contract/lease-record.ts";
 import { fleetObjectNames } from "../../operator/src/reconcile/fleet-naming.ts";
-import { k, kJson } from "./support/cluster-access.ts";
-import { decodeFleetIds, fleetClient } from "./support/fleet-ids-client.ts";
-import { getFleet, type FleetObject } from "./support/fleet-resources.ts";
+import { k, kJson } from "../../cluster/client/cluster-access.ts";
+import { decodeFleetIds, fleetClient } from "../../cluster/client/fleet-ids-client.ts";
+import { getFleet, type FleetObject } from "../../cluster/client/fleet-resources.ts";
 import {
   applyFleet,
   fetchIdsThroughService,
   getIdFleetsTable,
   installOperator,
   waitForFleetReady,
-} from "./support/operator-install.ts";
+} from "../../cluster/client/operator-install.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const SAMPLE = "config/samples/idfleet-sample.yaml";
 const FLEET = "idfleet-sample";

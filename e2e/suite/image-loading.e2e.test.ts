@@ -1,5 +1,5 @@
 /**
- * e2e/images/load-into-node.sh puts an image into the local node's containerd only when the node does not
+ * cluster/images/load-into-node.sh puts an image into the local node's containerd only when the node does not
  * hold that exact content under that name: an unchanged image costs nothing, the same content under a new
  * tag is a retag, and a tag whose content changed is always replaced (never left pointing at old content).
  * Needs the local cluster (docker and the node's containerd on this machine); on kind it is skipped.
@@ -11,18 +11,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { IDFLEET_TMP, REPO_ROOT } from "../cluster/paths.ts";
+import { IDFLEET_TMP, REPO_ROOT } from "../../cluster/paths.ts";
 import { onLocalClusterNode } from "./chaos/host-faults.ts";
 
 const run = promisify(execFile);
 const SOCKET = join(IDFLEET_TMP, "cluster", "containerd", "containerd.sock");
-// As e2e/images/common.sh picks it: Debian's client matches Debian's dockerd.
+// As cluster/images/common.sh picks it: Debian's client matches Debian's dockerd.
 const DOCKER = process.env.DOCKER ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 const REPO = `idfleet/e2e-load-probe-${randomBytes(3).toString("hex")}`;
 
 // What the script says about each image, e.g. "unchanged in the node", "loaded ... into the node".
 async function load(image: string): Promise<string> {
-  const { stderr } = await run("bash", [join(REPO_ROOT, "e2e/images/load-into-node.sh"), image]);
+  const { stderr } = await run("bash", [join(REPO_ROOT, "cluster/images/load-into-node.sh"), image]);
   return stderr;
 }
 

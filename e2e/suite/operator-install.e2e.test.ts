@@ -5,10 +5,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { k, kJson } from "./support/cluster-access.ts";
-import { operatorApiServices } from "./support/custom-metrics-install.ts";
-import { installOperator, OPERATOR_NAMESPACE, uninstallOperator } from "./support/operator-install.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { k, kJson } from "../../cluster/client/cluster-access.ts";
+import { operatorApiServices } from "../../cluster/client/custom-metrics-install.ts";
+import {
+  installOperator,
+  OPERATOR_NAMESPACE,
+  uninstallOperator,
+} from "../../cluster/client/operator-install.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const API_SERVICES = ["v1beta1.custom.metrics.k8s.io", "v1beta2.custom.metrics.k8s.io"];
 

@@ -4,13 +4,17 @@
  * `kubectl top` shows its metrics, and an HPA on CPU scales it up under a bounded load and back down.
  */
 import { describe, expect, test } from "vitest";
-import { apply, k, kJson } from "./support/cluster-access.ts";
-import { requireImage } from "./support/images.ts";
-import { getWhenReady, startInClusterClient, type InClusterClient } from "./support/in-cluster-client.ts";
+import { apply, k, kJson } from "../../cluster/client/cluster-access.ts";
+import { requireImage } from "../../cluster/client/images.ts";
+import {
+  getWhenReady,
+  startInClusterClient,
+  type InClusterClient,
+} from "../../cluster/client/in-cluster-client.ts";
 import { startLoad } from "./support/load-generator.ts";
 import { portForward } from "./support/port-forward.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
-import { waitFor } from "./support/wait-for.ts";
+import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const APP = "smoke";
 const ns = useE2eNamespace("e2e-smoke");

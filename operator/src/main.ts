@@ -3,9 +3,10 @@ import { parseOperatorConfig } from "./config/operator-config.ts";
 import { parseCustomMetricsEnv } from "./custom-metrics/custom-metrics-env.ts";
 import { startCustomMetricsServer } from "./custom-metrics/custom-metrics-server.ts";
 import { leaseReportSourceFromCaches } from "./custom-metrics/lease-reports.ts";
+import { createOperatorLog } from "./log/operator-log.ts";
 import { startOperator } from "./operator.ts";
 
-const log = (message: string) => console.log(`${new Date().toISOString()} ${message}`);
+const log = createOperatorLog();
 
 let config;
 let customMetrics;
@@ -13,15 +14,17 @@ try {
   config = parseOperatorConfig(process.env);
   customMetrics = parseCustomMetricsEnv(process.env);
 } catch (err) {
-  console.error((err as Error).message);
+  // Bad settings: say which and exit 2, as every idfleet command does on bad input.
+  log("error", (err as Error).message);
   process.exit(2);
 }
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 const operator = await startOperator(kubeConfig, config, log);
-log(
-  `idfleet operator ${config.leaderElection.identity} serving /healthz /readyz /metrics on ${config.host}:${config.port}`,
-);
+log("info", "idfleet operator serving /healthz /readyz /metrics", {
+  identity: config.leaderElection.identity,
+  address: `${config.host}:${config.port}`,
+});
 // Every replica serves custom.metrics.k8s.io from its own informer cache, leader or not.
 const metricsApi = customMetrics.enabled
   ? await startCustomMetricsServer({
@@ -32,17 +35,17 @@ const metricsApi = customMetrics.enabled
       windowSeconds: customMetrics.windowSeconds,
       ...(customMetrics.tlsFiles ? { tlsFiles: customMetrics.tlsFiles } : {}),
       source: leaseReportSourceFromCaches(operator.caches),
-      log: (level, message, fields) =>
-        log(`${level} custom-metrics: ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
+      log: (level, message, fields) => log(level, message, { component: "custom-metrics", ...fields }),
     })
   : undefined;
-if (metricsApi) log(`custom metrics API (custom.metrics.k8s.io) serving HTTPS on port ${metricsApi.port}`);
+if (metricsApi)
+  log("info", "custom metrics API (custom.metrics.k8s.io) serving HTTPS", { port: metricsApi.port });
 
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  log(`${signal}: releasing leadership and stopping`);
+  log("info", "releasing leadership and stopping", { signal });
   await metricsApi?.close();
   await operator.stop();
   process.exit(0);
@@ -52,6 +55,6 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 // A replica that lost leadership restarts clean rather than guess what its workers were doing.
 await operator.stoppedLeading;
 if (!stopping) {
-  log("lost leadership; exiting so the replica restarts as a standby");
+  log("warn", "lost leadership; exiting so the replica restarts as a standby");
   process.exit(1);
 }

@@ -9,6 +9,7 @@ import { LeaderElector } from "./leader/leader-election.ts";
 import { createOperatorMetrics, type OperatorMetrics } from "./metrics/operator-metrics.ts";
 import { FleetController } from "./reconcile/fleet-controller.ts";
 import { startOperatorServer } from "./http/operator-server.ts";
+import { createOperatorLog, type OperatorLog } from "./log/operator-log.ts";
 
 /** A running operator. */
 export interface RunningOperator {
@@ -33,7 +34,7 @@ const RESYNC_MS = 5 * 60_000;
 export async function startOperator(
   kubeConfig: KubeConfig,
   config: OperatorConfig,
-  log: (m: string) => void = console.log,
+  log: OperatorLog = createOperatorLog(),
 ): Promise<RunningOperator> {
   const metrics = createOperatorMetrics();
   const writer = new ObjectWriter(kubeConfig, metrics);
@@ -84,7 +85,7 @@ export async function startOperator(
         void c?.stop();
         markStopped();
       },
-      onNewLeader: (id) => log(`leader is ${id}`),
+      onNewLeader: (id) => log("info", "new leader", { identity: id }),
       log,
     },
   );

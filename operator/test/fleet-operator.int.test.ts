@@ -19,7 +19,7 @@ import {
 } from "../../contract/lease-record.ts";
 import { layoutMath, tickAt } from "../../contract/id-layout.ts";
 import { parseFleetSpec } from "../../contract/fleet-spec.ts";
-import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { kubectl } from "../../cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import type { RunningOperator } from "../src/operator.ts";
 import { FLEET_FINALIZER } from "../src/reconcile/fleet-naming.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { inject } from "vitest";
-import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { kubectl } from "../../cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import { badFleetSpecs } from "../../contract/fleet-spec.fixtures.ts";
 

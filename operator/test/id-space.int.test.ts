@@ -11,7 +11,7 @@ import {
   serializeLeaseData,
   type LeaseData,
 } from "../../contract/lease-record.ts";
-import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { kubectl } from "../../cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import type { RunningOperator } from "../src/operator.ts";
 import { createFleet, readFleet, startTestOperator, waitFor } from "./operator-harness.ts";

@@ -3,7 +3,7 @@ import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { parseLeaseData } from "../../contract/lease-record.ts";
-import { kubectl } from "../../e2e/cluster/kubectl.ts";
+import { kubectl } from "../../cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../../e2e/control-plane/user-kubeconfig.ts";
 import { startOperator, type RunningOperator } from "../src/operator.ts";

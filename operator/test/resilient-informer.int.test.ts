@@ -22,7 +22,7 @@ describe("resilient informer", () => {
         return core.listNamespacedConfigMap({ namespace: ns });
       },
       onChange: (obj, verb) => seen.push(`${verb}:${obj.metadata?.name}`),
-      log: (m) => logs.push(m),
+      log: (_level, message) => logs.push(message),
     });
     try {
       await waitFor("sync", () => informer.hasSynced(), 15_000);

@@ -11,10 +11,10 @@ import {
   parseLeaseData,
   parseLedgerData,
 } from "../../../contract/lease-record.ts";
-import { IDFLEET_TMP } from "../../cluster/paths.ts";
-import { k, kJson } from "../support/cluster-access.ts";
-import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../support/operator-install.ts";
-import { waitFor } from "../support/wait-for.ts";
+import { IDFLEET_TMP } from "../../../cluster/paths.ts";
+import { k, kJson } from "../../../cluster/client/cluster-access.ts";
+import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../../../cluster/client/operator-install.ts";
+import { waitFor } from "../../../cluster/client/wait-for.ts";
 import type { FleetObserver, FleetPod } from "./fleet-observer.ts";
 import {
   FAKETIME_LIB_DIR,

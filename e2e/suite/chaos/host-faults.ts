@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CLUSTER_DIRS } from "../../cluster/cluster-settings.ts";
-import { readPidFile, startComponent, stopPid } from "../../cluster/component-process.ts";
-import { ControlPlaneComponent } from "../../cluster/control-plane.ts";
+import { CLUSTER_DIRS } from "../../../cluster/cluster-settings.ts";
+import { readPidFile, startComponent, stopPid } from "../../../cluster/component-process.ts";
+import { ControlPlaneComponent } from "../../../cluster/control-plane.ts";
 
 /** Where Debian's libfaketime lives on the host (package libfaketime). */
 export const FAKETIME_LIB_DIR = "/usr/lib/x86_64-linux-gnu/faketime";

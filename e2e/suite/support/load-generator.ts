@@ -1,4 +1,4 @@
-import { apply, k } from "./cluster-access.ts";
+import { apply, k } from "../../../cluster/client/cluster-access.ts";
 
 /** Bounds of a load run: it stops at whichever limit comes first. */
 export type LoadBounds = { concurrency: number; maxSeconds: number; maxRequests: number };

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../cluster/paths.ts";
-import { apply, k } from "./cluster-access.ts";
-import { requireImage } from "./images.ts";
+import { REPO_ROOT } from "../../../cluster/paths.ts";
+import { apply, k } from "../../../cluster/client/cluster-access.ts";
+import { requireImage } from "../../../cluster/client/images.ts";
 import { portForward } from "./port-forward.ts";
 
 /** Name of the lying SNTP server's Pod, Service and ConfigMap. */

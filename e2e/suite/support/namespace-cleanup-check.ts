@@ -1,5 +1,5 @@
-import { kJson } from "./cluster-access.ts";
-import { waitFor } from "./wait-for.ts";
+import { kJson } from "../../../cluster/client/cluster-access.ts";
+import { waitFor } from "../../../cluster/client/wait-for.ts";
 
 /*
  * vitest globalSetup of the e2e project. Test files delete their namespaces without waiting

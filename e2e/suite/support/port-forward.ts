@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { kubectlPath } from "../../cluster/kubectl.ts";
-import { suiteKubeconfig } from "./cluster-access.ts";
+import { kubectlPath } from "../../../cluster/kubectl.ts";
+import { suiteKubeconfig } from "../../../cluster/client/cluster-access.ts";
 
 /** A running `kubectl port-forward` on loopback. */
 export type PortForward = { localPort: number; close: () => void };

@@ -1,5 +1,5 @@
-import { kJson } from "./cluster-access.ts";
-import { getFleet } from "./fleet-resources.ts";
+import { kJson } from "../../../cluster/client/cluster-access.ts";
+import { getFleet } from "../../../cluster/client/fleet-resources.ts";
 
 /** One sample of a fleet and its HPA. */
 export type ReplicaSample = {

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { LOG_ROOT } from "../../cluster/paths.ts";
-import { k } from "./cluster-access.ts";
+import { LOG_ROOT } from "../../../cluster/paths.ts";
+import { k } from "../../../cluster/client/cluster-access.ts";
 
 /** A namespace that lives for one test file. */
 export type E2eNamespace = { readonly name: string };

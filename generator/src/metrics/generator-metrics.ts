@@ -1,14 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { tickStartMs } from "../../../contract/id-layout.ts";
+import { GENERATOR_METRIC_PREFIX, GeneratorMetric } from "../../../contract/metric-names.ts";
 import type { ClockHealth } from "../clock/clock-health.ts";
 import type { SntpSample } from "../clock/sntp-packet.ts";
 import type { ReadinessGate } from "../health/readiness-gate.ts";
 import type { Issuer } from "../issuing/issuer.ts";
 import type { GeneratorTelemetry } from "../telemetry/generator-telemetry.ts";
-
-/** Prefix of every generator metric (the operator's are `idfleet_`). */
-export const METRIC_PREFIX = "idgen_";
 
 export interface MetricSources {
   issuer: Issuer;
@@ -36,7 +34,7 @@ export class GeneratorMetrics {
     const { issuer, telemetry, clock, readiness } = sources;
     const math = issuer.math;
     const registers = [this.registry];
-    const p = METRIC_PREFIX;
+    const p = GENERATOR_METRIC_PREFIX;
     collectDefaultMetrics({ register: this.registry, prefix: p });
 
     /** A counter mirroring a cumulative value kept elsewhere. */
@@ -77,7 +75,7 @@ export class GeneratorMetrics {
       () => clock.jumps,
     );
     gauge(
-      "sequence_utilization",
+      GeneratorMetric.sequenceUtilization,
       "Mean sequence utilization over the telemetry window: IDs issued / (2^S x ticks).",
       () => telemetry.utilization().mean,
     );

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GENERATOR_ENV_DEFAULTS } from "../../../contract/generator-env.ts";
+import { LEASE_DEFAULTS } from "../../../contract/fleet-defaults.ts";
 import { formatIssues } from "../../../contract/id-layout.ts";
 
 /** Environment variables that configure the operator's custom metrics API. */
@@ -20,12 +20,7 @@ const schema = z
     [E.serviceName]: z.string().min(1).default("idfleet-custom-metrics"),
     [E.tlsCertFile]: z.string().min(1).optional(),
     [E.tlsKeyFile]: z.string().min(1).optional(),
-    [E.windowSeconds]: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(3600)
-      .default(GENERATOR_ENV_DEFAULTS.renewIntervalSeconds),
+    [E.windowSeconds]: z.coerce.number().int().min(1).max(3600).default(LEASE_DEFAULTS.renewIntervalSeconds),
   })
   .refine((e) => (e[E.tlsCertFile] === undefined) === (e[E.tlsKeyFile] === undefined), {
     error: `set both ${E.tlsCertFile} and ${E.tlsKeyFile} (a certificate from files), or neither (self-signed, kept in a Secret)`,

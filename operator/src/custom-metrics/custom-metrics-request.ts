@@ -1,9 +1,6 @@
+import { SEQUENCE_UTILIZATION_METRIC } from "../../../contract/metric-names.ts";
 import { LabelSelectorError, type LabelSelector, parseLabelSelector } from "./label-selector.ts";
-import {
-  CUSTOM_METRICS_GROUP,
-  CustomMetricsVersion,
-  SEQUENCE_UTILIZATION_METRIC,
-} from "./metric-value-list.ts";
+import { CUSTOM_METRICS_GROUP, CustomMetricsVersion } from "./metric-value-list.ts";
 
 /** What a request path asks for, decided without I/O. */
 export type CustomMetricsRequest =

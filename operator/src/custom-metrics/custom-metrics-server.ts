@@ -1,3 +1,4 @@
+import { SEQUENCE_UTILIZATION_METRIC } from "../../../contract/metric-names.ts";
 import {
   ApiException,
   ApiregistrationV1Api,
@@ -7,7 +8,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { readFile } from "node:fs/promises";
-import { GENERATOR_ENV_DEFAULTS } from "../../../contract/generator-env.ts";
+import { LEASE_DEFAULTS } from "../../../contract/fleet-defaults.ts";
 import { type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -21,14 +22,11 @@ import {
   parseCustomMetricsRequest,
   statusBody,
 } from "./custom-metrics-request.ts";
+import { createOperatorLog, type OperatorLog } from "../log/operator-log.ts";
 import { DelegatedAuthorizer } from "./delegated-authorizer.ts";
 import { everything } from "./label-selector.ts";
 import type { LeaseReportSource } from "./lease-reports.ts";
-import {
-  CUSTOM_METRICS_GROUP,
-  SEQUENCE_UTILIZATION_METRIC,
-  sequenceUtilizationList,
-} from "./metric-value-list.ts";
+import { CUSTOM_METRICS_GROUP, sequenceUtilizationList } from "./metric-value-list.ts";
 import {
   AUTHENTICATION_CONFIGMAP,
   type AuthenticationConfig,
@@ -43,13 +41,6 @@ import {
   servingCertificateIsFresh,
   servingCertificateSecretData,
 } from "./serving-certificate.ts";
-
-/** Log sink; the operator passes its own logger. */
-export type CustomMetricsLog = (
-  level: "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 /** Options of startCustomMetricsServer. */
 export interface CustomMetricsServerOptions {
@@ -78,7 +69,8 @@ export interface CustomMetricsServerOptions {
   readonly windowSeconds?: number;
   /** How often to re-read the auth ConfigMap and the certificate and re-check caBundles. Default 1 minute. */
   readonly refreshIntervalMs?: number;
-  readonly log?: CustomMetricsLog;
+  /** Where it logs; the operator passes its own log. */
+  readonly log?: OperatorLog;
 }
 
 /** A running server. */
@@ -94,9 +86,6 @@ const DEFAULT_API_SERVICES = [`v1beta2.${CUSTOM_METRICS_GROUP}`, `v1beta1.${CUST
 const CERT_VALID_DAYS = 365;
 const CERT_RENEW_BEFORE_MS = 90 * 86_400_000;
 const FIELD_MANAGER = "idfleet-operator";
-
-const defaultLog: CustomMetricsLog = (level, message, fields) =>
-  process.stderr.write(`${JSON.stringify({ level, component: "custom-metrics", message, ...fields })}\n`);
 
 const statusCode = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
 
@@ -151,7 +140,7 @@ async function ensureCaBundles(
   api: ApiregistrationV1Api,
   names: readonly string[],
   caBundlePem: string,
-  log: CustomMetricsLog,
+  log: OperatorLog,
 ) {
   const caBundle = Buffer.from(caBundlePem, "utf8").toString("base64");
   for (const name of names) {
@@ -237,13 +226,13 @@ function forbiddenMessage(
 export async function startCustomMetricsServer(
   options: CustomMetricsServerOptions,
 ): Promise<CustomMetricsServer> {
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? createOperatorLog();
   const serviceName = options.serviceName ?? DEFAULT_SERVICE;
   const hosts = serviceHostNames(serviceName, options.namespace);
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const registration = options.kubeConfig.makeApiClient(ApiregistrationV1Api);
   const authorizer = new DelegatedAuthorizer(options.kubeConfig);
-  const windowSeconds = options.windowSeconds ?? GENERATOR_ENV_DEFAULTS.renewIntervalSeconds;
+  const windowSeconds = options.windowSeconds ?? LEASE_DEFAULTS.renewIntervalSeconds;
 
   const loadCertificate = async (): Promise<ServingCertificate> => {
     if (options.tlsFiles) {

@@ -1,4 +1,5 @@
 import { LeaseState } from "../../../contract/lease-record.ts";
+import { SEQUENCE_UTILIZATION_METRIC } from "../../../contract/metric-names.ts";
 import type { LabelSelector, SelectorRequirement } from "./label-selector.ts";
 import type { LeaseReport } from "./lease-reports.ts";
 import { formatQuantity } from "./quantity.ts";
@@ -9,13 +10,6 @@ export const CUSTOM_METRICS_GROUP = "custom.metrics.k8s.io";
 /** Versions served; the HPA controller prefers v1beta2 and falls back to v1beta1. */
 export const CustomMetricsVersion = { v1beta2: "v1beta2", v1beta1: "v1beta1" } as const;
 export type CustomMetricsVersion = (typeof CustomMetricsVersion)[keyof typeof CustomMetricsVersion];
-
-/**
- * The one metric served, per generator pod: IDs issued per tick over 2^S, 0..1, over the holder's
- * last renewal interval. Same name as the generator's Prometheus gauge, so an HPA spec works
- * unchanged with prometheus-adapter.
- */
-export const SEQUENCE_UTILIZATION_METRIC = "idgen_sequence_utilization";
 
 /** metav1.LabelSelector, as MetricIdentifier.selector carries it. */
 export interface KubeLabelSelector {

@@ -23,6 +23,7 @@ import { FleetResource } from "../../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../../contract/lease-record.ts";
 import { MANAGED_BY } from "../reconcile/fleet-naming.ts";
 import { startResilientInformer, type ResilientInformer } from "./resilient-informer.ts";
+import type { OperatorLog } from "../log/operator-log.ts";
 
 /** A fleet as stored (spec not yet validated by the operator). */
 export type RawFleet = KubernetesObject & { spec?: unknown; status?: Record<string, unknown> };
@@ -64,7 +65,7 @@ export function owningFleetKey(obj: KubernetesObject): string | undefined {
 export function startFleetCaches(
   kubeConfig: KubeConfig,
   onFleet: (key: string) => void,
-  log: (m: string) => void,
+  log: OperatorLog,
   /** Watch only this namespace (namespace-scoped installs, tests); all namespaces when undefined. */
   namespace?: string,
 ): FleetCaches {

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { kubectl } from "../../../e2e/cluster/kubectl.ts";
+import { kubectl } from "../../../cluster/kubectl.ts";
 import { LIST_MAP_KEYS } from "./list-map-keys.ts";
 
 type Schema = {

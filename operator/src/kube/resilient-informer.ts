@@ -7,6 +7,7 @@ import {
 } from "@kubernetes/client-node";
 import { KeyedBackoff } from "../queue/backoff.ts";
 import { describeError } from "./api-errors.ts";
+import type { OperatorLog } from "../log/operator-log.ts";
 
 /** A watched, cached collection that keeps itself alive. */
 export interface ResilientInformer<T extends KubernetesObject> {
@@ -31,7 +32,7 @@ export function startResilientInformer<T extends KubernetesObject>(options: {
   list: ListPromise<T>;
   labelSelector?: string;
   onChange: (obj: T, verb: "add" | "update" | "delete") => void;
-  log: (message: string) => void;
+  log: OperatorLog;
 }): ResilientInformer<T> {
   const informer = makeInformer<T>(options.kubeConfig, options.path, options.list, options.labelSelector);
   const backoff = new KeyedBackoff({ baseDelayMs: 500, maxDelayMs: 30_000 });
@@ -62,7 +63,7 @@ export function startResilientInformer<T extends KubernetesObject>(options: {
     erroredSinceStart = true;
     if (stopped || restartTimer) return;
     const delay = backoff.next(options.what);
-    options.log(`informer ${options.what}: ${describeError(err)}; restarting in ${delay} ms`);
+    options.log("warn", `informer ${options.what}: ${describeError(err)}; restarting in ${delay} ms`);
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (!stopped) void start();

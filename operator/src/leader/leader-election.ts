@@ -4,6 +4,7 @@ import { callWithTimeout } from "../../../contract/api-call-timeout.ts";
 import { decide, observe, type ObservedLease } from "./leader-election-rules.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import { microTime } from "../kube/micro-time.ts";
+import type { OperatorLog } from "../log/operator-log.ts";
 
 /** Timing of leader election (client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
 export interface LeaderElectionOptions {
@@ -21,7 +22,7 @@ export interface LeaderCallbacks {
   /** Called once when leadership is lost (renewal failed past the deadline) or released. */
   onStoppedLeading: () => void;
   onNewLeader?: (identity: string) => void;
-  log?: (message: string) => void;
+  log?: OperatorLog;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -65,7 +66,7 @@ export class LeaderElector {
         this.#lastRenewMono = outcome;
         if (!this.#leading) {
           this.#leading = true;
-          this.#callbacks.log?.(`became leader (${this.#options.identity})`);
+          this.#callbacks.log?.("info", "became leader", { identity: this.#options.identity });
           this.#callbacks.onStartedLeading();
         }
       } else if (
@@ -75,6 +76,7 @@ export class LeaderElector {
       ) {
         this.#leading = false;
         this.#callbacks.log?.(
+          "warn",
           outcome === "held-by-other"
             ? `lost leadership: ${this.#lastLeader} holds the lease`
             : "lost leadership: could not renew within the renew deadline",
@@ -98,7 +100,10 @@ export class LeaderElector {
       lease = await this.#call((options) => this.#api.readNamespacedLease({ name, namespace }, options));
     } catch (err) {
       if (!isNotFound(err)) {
-        this.#callbacks.log?.(`leader election: reading lease ${namespace}/${name}: ${describeError(err)}`);
+        this.#callbacks.log?.(
+          "warn",
+          `leader election: reading lease ${namespace}/${name}: ${describeError(err)}`,
+        );
         return "failed";
       }
     }
@@ -171,7 +176,8 @@ export class LeaderElector {
       );
       return sentMono;
     } catch (err) {
-      if (!isConflict(err)) this.#callbacks.log?.(`leader election: writing lease: ${describeError(err)}`);
+      if (!isConflict(err))
+        this.#callbacks.log?.("warn", `leader election: writing lease: ${describeError(err)}`);
       return "failed";
     }
   }
@@ -198,7 +204,7 @@ export class LeaderElector {
         this.#api.replaceNamespacedLease({ name, namespace, body: lease }, options),
       );
     } catch (err) {
-      this.#callbacks.log?.(`leader election: releasing lease: ${describeError(err)}`);
+      this.#callbacks.log?.("warn", `leader election: releasing lease: ${describeError(err)}`);
     }
   }
 }

@@ -8,7 +8,7 @@ export function createOperatorMetrics() {
     registry,
     reconcileTotal: new Counter({
       name: "idfleet_reconcile_total",
-      help: "Fleet reconciles, by result (success, error, requeue)",
+      help: "Fleet reconciles, by result (success, requeue, error: retried with backoff, terminal: the spec cannot work)",
       labelNames: ["result"] as const,
       registers: [registry],
     }),

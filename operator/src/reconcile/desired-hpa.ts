@@ -1,6 +1,6 @@
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from "@kubernetes/client-node";
 import { FleetResource, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
-import { SEQUENCE_UTILIZATION_METRIC } from "../custom-metrics/metric-value-list.ts";
+import { SEQUENCE_UTILIZATION_METRIC } from "../../../contract/metric-names.ts";
 import { formatQuantity } from "../custom-metrics/quantity.ts";
 import { fleetObjectNames, ownedMetadata } from "./fleet-naming.ts";
 

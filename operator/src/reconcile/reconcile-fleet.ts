@@ -27,6 +27,8 @@ import {
   desiredLedgerReaderRole,
   ledgerAccessName,
 } from "./desired-ledger-access.ts";
+import type { OperatorLog } from "../log/operator-log.ts";
+import { TerminalError } from "./terminal-error.ts";
 
 /** What one reconcile needs from the outside world. */
 export interface ReconcileContext {
@@ -38,7 +40,7 @@ export interface ReconcileContext {
   /** Where every id space's ledger lives (the operator's namespace). */
   ledgerNamespace: string;
   now: () => Date;
-  log: (message: string) => void;
+  log: OperatorLog;
 }
 
 /** What the work queue does with the key afterwards. */
@@ -50,7 +52,8 @@ export interface ReconcileResult {
 /**
  * Reconciles one fleet, top to bottom. Level-based: it reads the fleet and everything it
  * owns from the informer caches, computes the desired state and writes only what differs.
- * Throws on failures the queue should retry with backoff (after recording them in status).
+ * Throws on failures the queue should retry with backoff (after recording them in status),
+ * and a TerminalError when only the spec itself is wrong.
  */
 export async function reconcileFleet(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
   // 1. Read the fleet. Gone: garbage collection removes what it owned.
@@ -66,11 +69,13 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   // 4. Worker ids: plan and apply lease assignments for the pods that exist; the plan also
   //    says how many pods can run (never more than the worker ids the fleet can hold).
   const pods = podsOf(fleet, ctx);
-  const problems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  // Problems of the spec itself: reported like the others, but no retry fixes them (TerminalError).
+  const specProblems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  const problems = [...specProblems];
   let leases: LeaseSyncResult | undefined;
   try {
     leases = await ctx.leaseSync.sync(fleet, pods);
-    for (const line of leases.applied) ctx.log(`fleet ${key}: ${line}`);
+    for (const line of leases.applied) ctx.log("info", line, { fleet: key });
     if (leases.applied.length) {
       await event(fleet, ctx, "Normal", "WorkerIdsUpdated", leases.applied.join("; ").slice(0, 1000));
     }
@@ -137,14 +142,16 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   await writeStatus(fleet, status, ctx);
   await recordTransitions(fleet, fleet.status?.conditions, status.conditions, ctx);
 
-  if (problems.length) throw new Error(problems.join("; "));
+  if (problems.length > specProblems.length) throw new Error(problems.join("; "));
   // Lease liveness is judged over time on the operator's own clock: look again within a renew interval.
   const renewMs = fleet.spec.leases.renewIntervalSeconds * 1000;
   const leaseWork = pods.length > 0 || (leases?.leases.length ?? 0) > 0;
   const requeue = [leaseWork ? renewMs : undefined, plan?.requeueAfterMs ?? undefined].filter(
     (v): v is number => v !== undefined,
   );
-  return requeue.length ? { requeueAfterMs: Math.min(...requeue) } : {};
+  const requeueAfterMs = requeue.length ? Math.min(...requeue) : undefined;
+  if (specProblems.length) throw new TerminalError(specProblems.join("; "), requeueAfterMs);
+  return requeueAfterMs === undefined ? {} : { requeueAfterMs };
 }
 
 function readFleet(key: string, ctx: ReconcileContext): IdGeneratorFleet | undefined {
@@ -400,7 +407,9 @@ async function event(
   try {
     await ctx.writer.recordEvent(fleet, type, reason, message);
   } catch (err) {
-    ctx.log(`event ${reason} on ${fleet.metadata.namespace}/${fleet.metadata.name}: ${describeError(err)}`);
+    ctx.log("warn", `recording event ${reason}: ${describeError(err)}`, {
+      fleet: `${fleet.metadata.namespace}/${fleet.metadata.name}`,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
 
 /*
- * Ground truth of the simulation, and the checks of DESIGN.md section 2 against it. The
+ * Ground truth of the simulation, and the checks of the lease invariants (docs/design.md) against it. The
  * checks never ask a process what it believes: they compare what it issued with what the
  * API server durably stored and with what every other process could issue at that moment.
  */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { kubectl } from "../../cluster/kubectl.ts";
+import { kubectl } from "../kubectl.ts";
 
 /**
  * The kubeconfig the e2e suite runs against: $KUBECONFIG (first entry) or ~/.kube/config, whose current

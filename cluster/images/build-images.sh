@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images the e2e suite runs and loads them into the cluster:
 #   - the Node base (public node:24-bookworm-slim, or a locally built equivalent; build-base-image.sh)
-#   - idfleet/e2e-smoke (e2e/images/smoke), always
+#   - idfleet/e2e-smoke (cluster/images/smoke), always
 #   - idfleet/generator and idfleet/operator from Dockerfile.generator / Dockerfile.operator, when present
 # and writes their names to e2e/.work/images.json (+ images.env) for the suite.
 # usage: build-images.sh [--load local|kind|none] [--kind-cluster NAME]
@@ -63,7 +63,7 @@ build() { # build IMAGE CONTEXT DOCKERFILE
   fi
 }
 
-smoke_dir="$REPO_ROOT/e2e/images/smoke"
+smoke_dir="$REPO_ROOT/cluster/images/smoke"
 smoke_tag="$( (cat "$smoke_dir/Dockerfile" "$smoke_dir/server.mjs"; echo "$BASE") | sha256sum | cut -c1-12)"
 SMOKE="idfleet/e2e-smoke:$smoke_tag"
 build "$SMOKE" "$smoke_dir" "$smoke_dir/Dockerfile"

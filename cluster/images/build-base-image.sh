@@ -34,7 +34,7 @@ if [ -z "$mirror" ]; then
     /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
 fi
 [ -n "$mirror" ] || { img_log "FAILED: no Debian bookworm mirror in /etc/apt/sources.list*; set IDFLEET_DEBIAN_MIRROR"; exit 1; }
-command -v debootstrap >/dev/null || { img_log "FAILED: debootstrap missing: run bash e2e/cluster/install-host-deps.sh"; exit 1; }
+command -v debootstrap >/dev/null || { img_log "FAILED: debootstrap missing: run bash cluster/install-host-deps.sh"; exit 1; }
 
 work="$(mktemp -d "$IDFLEET_TMP/base-image.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

@@ -3,15 +3,15 @@ import { join } from "node:path";
 import type { Registry } from "prom-client";
 import { parse, parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseGeneratorEnv } from "../../contract/generator-env.ts";
-import { createGeneratorRuntime, type GeneratorRuntime } from "../../generator/src/generator-runtime.ts";
-import { parseOperatorConfig } from "../../operator/src/config/operator-config.ts";
-import { SEQUENCE_UTILIZATION_METRIC } from "../../operator/src/custom-metrics/metric-value-list.ts";
-import { createOperatorMetrics } from "../../operator/src/metrics/operator-metrics.ts";
-import { GENERATOR_PORT_NAME } from "../../operator/src/reconcile/desired-statefulset.ts";
-import { fleetLabels } from "../../operator/src/reconcile/fleet-naming.ts";
+import { parseGeneratorEnv } from "../contract/generator-env.ts";
+import { createGeneratorRuntime, type GeneratorRuntime } from "../generator/src/generator-runtime.ts";
+import { parseOperatorConfig } from "../operator/src/config/operator-config.ts";
+import { SEQUENCE_UTILIZATION_METRIC } from "../contract/metric-names.ts";
+import { createOperatorMetrics } from "../operator/src/metrics/operator-metrics.ts";
+import { GENERATOR_PORT_NAME } from "../operator/src/reconcile/desired-statefulset.ts";
+import { fleetLabels } from "../operator/src/reconcile/fleet-naming.ts";
 
-const dir = import.meta.dirname;
+const dir = join(import.meta.dirname, "../config/monitoring");
 const read = (file: string) => readFileSync(join(dir, file), "utf8");
 const OWN_METRIC = /\b(?:idgen|idfleet)_[A-Za-z0-9_]+/g;
 

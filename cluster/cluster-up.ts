@@ -186,8 +186,8 @@ async function up(): Promise<void> {
 
   // --- container runtime with a pause image built here ---
   log("containerd (CRI) and the pause image");
-  script("e2e/images/ensure-dockerd.sh");
-  const pauseImage = script("e2e/images/build-pause-image.sh");
+  script("cluster/images/ensure-dockerd.sh");
+  const pauseImage = script("cluster/images/build-pause-image.sh");
   const containerdToml = join(CLUSTER_DIRS.containerd, "config.toml");
   writeFileSync(containerdToml, containerdConfig(pauseImage));
   writeFileSync(join(CLUSTER_DIRS.cniConf, "10-idfleet.conflist"), cniConflist());
@@ -199,7 +199,7 @@ async function up(): Promise<void> {
     });
     return true;
   });
-  script("e2e/images/load-into-node.sh", [pauseImage]);
+  script("cluster/images/load-into-node.sh", [pauseImage]);
 
   // --- kubelet ---
   log("kubelet");

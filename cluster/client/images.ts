@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../cluster/paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 
-/** Image names written by e2e/images/build-images.sh (already loaded into the cluster's node). */
+/** Image names written by cluster/images/build-images.sh (already loaded into the cluster's node). */
 export type SuiteImages = {
   base: string;
   smoke: string;

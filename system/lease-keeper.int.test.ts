@@ -12,11 +12,11 @@ import {
   setHeaderOptions,
   type KubeConfig,
 } from "@kubernetes/client-node";
-import { FleetResource } from "../../../contract/fleet-spec.ts";
+import { FleetResource } from "../contract/fleet-spec.ts";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestNamespace, type TestNamespace } from "../../../e2e/control-plane/test-namespace.ts";
-import { kubeConfigForServiceAccount } from "../../../e2e/control-plane/user-kubeconfig.ts";
-import { decodeId, layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
+import { createTestNamespace, type TestNamespace } from "../e2e/control-plane/test-namespace.ts";
+import { kubeConfigForServiceAccount } from "../e2e/control-plane/user-kubeconfig.ts";
+import { decodeId, layoutMath, parseIdLayout } from "../contract/id-layout.ts";
 import {
   LeaseState,
   leaseNameForPod,
@@ -25,15 +25,15 @@ import {
   parseLedgerData,
   type LeaseData,
   fleetKey,
-} from "../../../contract/lease-record.ts";
-import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
-import type { RunningOperator } from "../../../operator/src/operator.ts";
-import { fleetObjectNames } from "../../../operator/src/reconcile/fleet-naming.ts";
-import { createFleet, startTestOperator, waitFor } from "../../../operator/test/operator-harness.ts";
-import { ReadinessGate } from "../health/readiness-gate.ts";
-import { Issuer, RefusalCode } from "../issuing/issuer.ts";
-import { kubernetesConfigMapStore, type ConfigMapStore } from "./configmap-store.ts";
-import { LEASE_CONDITION, LeaseKeeper } from "./lease-keeper.ts";
+} from "../contract/lease-record.ts";
+import { spaceLayoutOf } from "../contract/id-space-layout.ts";
+import type { RunningOperator } from "../operator/src/operator.ts";
+import { fleetObjectNames } from "../operator/src/reconcile/fleet-naming.ts";
+import { createFleet, startTestOperator, waitFor } from "../operator/test/operator-harness.ts";
+import { ReadinessGate } from "../generator/src/health/readiness-gate.ts";
+import { Issuer, RefusalCode } from "../generator/src/issuing/issuer.ts";
+import { kubernetesConfigMapStore, type ConfigMapStore } from "../generator/src/lease/configmap-store.ts";
+import { LEASE_CONDITION, LeaseKeeper } from "../generator/src/lease/lease-keeper.ts";
 
 /*
  * The lease keeper against a real kube-apiserver, with the real operator allocating:

@@ -4,7 +4,7 @@ import {
   parseIdLayout,
   parseIdString,
   type DecodedId,
-} from "../../../contract/id-layout.ts";
+} from "../../contract/id-layout.ts";
 import { k, kJson } from "./cluster-access.ts";
 import type { FleetObject } from "./fleet-resources.ts";
 import { requireImage } from "./images.ts";

@@ -92,7 +92,7 @@ if [ "$wrapped_missing" = 1 ]; then
     echo "require github.com/coredns/coredns $COREDNS_VERSION"
     for m in "${staging[@]}"; do echo "replace $m => $m $staging_version"; done
   } >>go.mod
-  # CoreDNS with only the plugins the local cluster's Corefile uses (e2e/cluster/node-config.ts):
+  # CoreDNS with only the plugins the local cluster's Corefile uses (cluster/node-config.ts):
   # the full plugin set pulls in every cloud SDK and doubles the build.
   cat >cmd/coredns/main.go <<'GO'
 package main

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 
-/** Repository root (this file lives in e2e/cluster/). */
-export const REPO_ROOT = resolve(import.meta.dirname, "../..");
+/** Repository root (this file lives in cluster/). */
+export const REPO_ROOT = resolve(import.meta.dirname, "..");
 
 /** Everything the test infrastructure writes at run time lives under here (override: IDFLEET_TMP). */
 export const IDFLEET_TMP = process.env.IDFLEET_TMP ?? "/tmp/idfleet";
@@ -20,7 +20,7 @@ export function binDir(): string {
   if (cachedBinDir === undefined) {
     cachedBinDir =
       process.env.IDFLEET_BIN_DIR ??
-      execFileSync("bash", [join(REPO_ROOT, "e2e/cluster/build-binaries.sh"), "--print-bin-dir"], {
+      execFileSync("bash", [join(REPO_ROOT, "cluster/build-binaries.sh"), "--print-bin-dir"], {
         encoding: "utf8",
       }).trim();
   }

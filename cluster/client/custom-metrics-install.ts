@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../../cluster/paths.ts";
+import { REPO_ROOT } from "../paths.ts";
 import { k, kJson } from "./cluster-access.ts";
 
 /** One object of config/custom-metrics, as far as deleting it needs. */

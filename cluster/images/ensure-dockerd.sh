@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 if "$DOCKER" info >/dev/null 2>&1; then
   exit 0
 fi
-command -v dockerd >/dev/null || { img_log "dockerd is missing: run bash e2e/cluster/install-host-deps.sh"; exit 1; }
+command -v dockerd >/dev/null || { img_log "dockerd is missing: run bash cluster/install-host-deps.sh"; exit 1; }
 mkdir -p "$DOCKER_STATE_DIR"
 logfile="$LOG_DIR/dockerd.log"
 img_log "starting dockerd (log: $logfile)"

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from "yaml";
-import { FleetResource, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { FleetResource, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import { apply, k, kJson } from "./cluster-access.ts";
 import { waitFor } from "./wait-for.ts";
 
