@@ -69,10 +69,4 @@ export default tseslint.config(
     ["e2e", "system"],
     "Product scripts and the cluster library do not import test code: move what they share into cluster/.",
   ),
-  {
-    // The whole-protocol simulation drives generator internals; it is moving to system/,
-    // and this exception goes with it.
-    files: ["operator/src/leases/protocol-sim/**"],
-    rules: { "no-restricted-imports": "off" },
-  },
 );

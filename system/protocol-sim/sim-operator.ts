@@ -1,15 +1,15 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { parseFleetSpec, type IdGeneratorFleet } from "../../../../contract/fleet-spec.ts";
-import type { Ledger, LedgerEntry } from "../../../../contract/lease-record.ts";
-import { createOperatorMetrics } from "../../metrics/operator-metrics.ts";
-import { LeaseSync } from "../lease-sync.ts";
+import { parseFleetSpec, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
+import type { Ledger, LedgerEntry } from "../../contract/lease-record.ts";
+import { createOperatorMetrics } from "../../operator/src/metrics/operator-metrics.ts";
+import { LeaseSync } from "../../operator/src/leases/lease-sync.ts";
 import {
   planWorkerIds,
   type FleetPod,
   type Plan,
   type PlanAction,
   type PlannerInput,
-} from "../worker-id-planner.ts";
+} from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer } from "./sim-api-server.ts";
 import { SIM_MATH } from "./sim-generator.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";

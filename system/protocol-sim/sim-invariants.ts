@@ -1,4 +1,4 @@
-import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
+import type { IssueFence } from "../../generator/src/issuing/issue-fence.ts";
 
 /*
  * Ground truth of the simulation, and the checks of the lease invariants (docs/design.md) against it. The

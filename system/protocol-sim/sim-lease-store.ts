@@ -1,14 +1,14 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { idSpaceNameOf, type IdGeneratorFleet } from "../../../../contract/fleet-spec.ts";
+import { idSpaceNameOf, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import {
   LEASE_COMPONENT,
   LeaseLabel,
   ledgerNameForIdSpace,
   serializeLeaseData,
   serializeLedgerData,
-} from "../../../../contract/lease-record.ts";
-import type { IdSpaceObjects, LeaseStore } from "../lease-store.ts";
-import type { PlanAction } from "../worker-id-planner.ts";
+} from "../../contract/lease-record.ts";
+import type { IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
+import type { PlanAction } from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { SimProcess } from "./sim-kernel.ts";
 

@@ -1,6 +1,6 @@
-import { MAX_RATE_DRIFT } from "../../../../contract/lease-rules.ts";
-import { LeaseState, parseLeaseData } from "../../../../contract/lease-record.ts";
-import type { FleetPod } from "../worker-id-planner.ts";
+import { MAX_RATE_DRIFT } from "../../contract/lease-rules.ts";
+import { LeaseState, parseLeaseData } from "../../contract/lease-record.ts";
+import type { FleetPod } from "../../operator/src/leases/worker-id-planner.ts";
 import { SimApiServer, type LinkState } from "./sim-api-server.ts";
 import { SIM_MATH, SimGenerator, type GeneratorMutation, type SimHolderTiming } from "./sim-generator.ts";
 import { InvariantTracker } from "./sim-invariants.ts";

@@ -1,20 +1,20 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { layoutMath, parseIdLayout } from "../../../../contract/id-layout.ts";
-import { spaceLayoutOf } from "../../../../contract/id-space-layout.ts";
-import { fleetKey } from "../../../../contract/lease-record.ts";
+import { layoutMath, parseIdLayout } from "../../contract/id-layout.ts";
+import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
+import { fleetKey } from "../../contract/lease-record.ts";
 import { SIM_NAMESPACE } from "./sim-lease-store.ts";
-import { ReadinessGate } from "../../../../generator/src/health/readiness-gate.ts";
-import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
-import { Issuer } from "../../../../generator/src/issuing/issuer.ts";
+import { ReadinessGate } from "../../generator/src/health/readiness-gate.ts";
+import type { IssueFence } from "../../generator/src/issuing/issue-fence.ts";
+import { Issuer } from "../../generator/src/issuing/issuer.ts";
 import {
   ConfigMapConflict,
   ConfigMapMissing,
   ConfigMapTimeout,
   type ConfigMapStore,
   type StoredConfigMap,
-} from "../../../../generator/src/lease/configmap-store.ts";
-import { renewalRetryTiming, type HolderReport } from "../../../../generator/src/lease/lease-holding.ts";
-import { LeaseKeeper } from "../../../../generator/src/lease/lease-keeper.ts";
+} from "../../generator/src/lease/configmap-store.ts";
+import { renewalRetryTiming, type HolderReport } from "../../generator/src/lease/lease-holding.ts";
+import { LeaseKeeper } from "../../generator/src/lease/lease-keeper.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
