@@ -32,6 +32,12 @@ const faultArbs = {
     target,
     durationMs: fc.integer({ min: 50, max: 4 * D }),
   }),
+  suspend: fc.record({
+    at,
+    kind: fc.constant("suspend" as const),
+    target,
+    durationMs: fc.integer({ min: 50, max: 4 * D }),
+  }),
   clockStep: fc.record({
     at,
     kind: fc.constant("clock-step" as const),
@@ -194,6 +200,12 @@ describe("lease protocol simulation", () => {
       "an operator that re-issues a lost lease with the floor its claim was made with",
       { operatorMutation: { forgetLostLeaseReservations: true } },
       fc.oneof(faultArbs.leaseLoss, faultArbs.leaseLoss, faultArbs.scale),
+    ],
+    [
+      "a generator that trusts its monotonic clock across a VM suspend",
+      { generatorMutation: { ignoreSuspend: true } },
+      // A suspended VM whose pod is force-deleted meanwhile: its worker id goes to another pod.
+      fc.oneof(faultArbs.suspend, faultArbs.suspend, faultArbs.force),
     ],
     [
       "a generator that never fences itself",

@@ -34,6 +34,11 @@ export interface GeneratorRuntime {
   telemetry: GeneratorTelemetry;
   metrics: GeneratorMetrics;
   app: FastifyInstance;
+  /**
+   * Calls `listener` with every wall-clock step against the monotonic clock (positive: forward).
+   * A forward step with no monotonic progress is also what a suspended VM looks like on resume.
+   */
+  onClockJump(listener: (stepMs: number) => void): void;
   /** Stops background timers (clock polling, telemetry sampling). */
   stop(): void;
 }
@@ -80,6 +85,7 @@ export async function createGeneratorRuntime(
     maxBatch: config.maxBatch,
     logger: options.logger ?? false,
   });
+  const jumpListeners: ((stepMs: number) => void)[] = [];
   const monitor = startClockMonitor({
     servers: config.ntpServers,
     pollSeconds: config.ntpPollSeconds,
@@ -89,7 +95,10 @@ export async function createGeneratorRuntime(
       metrics.recordNtpFailure(server);
       app.log.warn({ server, err: error.message }, "NTP query failed");
     },
-    onJump: (stepMs) => app.log.warn({ stepMs }, "wall clock jumped against the monotonic clock"),
+    onJump: (stepMs) => {
+      app.log.warn({ stepMs }, "wall clock jumped against the monotonic clock");
+      for (const listener of jumpListeners) listener(stepMs);
+    },
   });
   telemetry.start();
 
@@ -101,6 +110,7 @@ export async function createGeneratorRuntime(
     telemetry,
     metrics,
     app,
+    onClockJump: (listener) => jumpListeners.push(listener),
     stop: () => {
       monitor.stop();
       telemetry.stop();

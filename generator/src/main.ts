@@ -84,6 +84,12 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     onRenewFailure: (reason) => runtime.metrics.recordRenewFailure(reason),
   });
   keeper.start();
+  runtime.onClockJump((stepMs) => {
+    if (stepMs > 0)
+      keeper.fenceUntilRenewed(
+        `the wall clock jumped ${Math.round(stepMs)} ms ahead of the monotonic clock (a suspended VM?)`,
+      );
+  });
   return {
     stop: () => void keeper.stop(),
     release: () => (mode.releaseOnShutdown ? keeper.release() : keeper.stop()),

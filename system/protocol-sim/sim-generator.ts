@@ -28,6 +28,8 @@ export const SIM_SPACE_LAYOUT = spaceLayoutOf(SIM_MATH.layout);
 export interface GeneratorMutation {
   ignoreHandoverFloor?: boolean;
   neverSelfFence?: boolean;
+  /** Trust the monotonic clock across a suspend (no wall-clock anchor on the fence). */
+  ignoreSuspend?: boolean;
 }
 
 /** Timings shared by the simulated holders. */
@@ -96,6 +98,7 @@ export class SimGenerator implements IssuerView {
       issuer: {
         setFence: (fence) => {
           if (fence && mutation.neverSelfFence) fence = { ...fence, validUntilMonoMs: Infinity };
+          if (fence && mutation.ignoreSuspend) fence = { ...fence, anchor: undefined };
           if (fence && mutation.ignoreHandoverFloor) fence = { ...fence, floorTick: -1 };
           issuer.setFence(fence);
         },
@@ -131,6 +134,10 @@ export class SimGenerator implements IssuerView {
 
   monoMs(): number {
     return this.proc.monoMs();
+  }
+
+  wallMs(): number {
+    return this.proc.wallMs();
   }
 
   fence(): { workerId: number; fence: IssueFence } | null {

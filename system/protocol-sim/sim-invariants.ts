@@ -1,4 +1,4 @@
-import type { IssueFence } from "../../generator/src/issuing/issue-fence.ts";
+import { suspendedSince, type IssueFence } from "../../generator/src/issuing/issue-fence.ts";
 
 /*
  * Ground truth of the simulation, and the checks of the lease invariants (docs/design.md) against it. The
@@ -13,6 +13,7 @@ export interface IssuerView {
   /** The fence the issuer currently enforces and the worker id it is bound to. */
   fence(): { workerId: number; fence: IssueFence } | null;
   monoMs(): number;
+  wallMs(): number;
 }
 
 interface AssignmentRecord {
@@ -109,6 +110,7 @@ export class InvariantTracker {
         f &&
         f.workerId === workerId &&
         other.monoMs() < f.fence.validUntilMonoMs &&
+        !suspendedSince(f.fence, other.wallMs(), other.monoMs()) &&
         f.fence.ceilingTick > f.fence.floorTick
       ) {
         this.fail(

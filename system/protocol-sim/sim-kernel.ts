@@ -130,7 +130,31 @@ export class SimProcess {
   }
 
   monoMs(): number {
-    return this.monoBase + (this.kernel.now - this.startedAt) * this.monoRate;
+    const asleep =
+      this.suspendedTotalMs + (this.suspendedSince === null ? 0 : this.kernel.now - this.suspendedSince);
+    return this.monoBase + (this.kernel.now - this.startedAt - asleep) * this.monoRate;
+  }
+
+  /** True time spent suspended, which the monotonic clock did not count. */
+  private suspendedTotalMs = 0;
+  private suspendedSince: number | null = null;
+
+  /**
+   * A VM suspend: the process stops like a paused one, but its monotonic clock stops too
+   * (performance.now() does not count a suspend) while its wall clock goes on.
+   */
+  suspend(): void {
+    if (!this.alive || this.suspendedSince !== null) return;
+    this.suspendedSince = this.kernel.now;
+    this.pause();
+  }
+
+  /** The VM resumes: the monotonic clock goes on from where it stopped. */
+  wake(): void {
+    if (this.suspendedSince === null) return;
+    this.suspendedTotalMs += this.kernel.now - this.suspendedSince;
+    this.suspendedSince = null;
+    this.resume();
   }
 
   get paused(): boolean {

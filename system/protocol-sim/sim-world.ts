@@ -21,6 +21,8 @@ export type Fault =
     }
   | { at: number; kind: "crash"; target: number }
   | { at: number; kind: "pause"; target: number; durationMs: number }
+  /** The target's VM is suspended: it stops, and so does its monotonic clock; its wall clock goes on. */
+  | { at: number; kind: "suspend"; target: number; durationMs: number }
   | { at: number; kind: "clock-step"; target: number; stepMs: number }
   | { at: number; kind: "partition"; target: number; durationMs: number }
   /** The target's next API request reaches the server only after `delayMs` (its sender has timed out by then). */
@@ -286,6 +288,13 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
           if (!p) break;
           p.proc.pause();
           kernel.after(fault.durationMs, () => p.proc.resume());
+          break;
+        }
+        case "suspend": {
+          const p = pick(processes(), fault.target);
+          if (!p) break;
+          p.proc.suspend();
+          kernel.after(fault.durationMs, () => p.proc.wake());
           break;
         }
         case "clock-step": {

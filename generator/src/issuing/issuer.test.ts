@@ -99,6 +99,19 @@ describe("Issuer", () => {
     expect(() => i.setWorkerId(2)).toThrow(/unfenced/);
   });
 
+  it("refuses when the wall clock ran ahead of the monotonic one since the fence was set (a VM suspend)", () => {
+    const i = issuer();
+    const anchor = { wallMs: T0, monoMs: 1_000 };
+    i.setFence({ ...open, validUntilMonoMs: 13_000, anchor });
+    // Both clocks moved together: fine, however much time passed.
+    expect(i.next(1, T0 + 9_000, 10_000)).toMatchObject({ kind: "issued" });
+    // The monotonic clock stood still for 5 s of wall time: the fence may have run out for real.
+    expect(i.next(1, T0 + 14_000, 10_000)).toMatchObject({ kind: "refused", code: RefusalCode.Fenced });
+    // A new fence (the next renewal) anchors afresh.
+    i.setFence({ ...open, validUntilMonoMs: 22_000, anchor: { wallMs: T0 + 14_000, monoMs: 10_000 } });
+    expect(i.next(1, T0 + 14_001, 10_001)).toMatchObject({ kind: "issued" });
+  });
+
   it("issues only past the floor: waits when it is near, refuses when it is far", () => {
     const i = issuer();
     i.setFence({ ...open, floorTick: 1_000_003 });

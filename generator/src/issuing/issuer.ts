@@ -1,5 +1,5 @@
 import { layoutExpiryProblem, tickAt, tickStartMs, type LayoutMath } from "../../../contract/id-layout.ts";
-import type { IssueFence } from "./issue-fence.ts";
+import { suspendedSince, type IssueFence } from "./issue-fence.ts";
 
 /** Why the issuer will not mint IDs right now. Stable codes: they appear in HTTP errors and /readyz. */
 export const RefusalCode = {
@@ -186,7 +186,7 @@ export class Issuer {
     if (!fence) {
       return refuse(RefusalCode.NotLeased, "this generator holds no worker-id lease", NOT_LEASED_RETRY_MS);
     }
-    if (!(monoMs < fence.validUntilMonoMs)) {
+    if (!(monoMs < fence.validUntilMonoMs) || suspendedSince(fence, wallMs, monoMs)) {
       return refuse(
         RefusalCode.Fenced,
         "the worker-id lease has not been confirmed recently enough; issuing is paused until it is renewed",

@@ -117,13 +117,15 @@ describe("lease holding", () => {
 
   it("fences at the send time plus the shorter lease duration minus the margin", () => {
     const written = { ...lease, reservedUntil: 60_000 };
-    expect(fenceAfterWrite(settings, 50_000, written, 1_000)).toEqual({
+    const sent = { monoMs: 1_000, wallMs: 1_700_000_000_000 };
+    expect(fenceAfterWrite(settings, 50_000, written, sent)).toEqual({
       floorTick: 50_000,
       ceilingTick: 60_000,
       validUntilMonoMs: 13_000,
+      anchor: sent,
     });
     expect(
-      fenceAfterWrite(settings, 50_000, { ...written, leaseDurationSeconds: 10 }, 1_000).validUntilMonoMs,
+      fenceAfterWrite(settings, 50_000, { ...written, leaseDurationSeconds: 10 }, sent).validUntilMonoMs,
     ).toBe(8_000);
   });
 

@@ -164,14 +164,16 @@ export function fenceAfterWrite(
   settings: HolderSettings,
   floorTick: number,
   written: LeaseData,
-  sentMonoMs: number,
+  sent: { monoMs: number; wallMs: number },
 ): IssueFence {
   // The operator reclaims by the duration in the lease; never outlive the shorter of the two.
   const leaseDurationMs = Math.min(settings.leaseDurationMs, written.leaseDurationSeconds * 1000);
   return {
     floorTick,
     ceilingTick: written.reservedUntil,
-    validUntilMonoMs: selfFenceDeadlineMonoMs(sentMonoMs, leaseDurationMs, settings.safetyMarginMs),
+    validUntilMonoMs: selfFenceDeadlineMonoMs(sent.monoMs, leaseDurationMs, settings.safetyMarginMs),
+    // A suspend stops the monotonic clock, not the wall clock: the issuer compares both from here.
+    anchor: sent,
   };
 }
 

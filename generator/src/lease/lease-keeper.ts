@@ -138,6 +138,8 @@ export class LeaseKeeper {
   };
   private stopping = false;
   private readonly wake = new AbortController();
+  /** Interrupts the current wait (fenceUntilRenewed), not the whole loop. */
+  private nap: AbortController | null = null;
   private loop: Promise<void> | null = null;
   private renewals = 0;
   private renewalFailures = 0;
@@ -182,6 +184,25 @@ export class LeaseKeeper {
       this.wake.abort();
     }
     return this.loop ?? Promise.resolve();
+  }
+
+  /**
+   * Stops issuing until the next renewal succeeds, and renews at once. For a wall clock that
+   * jumped forward with no monotonic progress: a suspended VM resumes like that, and its
+   * monotonic clock (performance.now()) did not count the suspension, so its fence would still
+   * look valid long after the operator may have handed its worker id to another pod.
+   */
+  fenceUntilRenewed(why: string): void {
+    if (this.mode !== "holding" || this.stopping) return;
+    this.setFence(null);
+    this.waiting = {
+      ok: false,
+      reason: "ClockJumped",
+      message: `${why}; not issuing until the lease is renewed`,
+    };
+    this.nextRenewMono = this.o.clock.monoMs();
+    this.nap?.abort();
+    this.log("warn", `issuing paused until the lease is renewed: ${why}`, { workerId: this.held?.workerId });
   }
 
   /**
@@ -280,7 +301,7 @@ export class LeaseKeeper {
         this.waiting = { ok: false, reason: decision.reason, message: decision.message };
       return false;
     }
-    const sent = this.o.clock.monoMs();
+    const sent = this.sentAt();
     let written: StoredConfigMap;
     try {
       written = await store.replace(stored, serializeLeaseData(decision.write));
@@ -301,22 +322,31 @@ export class LeaseKeeper {
     return true;
   }
 
-  private confirmed(stored: StoredConfigMap, written: LeaseData, sentMono: number): void {
+  /** Both clocks as a write is sent: the fence runs from here. */
+  private sentAt(): { monoMs: number; wallMs: number } {
+    return { monoMs: this.o.clock.monoMs(), wallMs: this.o.clock.wallMs() };
+  }
+
+  private confirmed(
+    stored: StoredConfigMap,
+    written: LeaseData,
+    sent: { monoMs: number; wallMs: number },
+  ): void {
     this.lease = { stored, data: written };
     if (this.held) this.held = { ...this.held, renewCount: written.renewCount };
     this.renewals++;
     this.failuresInRow = 0;
     // A write that lands during shutdown keeps the lease current for the release, nothing more.
     if (this.stopping) return;
-    this.setFence(fenceAfterWrite(this.o.settings, this.floorTick, written, sentMono), written.workerId);
-    this.nextRenewMono = sentMono + this.o.renewIntervalMs;
+    this.setFence(fenceAfterWrite(this.o.settings, this.floorTick, written, sent), written.workerId);
+    this.nextRenewMono = sent.monoMs + this.o.renewIntervalMs;
   }
 
   private async renew(): Promise<void> {
     const current = this.lease;
     if (!current) return;
     const data = renewalWrite(this.o.settings, current.data, this.nowTick(), this.o.report(), this.nowWall());
-    const sent = this.o.clock.monoMs();
+    const sent = this.sentAt();
     try {
       const stored = await this.o.store.replace(current.stored, serializeLeaseData(data));
       if (this.mode === "holding") this.confirmed(stored, data, sent);
@@ -426,7 +456,12 @@ export class LeaseKeeper {
 
   private async sleep(ms: number): Promise<void> {
     if (ms <= 0 || this.stopping) return;
-    await this.o.sleep(ms, this.wake.signal);
+    this.nap = new AbortController();
+    try {
+      await this.o.sleep(ms, AbortSignal.any([this.wake.signal, this.nap.signal]));
+    } finally {
+      this.nap = null;
+    }
   }
 
   private log(level: "info" | "warn", message: string, fields: Record<string, unknown> = {}): void {
