@@ -58,6 +58,11 @@ export const badFleetSpecs: readonly { name: string; spec: Record<string, unknow
     message: "renewIntervalSeconds must be below durationSeconds - safetyMarginSeconds",
   },
   {
+    name: "clock-rate-intolerant",
+    spec: { leases: { durationSeconds: 300, safetyMarginSeconds: 1, reclaimGraceSeconds: 0 } },
+    message: "reclaimGraceSeconds + safetyMarginSeconds must be at least 1%",
+  },
+  {
     name: "reserve-too-short",
     spec: { leases: { renewIntervalSeconds: 5, reserveAheadMs: 4000 } },
     message: "reserveAheadMs must exceed renewIntervalSeconds * 1000",

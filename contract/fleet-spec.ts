@@ -2,7 +2,7 @@ import { z } from "zod";
 import { API_GROUP } from "./lease-record.ts";
 import { CLOCK_DEFAULTS, LEASE_DEFAULTS } from "./fleet-defaults.ts";
 import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS, formatIssues, idLayoutSchema } from "./id-layout.ts";
-import { renewsBeforeFencing } from "./lease-fencing.ts";
+import { renewsBeforeFencing, toleratesRateDrift } from "./lease-fencing.ts";
 
 /**
  * The IdGeneratorFleet resource: one zod schema is the TypeScript type, the operator's
@@ -239,6 +239,18 @@ const leasesSchema = withRules(
           duration: l.durationSeconds,
           renewInterval: l.renewIntervalSeconds,
           safetyMargin: l.safetyMarginSeconds,
+        }),
+    },
+    {
+      rule: "(self.reclaimGraceSeconds + self.safetyMarginSeconds) * 100 >= 2 * self.durationSeconds + self.reclaimGraceSeconds - self.safetyMarginSeconds",
+      message:
+        "leases: reclaimGraceSeconds + safetyMarginSeconds must be at least 1% of 2*durationSeconds + reclaimGraceSeconds - safetyMarginSeconds, or a holder's and the operator's clocks running 1% apart (chrony slews faster) could make two live holders of one worker id; raise reclaimGraceSeconds or safetyMarginSeconds",
+      holds: (l) =>
+        toleratesRateDrift({
+          duration: l.durationSeconds,
+          renewInterval: l.renewIntervalSeconds,
+          safetyMargin: l.safetyMarginSeconds,
+          reclaimGrace: l.reclaimGraceSeconds,
         }),
     },
     {

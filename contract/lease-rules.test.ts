@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { toleratedRateDrift, toleratesRateDrift } from "./lease-fencing.ts";
 import { LeaseState, type LeaseData } from "./lease-record.ts";
 import {
   acquireFloor,
@@ -112,7 +113,26 @@ describe("lease rules", () => {
       expect.stringMatching(/renew interval/),
     ]);
     expect(leaseTimingProblems({ ...ok, safetyMarginMs: 0, reclaimGraceMs: 0 }).join()).toMatch(
-      /reclaim grace plus safety margin/,
+      /tolerates monotonic clocks only 0.00% apart .*raise reclaimGrace or safetyMargin/,
     );
+    // The report's timing: accepted before, it tolerates clocks only 0.17 % apart.
+    expect(
+      leaseTimingProblems({
+        ...ok,
+        leaseDurationMs: 300_000,
+        safetyMarginMs: 1_000,
+        reclaimGraceMs: 0,
+      }).join(),
+    ).toMatch(/only 0.17% apart \(at least 1% needed\)/);
+  });
+
+  it("derives the rate difference a timing tolerates: 25 % for the defaults", () => {
+    const defaults = { duration: 15, renewInterval: 5, safetyMargin: 3, reclaimGrace: 5 };
+    expect(toleratedRateDrift(defaults)).toBeCloseTo(0.25);
+    // At exactly that drift the holder fences (slow clock) when the operator reuses (fast clock).
+    const r = toleratedRateDrift(defaults);
+    expect((15 + 5) / (1 + r)).toBeCloseTo((15 - 3) / (1 - r));
+    expect(toleratesRateDrift(defaults)).toBe(true);
+    expect(toleratesRateDrift({ ...defaults, duration: 300, safetyMargin: 1, reclaimGrace: 0 })).toBe(false);
   });
 });

@@ -1,4 +1,10 @@
 import { LeaseState, LedgerEntryState, type LeaseData, type LedgerEntry } from "./lease-record.ts";
+import {
+  MIN_TOLERATED_RATE_DRIFT,
+  renewsBeforeFencing,
+  toleratedRateDrift,
+  toleratesRateDrift,
+} from "./lease-fencing.ts";
 
 /**
  * The pure rules of the worker-id lease protocol (docs/lease-protocol.md). The operator's
@@ -17,32 +23,30 @@ export interface LeaseTiming {
 }
 
 /**
- * Largest relative rate difference between two monotonic clocks the protocol is built to
- * tolerate (1000 ppm: ten times a poor crystal, twice NTP's maximum slew).
- */
-export const MAX_RATE_DRIFT = 1e-3;
-
-/**
  * Reasons a lease timing is unsafe or unusable, empty when it is fine. Safety needs the
- * holder to fence itself, on a clock running up to MAX_RATE_DRIFT slow, before the
- * operator, on a clock running up to MAX_RATE_DRIFT fast, reuses its id.
+ * holder to fence itself, on a clock running up to MIN_TOLERATED_RATE_DRIFT slow, before the
+ * operator, on a clock running that much fast, reuses its id (contract/lease-fencing.ts).
  */
 export function leaseTimingProblems(t: LeaseTiming): string[] {
   const problems: string[] = [];
   if (t.safetyMarginMs <= 0) problems.push("safety margin must be positive");
   if (t.reclaimGraceMs < 0) problems.push("reclaim grace must not be negative");
   if (t.renewIntervalMs <= 0) problems.push("renew interval must be positive");
-  const fenceAfter = t.leaseDurationMs - t.safetyMarginMs;
-  if (fenceAfter <= t.renewIntervalMs) {
+  const timing = {
+    duration: t.leaseDurationMs,
+    renewInterval: t.renewIntervalMs,
+    safetyMargin: t.safetyMarginMs,
+    reclaimGrace: t.reclaimGraceMs,
+  };
+  if (!renewsBeforeFencing(timing)) {
     problems.push(
       `lease duration (${t.leaseDurationMs} ms) minus safety margin (${t.safetyMarginMs} ms) must exceed the renew interval (${t.renewIntervalMs} ms), or a healthy holder fences itself between renewals`,
     );
   }
-  const holderFencesBy = fenceAfter / (1 - MAX_RATE_DRIFT);
-  const operatorReusesAfter = (t.leaseDurationMs + t.reclaimGraceMs) / (1 + MAX_RATE_DRIFT);
-  if (operatorReusesAfter <= holderFencesBy) {
+  if (!toleratesRateDrift(timing)) {
+    const tolerated = (toleratedRateDrift(timing) * 100).toFixed(2);
     problems.push(
-      "reclaim grace plus safety margin too small for the tolerated clock rate drift: raise reclaimGrace or safetyMargin",
+      `this timing tolerates monotonic clocks only ${tolerated}% apart (at least ${MIN_TOLERATED_RATE_DRIFT * 100}% needed): raise reclaimGrace or safetyMargin`,
     );
   }
   return problems;

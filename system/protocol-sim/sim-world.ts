@@ -1,4 +1,4 @@
-import { MAX_RATE_DRIFT } from "../../contract/lease-rules.ts";
+import { MIN_TOLERATED_RATE_DRIFT } from "../../contract/lease-fencing.ts";
 import { LeaseState, parseLeaseData } from "../../contract/lease-record.ts";
 import type { FleetPod } from "../../operator/src/leases/worker-id-planner.ts";
 import { SimApiServer, type LinkState } from "./sim-api-server.ts";
@@ -146,7 +146,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   let uidCounter = 0;
   let procCounter = 0;
 
-  const newRate = () => 1 + (random.next() * 2 - 1) * MAX_RATE_DRIFT * 0.5;
+  const newRate = () => 1 + (random.next() * 2 - 1) * MIN_TOLERATED_RATE_DRIFT * 0.5;
   const startProcess = (pod: PodState) => {
     const proc = new SimProcess(kernel, `p${++procCounter}`, pod.wallOffsetMs, pod.monoRate);
     const link: LinkState = { partitionedUntil: 0 };

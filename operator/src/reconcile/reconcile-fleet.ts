@@ -70,16 +70,19 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   //    says how many pods can run (never more than the worker ids the fleet can hold).
   const pods = podsOf(fleet, ctx);
   // Problems of the spec itself: reported like the others, but no retry fixes them (TerminalError).
-  const specProblems = [...layoutProblems(fleet, ctx.now()), ...timingProblems(fleet)];
+  const unsafeTiming = timingProblems(fleet);
+  const specProblems = [...layoutProblems(fleet, ctx.now()), ...unsafeTiming];
   const problems = [...specProblems];
   let leases: LeaseSyncResult | undefined;
   try {
-    leases = await ctx.leaseSync.sync(fleet, pods);
-    for (const line of leases.applied) ctx.log("info", line, { fleet: key });
-    if (leases.applied.length) {
+    // A timing that cannot keep holders exclusive assigns and reclaims nothing (objects the
+    // API server accepted before the CEL rule existed); the holders it has keep renewing.
+    if (unsafeTiming.length === 0) leases = await ctx.leaseSync.sync(fleet, pods);
+    for (const line of leases?.applied ?? []) ctx.log("info", line, { fleet: key });
+    if (leases?.applied.length) {
       await event(fleet, ctx, "Normal", "WorkerIdsUpdated", leases.applied.join("; ").slice(0, 1000));
     }
-    if (leases.interrupted) problems.push(`worker-id leases: ${leases.interrupted}`);
+    if (leases?.interrupted) problems.push(`worker-id leases: ${leases.interrupted}`);
   } catch (err) {
     problems.push(`worker-id leases: ${describeError(err)}`);
   }
