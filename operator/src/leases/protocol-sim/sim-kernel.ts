@@ -110,9 +110,10 @@ export class SimProcess {
   private pausedQueue: (() => void)[] | null = null;
   /** Wall clock = true time + offset (+ steps). */
   wallOffsetMs: number;
-  private readonly monoRate: number;
-  private readonly monoBase: number;
-  private readonly startedAt: number;
+  private monoRate: number;
+  /** Monotonic reading at `rateSince` (true time), from which the current rate applies. */
+  private monoBase: number;
+  private rateSince: number;
   readonly kernel: Kernel;
   readonly name: string;
 
@@ -121,7 +122,7 @@ export class SimProcess {
     this.name = name;
     this.wallOffsetMs = wallOffsetMs;
     this.monoRate = monoRate;
-    this.startedAt = kernel.now;
+    this.rateSince = kernel.now;
     this.monoBase = 1_000_000 * (1 + (name.length % 7));
   }
 
@@ -130,7 +131,17 @@ export class SimProcess {
   }
 
   monoMs(): number {
-    return this.monoBase + (this.kernel.now - this.startedAt) * this.monoRate;
+    return this.monoBase + (this.kernel.now - this.rateSince) * this.monoRate;
+  }
+
+  /**
+   * From now on the monotonic clock runs at `rate` (monotonic ms per true ms), continuing
+   * from its current reading. Timers armed before keep their true-time deadline.
+   */
+  setMonoRate(rate: number): void {
+    this.monoBase = this.monoMs();
+    this.rateSince = this.kernel.now;
+    this.monoRate = rate;
   }
 
   get paused(): boolean {

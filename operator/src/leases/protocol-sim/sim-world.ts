@@ -30,7 +30,15 @@ export type Fault =
   | { at: number; kind: "operator-partition"; durationMs: number }
   | { at: number; kind: "scale"; replicas: number }
   /** Someone deletes the id space's ledger ConfigMap by hand (the operator recreates it). */
-  | { at: number; kind: "ledger-loss" };
+  | { at: number; kind: "ledger-loss" }
+  /** From now on the target's monotonic clock runs at `rate` (1 = true time; the fleet tolerates 1 ± MAX_RATE_DRIFT). */
+  | { at: number; kind: "rate-skew"; target: number; rate: number }
+  /**
+   * The API server's storage is restored from a snapshot taken `ageMs` earlier: every
+   * ConfigMap (ledger and leases) goes back, resourceVersions bumped past the old ones, with
+   * the server down for `outageMs` around the restore, while the processes run on.
+   */
+  | { at: number; kind: "ledger-rollback"; ageMs: number; outageMs: number };
 
 /** One simulated run. */
 export interface Scenario {
@@ -248,6 +256,17 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     ...zombies.filter((z) => z.alive),
   ];
   for (const fault of [...s.faults].sort((a, b) => a.at - b.at)) {
+    if (fault.kind === "ledger-rollback") {
+      const restoreAt = Math.min(fault.at, s.horizonMs);
+      kernel.at(Math.max(0, restoreAt - fault.ageMs), () => {
+        const snapshot = api.snapshot();
+        kernel.at(restoreAt, () => {
+          api.downUntil = Math.max(api.downUntil, kernel.now + fault.outageMs);
+          api.restore(snapshot, "etcd-restore");
+        });
+      });
+      continue;
+    }
     kernel.at(Math.min(fault.at, s.horizonMs), () => {
       switch (fault.kind) {
         case "graceful-delete": {
@@ -323,6 +342,11 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         case "ledger-loss":
           api.remove(operators[0]!.ledgerName, "kubectl");
           break;
+        case "rate-skew": {
+          const p = pick(processes(), fault.target);
+          if (p) p.proc.setMonoRate(fault.rate);
+          break;
+        }
       }
     });
   }
