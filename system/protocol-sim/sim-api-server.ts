@@ -70,6 +70,29 @@ export class SimApiServer {
     this.observer(name, null, writer);
   }
 
+  /** A copy of every stored object, as an etcd snapshot would keep them. */
+  snapshot(): ReadonlyMap<string, StoredObject> {
+    return new Map([...this.objects].map(([name, obj]) => [name, { ...obj, data: { ...obj.data } }]));
+  }
+
+  /**
+   * Puts every object back as `snapshot` had it (objects created since are gone, deleted
+   * ones are back), the way `etcdutl snapshot restore --bump-revision --mark-compacted`
+   * does: restored objects keep their old resourceVersions, and every later write gets a
+   * resourceVersion past any handed out before the restore. No network; the server is
+   * assumed stopped meanwhile.
+   */
+  restore(snapshot: ReadonlyMap<string, StoredObject>, writer: string): void {
+    for (const name of [...this.objects.keys()]) if (!snapshot.has(name)) this.remove(name, writer);
+    for (const [name, obj] of snapshot) {
+      if (this.objects.get(name)?.resourceVersion === obj.resourceVersion) continue;
+      const restored = { ...obj, data: { ...obj.data } };
+      this.objects.set(name, restored);
+      this.observer(name, restored, writer);
+    }
+    this.rv += 1_000_000;
+  }
+
   /** Names of every stored object (for failure reports). */
   names(): string[] {
     return [...this.objects.keys()].sort();

@@ -255,6 +255,13 @@ export class SimGenerator implements IssuerView {
     }
     this.lastIssuedAt = this.proc.kernel.now;
     const assignment = this.keeper.state().assignment ?? -1;
-    this.tracker.issued(this, assignment, decision.workerId, decision.tick, this.lastAckedSendMono);
+    this.tracker.issued(
+      this,
+      assignment,
+      decision.workerId,
+      decision.tick,
+      this.lastAckedSendMono,
+      decision.firstSequence,
+    );
   }
 }

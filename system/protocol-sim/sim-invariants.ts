@@ -34,6 +34,11 @@ export class InvariantTracker {
   private readonly ranges = new Map<number, Map<string, { min: number; max: number }>>();
   private readonly processes = new Set<IssuerView>();
   issuedTotal = 0;
+  /** Exact duplicate IDs found (each repeat counts once). */
+  duplicates = 0;
+  private readonly seenIds = new Set<string>();
+  /** Per process: the assignment and worker id it last issued under, and how many runs it had. */
+  private readonly runs = new Map<string, { key: string; n: number }>();
   handovers = 0;
   private readonly maxViolations = 5;
   private readonly range: { min: number; max: number };
@@ -84,8 +89,18 @@ export class InvariantTracker {
     workerId: number,
     tick: number,
     lastAckedSendMonoMs: number | null,
+    sequence = 0,
   ): void {
     this.issuedTotal++;
+    // The exact check beside the tick-range ones: this very ID (one layout per run) seen before.
+    const id = `${workerId}:${tick}:${sequence}`;
+    if (this.seenIds.has(id)) {
+      this.duplicates++;
+      this.fail(
+        `DUPLICATE ID: worker ${workerId}, tick ${tick}, sequence ${sequence} issued twice (${process.id})`,
+      );
+    }
+    this.seenIds.add(id);
     const rec = this.assignments.get(assignment);
     // Invariant 2: only ticks its holder has durably reserved.
     if (!rec || tick > rec.maxDurable) {
@@ -119,14 +134,22 @@ export class InvariantTracker {
       }
     }
     if (rec) {
-      if (rec.issued === 0 && rec.minIssued === Infinity) this.noteFirstIssue(assignment, rec);
+      if (rec.issued === 0 && rec.minIssued === Infinity) this.noteFirstIssue(assignment, rec, tick);
       rec.issued++;
       rec.minIssued = Math.min(rec.minIssued, tick);
       rec.maxIssued = Math.max(rec.maxIssued, tick);
     }
     // Uniqueness itself: tick ranges issued for one worker id by different holdings (a process
     // under one assignment; a process may hold the same id again later) never overlap.
-    const holding = `${process.id} (assignment ${assignment})`;
+    // A holding is one unbroken run of one process under one assignment: a process may come
+    // back to a worker id (even to an old assignment, after an etcd restore), which is a new run.
+    const runKey = `${assignment}/${workerId}`;
+    let run = this.runs.get(process.id);
+    if (run?.key !== runKey) {
+      run = { key: runKey, n: (run?.n ?? 0) + 1 };
+      this.runs.set(process.id, run);
+    }
+    const holding = `${process.id} (assignment ${assignment}, run ${run.n})`;
     const byHolding = this.ranges.get(workerId) ?? new Map<string, { min: number; max: number }>();
     const mine = byHolding.get(holding) ?? { min: tick, max: tick };
     mine.min = Math.min(mine.min, tick);
@@ -142,34 +165,28 @@ export class InvariantTracker {
     }
   }
 
-  private noteFirstIssue(assignment: number, rec: AssignmentRecord): void {
+  /**
+   * Invariant 3, when a holding starts: its first tick is above every reservation any earlier
+   * holder of the worker id has made durable so far. Checked at that moment (not over the whole
+   * run), because after an etcd restore an old assignment can come back and reserve further.
+   */
+  private noteFirstIssue(assignment: number, rec: AssignmentRecord, tick: number): void {
+    let earlierMax = -Infinity;
+    let earlier = false;
     for (const [a, other] of this.assignments) {
-      if (a < assignment && other.workerId === rec.workerId && other.confirmed) {
-        this.handovers++;
-        return;
-      }
+      if (a === assignment || other.workerId !== rec.workerId || !other.confirmed) continue;
+      if (other.issued === 0 && a > assignment) continue;
+      earlier = true;
+      earlierMax = Math.max(earlierMax, other.maxDurable);
+    }
+    if (earlier) this.handovers++;
+    if (tick <= earlierMax) {
+      this.fail(
+        `invariant 3: assignment ${assignment} on worker ${rec.workerId} issued tick ${tick}, not above an earlier holder's reservedUntil ${earlierMax}`,
+      );
     }
   }
 
-  /** Invariant 3, checked over the whole run: a later holder issues only above every earlier holder's reservation. */
-  finish(): void {
-    const byWorker = new Map<number, [number, AssignmentRecord][]>();
-    for (const entry of this.assignments) {
-      const list = byWorker.get(entry[1].workerId) ?? [];
-      list.push(entry);
-      byWorker.set(entry[1].workerId, list);
-    }
-    for (const [w, list] of byWorker) {
-      list.sort((a, b) => a[0] - b[0]);
-      let earlierMax = -Infinity;
-      for (const [a, rec] of list) {
-        if (rec.issued > 0 && rec.minIssued <= earlierMax) {
-          this.fail(
-            `invariant 3: assignment ${a} on worker ${w} issued tick ${rec.minIssued}, not above an earlier holder's reservedUntil ${earlierMax}`,
-          );
-        }
-        if (rec.confirmed) earlierMax = Math.max(earlierMax, rec.maxDurable);
-      }
-    }
-  }
+  /** End of run (every check is made as IDs are issued). */
+  finish(): void {}
 }

@@ -110,9 +110,10 @@ export class SimProcess {
   private pausedQueue: (() => void)[] | null = null;
   /** Wall clock = true time + offset (+ steps). */
   wallOffsetMs: number;
-  private readonly monoRate: number;
-  private readonly monoBase: number;
-  private readonly startedAt: number;
+  private monoRate: number;
+  /** Monotonic reading at `rateSince` (true time), from which the current rate applies. */
+  private monoBase: number;
+  private rateSince: number;
   readonly kernel: Kernel;
   readonly name: string;
 
@@ -121,7 +122,7 @@ export class SimProcess {
     this.name = name;
     this.wallOffsetMs = wallOffsetMs;
     this.monoRate = monoRate;
-    this.startedAt = kernel.now;
+    this.rateSince = kernel.now;
     this.monoBase = 1_000_000 * (1 + (name.length % 7));
   }
 
@@ -130,13 +131,11 @@ export class SimProcess {
   }
 
   monoMs(): number {
-    const asleep =
-      this.suspendedTotalMs + (this.suspendedSince === null ? 0 : this.kernel.now - this.suspendedSince);
-    return this.monoBase + (this.kernel.now - this.startedAt - asleep) * this.monoRate;
+    const until = this.suspendedSince ?? this.kernel.now;
+    return this.monoBase + (until - this.rateSince) * this.monoRate;
   }
 
-  /** True time spent suspended, which the monotonic clock did not count. */
-  private suspendedTotalMs = 0;
+  /** Since when (true time) the process is suspended: its monotonic clock stands still meanwhile. */
   private suspendedSince: number | null = null;
 
   /**
@@ -152,9 +151,21 @@ export class SimProcess {
   /** The VM resumes: the monotonic clock goes on from where it stopped. */
   wake(): void {
     if (this.suspendedSince === null) return;
-    this.suspendedTotalMs += this.kernel.now - this.suspendedSince;
+    this.monoBase = this.monoMs();
+    this.rateSince = this.kernel.now;
     this.suspendedSince = null;
     this.resume();
+  }
+
+  /**
+   * From now on the monotonic clock runs at `rate` (monotonic ms per true ms), continuing
+   * from its current reading. Timers armed before keep their true-time deadline.
+   */
+  setMonoRate(rate: number): void {
+    this.monoBase = this.monoMs();
+    this.rateSince = this.kernel.now;
+    if (this.suspendedSince !== null) this.suspendedSince = this.kernel.now;
+    this.monoRate = rate;
   }
 
   get paused(): boolean {

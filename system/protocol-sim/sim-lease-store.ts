@@ -54,9 +54,11 @@ export function simLeaseStore(
     async apply(fleet, action: PlanAction) {
       const res = await request(toRequest(fleet, action, ledgerKey(fleet)));
       if (!res.ok) throw failure(res, action.kind);
-      return action.kind === "write-ledger" && action.resourceVersion === null && res.object
-        ? { createdUid: res.object.uid }
-        : {};
+      if (action.kind !== "write-ledger" || !res.object) return {};
+      return {
+        resourceVersion: res.object.resourceVersion,
+        ...(action.resourceVersion === null ? { createdUid: res.object.uid } : {}),
+      };
     },
 
     idSpaceHadHolders: () => idSpaceHadLedger(),

@@ -38,7 +38,15 @@ export type Fault =
    * finalizer was removed by hand). With `crashClockStepMs`, its container also crashes then
    * and comes back on a clock that much ahead (+) or behind (-) the old process's.
    */
-  | { at: number; kind: "lease-loss"; target: number; crashClockStepMs: number | null };
+  | { at: number; kind: "lease-loss"; target: number; crashClockStepMs: number | null }
+  /** From now on the target's monotonic clock runs at `rate` (1 = true time; the fleet's timing tolerates 1 ± toleratedRateDrift). */
+  | { at: number; kind: "rate-skew"; target: number; rate: number }
+  /**
+   * The API server's storage is restored from a snapshot taken `ageMs` earlier: every
+   * ConfigMap (ledger and leases) goes back, resourceVersions bumped past the old ones, with
+   * the server down for `outageMs` around the restore, while the processes run on.
+   */
+  | { at: number; kind: "ledger-rollback"; ageMs: number; outageMs: number };
 
 /** One simulated run. */
 export interface Scenario {
@@ -68,6 +76,8 @@ export interface Scenario {
 export interface RunResult {
   violations: string[];
   issued: number;
+  /** Exact duplicate IDs among everything issued. */
+  duplicates: number;
   handovers: number;
   /** Pods that should serve at the end of the quiet tail but did not, with why. */
   liveness: string[];
@@ -255,6 +265,17 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     ...zombies.filter((z) => z.alive),
   ];
   for (const fault of [...s.faults].sort((a, b) => a.at - b.at)) {
+    if (fault.kind === "ledger-rollback") {
+      const restoreAt = Math.min(fault.at, s.horizonMs);
+      kernel.at(Math.max(0, restoreAt - fault.ageMs), () => {
+        const snapshot = api.snapshot();
+        kernel.at(restoreAt, () => {
+          api.downUntil = Math.max(api.downUntil, kernel.now + fault.outageMs);
+          api.restore(snapshot, "etcd-restore");
+        });
+      });
+      continue;
+    }
     kernel.at(Math.min(fault.at, s.horizonMs), () => {
       switch (fault.kind) {
         case "graceful-delete": {
@@ -351,6 +372,11 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
           });
           break;
         }
+        case "rate-skew": {
+          const p = pick(processes(), fault.target);
+          if (p) p.proc.setMonoRate(fault.rate);
+          break;
+        }
       }
     });
   }
@@ -380,6 +406,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   return {
     violations: tracker.violations,
     issued: tracker.issuedTotal,
+    duplicates: tracker.duplicates,
     handovers: tracker.handovers,
     liveness,
     refusedAfterServing: allGenerators.reduce((n, g) => n + g.refusedAfterServing, 0),

@@ -54,7 +54,7 @@ const claim: LedgerEntry = {
 
 describe("lease holding", () => {
   it("confirms a lease naming this pod with a matching ledger claim, reserving ahead of its clock", () => {
-    const d = decideAcquire(settings, lease, claim, LAYOUT, 45_000, report, "now");
+    const d = decideAcquire(settings, lease, claim, LAYOUT, -1, 45_000, report, "now");
     expect(d).toMatchObject({
       kind: "confirm",
       floorTick: 50_000,
@@ -78,6 +78,7 @@ describe("lease holding", () => {
       { ...lease, state: LeaseState.Active, reservedUntil: 70_000 },
       claim,
       LAYOUT,
+      -1,
       60_000,
       report,
       "",
@@ -88,7 +89,7 @@ describe("lease holding", () => {
 
   it("waits, saying why, for leases it must not take", () => {
     const wait = (l: LeaseData | null, e: LedgerEntry | undefined) =>
-      decideAcquire(settings, l, e, LAYOUT, 0, report, "");
+      decideAcquire(settings, l, e, LAYOUT, -1, 0, report, "");
     expect(wait(null, claim)).toMatchObject({ kind: "wait", reason: "NoLease" });
     expect(wait({ ...lease, holderUid: "u0" }, claim)).toMatchObject({ kind: "wait", reason: "NotThisPod" });
     expect(wait({ ...lease, state: LeaseState.Released }, claim)).toMatchObject({
@@ -162,13 +163,19 @@ describe("renewalRetryTiming", () => {
 
   it("refuses a lease while the id space's ledger records another layout", () => {
     const other = { ...LAYOUT, workerIdBits: 9, timestampBits: 42 };
-    const d = decideAcquire(settings, lease, claim, other, 45_000, report, "now");
+    const d = decideAcquire(settings, lease, claim, other, -1, 45_000, report, "now");
     expect(d).toMatchObject({ kind: "wait", reason: "LayoutConflict" });
     if (d.kind === "wait") expect(d.message).toMatch(/42\/9\/12 bits.*41\/10\/12 bits/);
   });
 
   it("remembers the renewCount it wrote, so a restored older lease is recognised", () => {
-    const d = decideAcquire(settings, { ...lease, renewCount: 6 }, claim, LAYOUT, 45_000, report, "now");
+    const d = decideAcquire(settings, { ...lease, renewCount: 6 }, claim, LAYOUT, -1, 45_000, report, "now");
     expect(d).toMatchObject({ kind: "confirm", held: { renewCount: 7 } });
+  });
+
+  it("never starts below what this process itself reserved on the worker id (a restored, older lease)", () => {
+    const d = decideAcquire(settings, lease, claim, LAYOUT, 90_000, 45_000, report, "now");
+    expect(d).toMatchObject({ kind: "confirm", floorTick: 90_000 });
+    if (d.kind === "confirm") expect(d.write.reservedUntil).toBeGreaterThanOrEqual(90_000);
   });
 });

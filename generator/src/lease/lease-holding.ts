@@ -73,6 +73,8 @@ export function decideAcquire(
   lease: LeaseData | null,
   ledgerEntry: LedgerEntry | undefined,
   ledgerLayout: SpaceLayout | undefined,
+  /** The highest reservedUntil this process ever made durable on the lease's worker id (-1: none). */
+  ownReservedUntil: number,
   nowTick: number,
   report: HolderReport,
   nowWall: string,
@@ -108,7 +110,9 @@ export function decideAcquire(
       message: `the worker-id ledger does not hold the claim for worker id ${lease.workerId}, assignment ${lease.assignment}; waiting for the operator`,
     };
   }
-  const floorTick = acquireFloor(lease);
+  // This process may have issued up to what it once reserved on this worker id, and a
+  // restored (older) lease may not show it: never start below it (issue ticks twice).
+  const floorTick = Math.max(acquireFloor(lease), ownReservedUntil);
   return {
     kind: "confirm",
     held: {

@@ -123,6 +123,8 @@ export class LeaseKeeper {
   private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore">> &
     Pick<LeaseKeeperOptions, "log" | "onRenewFailure">;
   private readonly ledgerStore: ConfigMapStore;
+  /** The highest reservedUntil this process made durable, per worker id (the issuer forgets a worker id it leaves). */
+  private readonly ownReservations = new Map<number, number>();
   /** After a rollback: no acquisition before this monotonic time. */
   private holdOffUntilMono = 0;
   private mode: KeeperState["mode"] = "acquiring";
@@ -292,6 +294,7 @@ export class LeaseKeeper {
       lease,
       entry,
       ledgerLayout,
+      lease ? (this.ownReservations.get(lease.workerId) ?? -1) : -1,
       this.nowTick(),
       this.o.report(),
       this.nowWall(),

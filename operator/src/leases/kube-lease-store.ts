@@ -84,11 +84,22 @@ export function kubeLeaseStore(
           if (action.resourceVersion === null) {
             const created = await core.createNamespacedConfigMap({ namespace: scope.ledgerNamespace, body });
             count("create");
-            return created.metadata?.uid ? { createdUid: created.metadata.uid } : {};
+            return {
+              ...(created.metadata?.uid ? { createdUid: created.metadata.uid } : {}),
+              ...(created.metadata?.resourceVersion
+                ? { resourceVersion: created.metadata.resourceVersion }
+                : {}),
+            };
           }
-          await core.replaceNamespacedConfigMap({ namespace: scope.ledgerNamespace, name, body });
+          const replaced = await core.replaceNamespacedConfigMap({
+            namespace: scope.ledgerNamespace,
+            name,
+            body,
+          });
           count("replace");
-          return {};
+          return replaced.metadata?.resourceVersion
+            ? { resourceVersion: replaced.metadata.resourceVersion }
+            : {};
         }
         case "create-lease":
         case "replace-lease": {

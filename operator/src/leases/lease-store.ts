@@ -21,8 +21,14 @@ export interface LeaseStore {
   cached(fleet: IdGeneratorFleet): IdSpaceObjects | undefined;
   /** The id space's objects, read from the API server. */
   read(fleet: IdGeneratorFleet): Promise<IdSpaceObjects>;
-  /** Applies one planned write with its precondition; a created ledger's uid is returned. */
-  apply(fleet: IdGeneratorFleet, action: PlanAction): Promise<{ createdUid?: string }>;
+  /**
+   * Applies one planned write with its precondition; returns a created ledger's uid and the
+   * resourceVersion a ledger write produced.
+   */
+  apply(
+    fleet: IdGeneratorFleet,
+    action: PlanAction,
+  ): Promise<{ createdUid?: string; resourceVersion?: string }>;
   /**
    * Whether a fleet of this fleet's id space (in any namespace) has reported status: its first
    * reconcile creates the ledger before it writes status, so a ledger missing after that was lost.

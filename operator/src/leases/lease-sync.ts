@@ -106,7 +106,7 @@ export class LeaseSync {
       let failure: string | undefined;
       for (const action of plan.actions) {
         try {
-          await this.#apply(fleet, action);
+          await this.#apply(fleet, action, snapshot.ledger.uid);
           applied.push(describeAction(action));
         } catch (err) {
           failure = `${describeAction(action)}: ${describeError(err)}`;
@@ -272,10 +272,13 @@ export class LeaseSync {
 
   /** Remembers how far the ledger has got; true when it went back (a restore). */
   #noteLedger(uid: string, snapshot: Snapshot): boolean {
-    const seen = {
+    return this.#noteLedgerVersion(uid, {
       nextAssignment: snapshot.ledger.ledger.nextAssignment,
       resourceVersion: snapshot.ledger.resourceVersion ?? "0",
-    };
+    });
+  }
+
+  #noteLedgerVersion(uid: string, seen: LedgerHighs): boolean {
     const highs = this.#ledgerHighs.get(uid);
     const wentBack = highs !== undefined && ledgerWentBack(highs, seen);
     this.#ledgerHighs.set(uid, wentBack || !highs ? seen : maxHighs(highs, seen));
@@ -283,11 +286,16 @@ export class LeaseSync {
   }
 
   /** Applies one write through the store; a ledger it creates for a new id space is vouched for. */
-  async #apply(fleet: IdGeneratorFleet, action: PlanAction): Promise<void> {
-    const { createdUid } = await this.#store.apply(fleet, action);
+  async #apply(fleet: IdGeneratorFleet, action: PlanAction, ledgerUid?: string): Promise<void> {
+    const { createdUid, resourceVersion } = await this.#store.apply(fleet, action);
+    if (action.kind !== "write-ledger") return;
     // A new id space's ledger has no past this process did not see; a recreated one has.
-    if (createdUid && action.kind === "write-ledger" && !action.ledger.baseFloor) {
-      this.#vouchedLedgers.add(createdUid);
+    if (createdUid && !action.ledger.baseFloor) this.#vouchedLedgers.add(createdUid);
+    // What we wrote counts as seen: a restore to the version before it is a rollback even if
+    // no read ever returned our write.
+    const uid = createdUid ?? ledgerUid;
+    if (uid && resourceVersion) {
+      this.#noteLedgerVersion(uid, { nextAssignment: action.ledger.nextAssignment, resourceVersion });
     }
   }
 }
