@@ -28,6 +28,18 @@ export interface LeaseReview {
   conflicts: PlanConflict[];
 }
 
+/** A review of no leases. */
+export function emptyReview(): LeaseReview {
+  return {
+    served: new Set(),
+    touched: new Set(),
+    needingLease: new Map(),
+    leasedWorkers: 0,
+    deletes: [],
+    conflicts: [],
+  };
+}
+
 /**
  * Step 1. Each lease: keep it, or take its id back (ledger first, the lease write comes later).
  * Then the kept leases' reservations are recorded into their claims.
@@ -40,14 +52,7 @@ export function reviewLeases(
   idsWithheld: boolean,
 ): LeaseReview {
   const { fleet, range } = input;
-  const review: LeaseReview = {
-    served: new Set(),
-    touched: new Set(),
-    needingLease: new Map(),
-    leasedWorkers: 0,
-    deletes: [],
-    conflicts: [],
-  };
+  const review = emptyReview();
   /** Reservations of this fleet's live, backed leases, recorded into their claims after step 1. */
   const liveReservations = new Map<number, number>();
 
