@@ -109,12 +109,12 @@ export class SimOperator {
     const fleet = this.fleet();
     this.proc.timer(this.random.int(1, 30), () => {
       this.leaseSync.sync(fleet, pods).then(
-        ({ plan }) => {
-          this.sizeStatefulSet(plan.allocatableReplicas);
+        (report) => {
+          this.sizeStatefulSet(report.allocatableReplicas);
           const wake =
-            plan.requeueAfterMs === null
+            report.requeueAfterMs === null
               ? this.spec.reconcileEveryMs
-              : Math.min(plan.requeueAfterMs, this.spec.reconcileEveryMs);
+              : Math.min(report.requeueAfterMs, this.spec.reconcileEveryMs);
           this.next(wake);
         },
         // An API error or timeout: the reconcile is retried later, as the work queue does.

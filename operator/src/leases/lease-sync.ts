@@ -7,8 +7,6 @@ import {
   fleetKey,
   parseLeaseData,
   parseLedgerData,
-  type LeaseData,
-  type Ledger,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
 import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
@@ -29,14 +27,12 @@ import {
   type PlannerInput,
 } from "./worker-id-planner.ts";
 import { workerIdAvailability } from "./worker-id-availability.ts";
+import { leaseSyncReport, type LeaseSyncReport } from "./lease-sync-report.ts";
 
-/** What lease sync tells the reconcile (for sizing the StatefulSet, status and events). */
-export interface LeaseSyncResult {
+/** One sync's outcome inside lease sync: the last plan and the reads it came from. */
+interface SyncOutcome {
   plan: Plan;
-  /** Parsed leases as last read (for the status roll-ups). */
-  leases: LeaseData[];
-  /** The id space's ledger as last read. */
-  ledger: Ledger;
+  snapshot: Snapshot;
   /** Actions applied in this sync, one line each (for logs and events). */
   applied: string[];
   /** Why the last round stopped early, if it did (a 409 is normal: someone wrote first). */
@@ -94,7 +90,13 @@ export class LeaseSync {
   }
 
   /** Plans from `pods` (the fleet's pods) and applies until the plan is empty or a write fails. */
-  async sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<LeaseSyncResult> {
+  async sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<LeaseSyncReport> {
+    const { plan, snapshot, applied, interrupted } = await this.#sync(fleet, pods);
+    return leaseSyncReport(plan, { leases: snapshot.leases.map((l) => l.lease), applied, interrupted });
+  }
+
+  /** The sync itself; deletion reads the ledger and leases it ends with, the reconcile only the report. */
+  async #sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<SyncOutcome> {
     const key = `${fleet.metadata.namespace}/${fleet.metadata.name}`;
     const applied: string[] = [];
     // The ledger may live in a namespace the caches do not watch: then read it all from the API.
@@ -102,7 +104,7 @@ export class LeaseSync {
     let snapshot = toSnapshot(fleet, cached ?? (await this.#store.read(fleet)));
     let plan = this.#plan(key, fleet, pods, snapshot);
     for (let round = 0; round < MAX_ROUNDS && plan.actions.length; round++) {
-      if (!this.#isLeader()) return { ...readBack(snapshot), plan, applied, interrupted: "not the leader" };
+      if (!this.#isLeader()) return { snapshot, plan, applied, interrupted: "not the leader" };
       let failure: string | undefined;
       for (const action of plan.actions) {
         try {
@@ -117,15 +119,14 @@ export class LeaseSync {
       // The world moved (our writes, or someone else's that made ours fail): plan again from the API.
       snapshot = toSnapshot(fleet, await this.#store.read(fleet));
       plan = this.#plan(key, fleet, pods, snapshot);
-      if (failure && round === MAX_ROUNDS - 1)
-        return { ...readBack(snapshot), plan, applied, interrupted: failure };
+      if (failure && round === MAX_ROUNDS - 1) return { snapshot, plan, applied, interrupted: failure };
     }
     const labels = { namespace: fleet.metadata.namespace, fleet: fleet.metadata.name };
     this.#metrics.leasesHeld.set(labels, plan.leasedWorkers);
     const ids = workerIdAvailability(workerIdRangeOf(fleet.spec), snapshot.ledger.ledger);
     this.#metrics.workerIdsAvailable.set(labels, ids.available);
     this.#metrics.workerIdsCapacity.set(labels, ids.capacity);
-    return { ...readBack(snapshot), plan, applied };
+    return { snapshot, plan, applied };
   }
 
   /**
@@ -160,12 +161,12 @@ export class LeaseSync {
         return DELETION_POLL_MS; // look again: gone, or renewed meanwhile (a higher fence)
       }
     } else {
-      const taken = await this.sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
+      const taken = await this.#sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []);
       if (
         fleetHoldsWorkerIds(
           fleetKey(fleet.metadata.namespace, fleet.metadata.name),
-          taken.leases,
-          taken.ledger,
+          taken.snapshot.leases.map((l) => l.lease),
+          taken.snapshot.ledger.ledger,
         )
       ) {
         return taken.plan.requeueAfterMs ?? DELETION_POLL_MS;
@@ -307,10 +308,6 @@ interface Snapshot {
   otherFleetsLeases: ObservedLease[];
   malformed: string[];
   ledger: ObservedLedger;
-}
-
-function readBack(snapshot: Snapshot): Pick<LeaseSyncResult, "leases" | "ledger"> {
-  return { leases: snapshot.leases.map((l) => l.lease), ledger: snapshot.ledger.ledger };
 }
 
 /**

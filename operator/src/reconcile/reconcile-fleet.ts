@@ -9,7 +9,8 @@ import {
 import { LeaseLabel } from "../../../contract/lease-record.ts";
 import { leaseTimingProblems } from "../../../contract/lease-rules.ts";
 import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout.ts";
-import type { LeaseSync, LeaseSyncResult } from "../leases/lease-sync.ts";
+import type { LeaseSync } from "../leases/lease-sync.ts";
+import type { LeaseSyncReport } from "../leases/lease-sync-report.ts";
 import type { FleetCaches, RawFleet } from "../kube/fleet-caches.ts";
 import type { ObjectWriter } from "../kube/object-writer.ts";
 import { describeError } from "../kube/api-errors.ts";
@@ -66,34 +67,33 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   // 3. Make sure deletion will come back to us.
   await ensureFinalizer(fleet, ctx);
 
-  // 4. Worker ids: plan and apply lease assignments for the pods that exist; the plan also
+  // 4. Worker ids: plan and apply lease assignments for the pods that exist; the report also
   //    says how many pods can run (never more than the worker ids the fleet can hold).
   const pods = podsOf(fleet, ctx);
   // Problems of the spec itself: reported like the others, but no retry fixes them (TerminalError).
   const unsafeTiming = timingProblems(fleet);
   const specProblems = [...layoutProblems(fleet, ctx.now()), ...unsafeTiming];
   const problems = [...specProblems];
-  let leases: LeaseSyncResult | undefined;
+  let report: LeaseSyncReport | undefined;
   try {
     // A timing that cannot keep holders exclusive assigns and reclaims nothing (objects the
     // API server accepted before the CEL rule existed); the holders it has keep renewing.
-    if (unsafeTiming.length === 0) leases = await ctx.leaseSync.sync(fleet, pods);
-    for (const line of leases?.applied ?? []) ctx.log("info", line, { fleet: key });
-    if (leases?.applied.length) {
-      await event(fleet, ctx, "Normal", "WorkerIdsUpdated", leases.applied.join("; ").slice(0, 1000));
+    if (unsafeTiming.length === 0) report = await ctx.leaseSync.sync(fleet, pods);
+    for (const line of report?.applied ?? []) ctx.log("info", line, { fleet: key });
+    if (report?.applied.length) {
+      await event(fleet, ctx, "Normal", "WorkerIdsUpdated", report.applied.join("; ").slice(0, 1000));
     }
-    if (leases?.interrupted) problems.push(`worker-id leases: ${leases.interrupted}`);
+    if (report?.interrupted) problems.push(`worker-id leases: ${report.interrupted}`);
   } catch (err) {
     problems.push(`worker-id leases: ${describeError(err)}`);
   }
-  const plan = leases?.plan;
-  // Without a plan, keep what runs: never grow the fleet past ids nobody has checked.
+  // Without a report, keep what runs: never grow the fleet past ids nobody has checked.
   const liveStatefulSet = ctx.caches.statefulSets.get(
     fleetObjectNames(fleet.metadata.name).statefulSet,
     fleet.metadata.namespace,
   );
   const runnableReplicas =
-    plan?.allocatableReplicas ?? Math.min(fleet.spec.replicas, liveStatefulSet?.spec?.replicas ?? 0);
+    report?.allocatableReplicas ?? Math.min(fleet.spec.replicas, liveStatefulSet?.spec?.replicas ?? 0);
   const rangeConflicts = idSpaceConflicts(fleet, ctx);
 
   // 5. Apply the owned objects, each from its pure desired-state function.
@@ -121,21 +121,21 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
       pods: pods.length,
       readyPods: pods.filter(isPodReady).length,
       runnableReplicas,
-      workerIdShortage: plan?.exhausted
-        ? { free: plan.allocatableReplicas, overlappingFleets: rangeConflicts }
+      workerIdShortage: report?.exhausted
+        ? { free: report.allocatableReplicas, overlappingFleets: rangeConflicts }
         : null,
-      leasedWorkers: plan?.leasedWorkers ?? 0,
-      leases: leases?.leases ?? [],
+      leasedWorkers: report?.leasedWorkers ?? 0,
+      leases: report?.leases ?? [],
       rollingOut: isRollingOut(statefulSet, runnableReplicas),
       conflicts: [
         ...rangeConflicts.map((other) => `worker-id range overlaps fleet ${other} in the same id space`),
-        ...(plan?.conflicts.map((c) => c.message) ?? []),
+        ...(report?.conflicts.map((c) => c.message) ?? []),
       ],
-      waiting: plan?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
-      layout: plan?.layoutConflict
-        ? { conflict: plan.layoutConflict, waitingForSuccession: false }
-        : plan?.successionWaiting
-          ? { conflict: plan.successionWaiting, waitingForSuccession: true }
+      waiting: report?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
+      layout: report?.layoutConflict
+        ? { conflict: report.layoutConflict, waitingForSuccession: false }
+        : report?.successionWaiting
+          ? { conflict: report.successionWaiting, waitingForSuccession: true }
           : null,
       podProblems: pods.flatMap(podProblem).slice(0, 5),
       problems,
@@ -148,8 +148,8 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
   if (problems.length > specProblems.length) throw new Error(problems.join("; "));
   // Lease liveness is judged over time on the operator's own clock: look again within a renew interval.
   const renewMs = fleet.spec.leases.renewIntervalSeconds * 1000;
-  const leaseWork = pods.length > 0 || (leases?.leases.length ?? 0) > 0;
-  const requeue = [leaseWork ? renewMs : undefined, plan?.requeueAfterMs ?? undefined].filter(
+  const leaseWork = pods.length > 0 || (report?.leases.length ?? 0) > 0;
+  const requeue = [leaseWork ? renewMs : undefined, report?.requeueAfterMs ?? undefined].filter(
     (v): v is number => v !== undefined,
   );
   const requeueAfterMs = requeue.length ? Math.min(...requeue) : undefined;
