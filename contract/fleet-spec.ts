@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { API_GROUP } from "./lease-record.ts";
-import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS, formatIssues, idLayoutSchema } from "./id-layout.ts";
+import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS } from "./id-layout-math.ts";
+import { formatIssues, idLayoutSchema } from "./id-layout.ts";
 
 /**
  * The IdGeneratorFleet resource: one zod schema is the TypeScript type, the operator's

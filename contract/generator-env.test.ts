@@ -6,7 +6,7 @@ import {
   renderGeneratorEnv,
   type RenderedEnvVar,
 } from "./generator-env.ts";
-import { DEFAULT_LAYOUT } from "./id-layout.ts";
+import { DEFAULT_LAYOUT } from "./id-layout-math.ts";
 
 const leaseEnv = {
   POD_NAME: "ids-0",

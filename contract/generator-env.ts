@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { formatIssues, layoutExpiryProblem, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
+import { layoutExpiryProblem, layoutMath, type IdLayout } from "./id-layout-math.ts";
+import { formatIssues, parseIdLayout } from "./id-layout.ts";
 
 /**
  * The environment-variable contract between the operator (which renders a generator

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import type { GeneratorConfig } from "../../contract/generator-env.ts";
-import { layoutMath } from "../../contract/id-layout.ts";
+import { layoutMath } from "../../contract/id-layout-math.ts";
 import { ClockHealth } from "./clock/clock-health.ts";
 import { ntpServerName, startClockMonitor } from "./clock/clock-monitor.ts";
 import { OK, ReadinessGate, type ConditionStatus } from "./health/readiness-gate.ts";

@@ -17,7 +17,7 @@ import {
   serializeLeaseData,
   type LeaseData,
 } from "../../contract/lease-record.ts";
-import { layoutMath, tickAt } from "../../contract/id-layout.ts";
+import { layoutMath, tickAt } from "../../contract/id-layout-math.ts";
 import { parseFleetSpec } from "../../contract/fleet-spec.ts";
 import { kubectl } from "../../e2e/cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";

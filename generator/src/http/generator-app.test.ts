@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseGeneratorEnv } from "../../../contract/generator-env.ts";
-import { decodeId, layoutMath, parseIdLayout, tickAt } from "../../../contract/id-layout.ts";
+import { decodeId, layoutMath, tickAt } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "../generator-runtime.ts";
 import { startStandaloneFence } from "../issuing/standalone-fence.ts";
 import { batchLimit } from "./generator-app.ts";
@@ -49,7 +50,10 @@ describe("generator HTTP API", () => {
     ["/v1/ids?count=0", "count: must be from 1 to 10000"],
     ["/v1/ids?count=1.5", "count: must be a whole number from 1 to 10000"],
     ["/v1/ids?count=10001", "count: must be at most 10000"],
-    ["/v1/parse/12x", '"12x" is not an ID: expected a decimal integer between 0 and 9223372036854775807'],
+    [
+      "/v1/parse/12x",
+      '"12x" is not a decimal ID: expected a decimal integer of 1 to 19 digits, 0 to 9223372036854775807',
+    ],
     ["/v1/parse/9223372036854775808", "larger than 9223372036854775807"],
   ])("answers %s with 400 and a message saying what is allowed", async (url, message) => {
     const { app } = await start();

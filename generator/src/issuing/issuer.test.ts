@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickStartMs } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import type { IssueFence } from "./issue-fence.ts";
 import { Issuer, RefusalCode, WaitReason } from "./issuer.ts";
 

@@ -1,4 +1,9 @@
-import { layoutExpiryProblem, tickAt, tickStartMs, type LayoutMath } from "../../../contract/id-layout.ts";
+import {
+  layoutExpiryProblem,
+  tickAt,
+  tickStartMs,
+  type LayoutMath,
+} from "../../../contract/id-layout-math.ts";
 import type { IssueFence } from "./issue-fence.ts";
 
 /** Why the issuer will not mint IDs right now. Stable codes: they appear in HTTP errors and /readyz. */

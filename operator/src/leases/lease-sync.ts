@@ -19,7 +19,7 @@ import {
   type LeaseData,
   type Ledger,
 } from "../../../contract/lease-record.ts";
-import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout-math.ts";
 import type { FleetCaches } from "../kube/fleet-caches.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";

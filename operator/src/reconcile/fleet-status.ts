@@ -1,4 +1,4 @@
-import { layoutMath } from "../../../contract/id-layout.ts";
+import { layoutMath } from "../../../contract/id-layout-math.ts";
 import { FleetConditionType, type FleetStatus, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
 import { LeaseState, type LeaseData } from "../../../contract/lease-record.ts";
 import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";

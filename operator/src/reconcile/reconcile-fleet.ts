@@ -8,7 +8,7 @@ import {
 } from "../../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../../contract/lease-record.ts";
 import { leaseTimingProblems } from "../../../contract/lease-rules.ts";
-import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout.ts";
+import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout-math.ts";
 import type { LeaseSync, LeaseSyncResult } from "../leases/lease-sync.ts";
 import type { FleetCaches, RawFleet } from "../kube/fleet-caches.ts";
 import type { ObjectWriter } from "../kube/object-writer.ts";

@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { layoutMath, parseIdLayout } from "../../../../contract/id-layout.ts";
+import { layoutMath } from "../../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../../contract/id-layout.ts";
 import { ReadinessGate } from "../../../../generator/src/health/readiness-gate.ts";
 import type { IssueFence } from "../../../../generator/src/issuing/issue-fence.ts";
 import { Issuer } from "../../../../generator/src/issuing/issuer.ts";
