@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { API_GROUP } from "./lease-record.ts";
+import { DEFAULT_SEQUENCE_START, SequenceStart } from "./sequence-start.ts";
 import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS } from "./id-layout-math.ts";
 import { formatIssues, idLayoutSchema } from "./id-layout.ts";
 
@@ -159,6 +160,18 @@ const layoutSchema = idLayoutSchema
     ],
   })
   .describe("ID bit layout (DESIGN.md section 1). Immutable once the fleet exists.");
+
+const sequenceSchema = z
+  .object({
+    start: z
+      .enum(SequenceStart, { error: "sequence.start must be zero or rolling" })
+      .default(DEFAULT_SEQUENCE_START)
+      .describe(
+        "Where each tick's sequence starts. zero: at 0 (at low traffic most IDs end in sequence 0, so id % N piles into one shard). rolling: after the previous tick's last sequence, so the low bits cycle and id % N spreads over shards; a tick never wraps, so under full load it may hold fewer IDs. Safe to change at any time.",
+      ),
+  })
+  .default({ start: DEFAULT_SEQUENCE_START })
+  .describe("How the per-tick sequence is numbered.");
 
 const rangeOrderMessage = "idSpace.workerIdRange.min must not exceed max; swap them or widen the range";
 const workerIdRangeSchema = withRules(
@@ -334,6 +347,7 @@ export const fleetSpecSchema = z
       .default(1)
       .describe("Number of generator pods. Each holds one worker id; at most the worker ids available."),
     layout: layoutSchema,
+    sequence: sequenceSchema,
     idSpace: idSpaceSchema.optional(),
     leases: leasesSchema,
     clock: clockSchema,

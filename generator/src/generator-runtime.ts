@@ -43,7 +43,12 @@ export async function createGeneratorRuntime(
   options: { logger?: boolean; telemetryWindowMs?: number } = {},
 ): Promise<GeneratorRuntime> {
   const math = layoutMath(config.layout);
-  const issuer = new Issuer({ math, workerId: null, maxBackwardWaitMs: config.maxBackwardWaitMs });
+  const issuer = new Issuer({
+    math,
+    workerId: null,
+    maxBackwardWaitMs: config.maxBackwardWaitMs,
+    sequenceStart: config.sequenceStart,
+  });
   const clock = new ClockHealth({
     servers: config.ntpServers.map(ntpServerName),
     maxDriftMs: config.maxDriftMs,
