@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { AppsV1Api } from "@kubernetes/client-node";
 import type { FleetStatus } from "../../contract/fleet-spec.ts";
+import { GeneratorEnv } from "../../contract/generator-env.ts";
 import { kubectl } from "../../e2e/cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import type { RunningOperator } from "../src/operator.ts";
-import { createFleet, readFleet, startTestOperator, waitFor } from "./operator-harness.ts";
+import { createFleet, patchFleet, readFleet, startTestOperator, waitFor } from "./operator-harness.ts";
 
 const running: RunningOperator[] = [];
 afterEach(async () => {
@@ -13,7 +15,7 @@ afterEach(async () => {
 // Capacity in plain sight, through the real API server: the status fields pass the CRD's
 // schema, the printer columns and `kubectl describe` show them, the operator exports the
 // forecast the alerts use.
-describe("a fleet's capacity forecast", () => {
+describe("a fleet's capacity forecast and sequence start", () => {
   it("shows worker ids left, the layout's end and the 2^53 date in status, kubectl get and describe", async () => {
     const { name: ns, kubeConfig } = await createTestNamespace("fleet-capacity");
     const op = await startTestOperator(kubeConfig, ns, "op-a");
@@ -63,6 +65,25 @@ describe("a fleet's capacity forecast", () => {
     expect(exported).toContain(`idfleet_replicas_max${labels} 4`);
     expect(exported).toContain(
       `idfleet_layout_exhaustion_timestamp_seconds${labels} ${Date.parse("2093-09-06T15:47:35.552Z") / 1000}`,
+    );
+  });
+
+  it("renders spec.sequence.start rolling into the generator env, and nothing for the default", async () => {
+    const { name: ns, kubeConfig } = await createTestNamespace("fleet-sequence-start");
+    const op = await startTestOperator(kubeConfig, ns, "op-a");
+    running.push(op);
+    await waitFor("leadership", () => op.isLeader());
+    await createFleet(kubeConfig, ns, "ids", { replicas: 1, sequence: { start: "rolling" } });
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const envOf = async () =>
+      (await apps.readNamespacedStatefulSet({ name: "ids", namespace: ns })).spec!.template.spec!
+        .containers[0]!.env;
+    const rolling = await waitFor("StatefulSet", envOf);
+    expect(rolling?.find((e) => e.name === GeneratorEnv.sequenceStart)?.value).toBe("rolling");
+
+    await patchFleet(kubeConfig, ns, "ids", [{ op: "replace", path: "/spec/sequence/start", value: "zero" }]);
+    await waitFor("the variable gone", async () =>
+      (await envOf())?.every((e) => e.name !== GeneratorEnv.sequenceStart) ? true : undefined,
     );
   });
 });
