@@ -1,7 +1,8 @@
 import { Snowflake as SapphireSnowflake } from "@sapphire/snowflake";
 import nodejsSnowflake from "nodejs-snowflake";
 import { performance } from "node:perf_hooks";
-import { layoutMath, parseIdLayout, type LayoutMath } from "../contract/id-layout.ts";
+import { layoutMath, type LayoutMath } from "../contract/id-layout-math.ts";
+import { parseIdLayout } from "../contract/id-layout.ts";
 import { appendDecimalIds } from "../generator/src/encoding/decimal-id-encoder.ts";
 import { Issuer, type IssuedRange } from "../generator/src/issuing/issuer.ts";
 import { checkIdRun, type IdRunCheck } from "./duplicate-count.ts";

@@ -69,6 +69,7 @@ export const badFleetSpecs: readonly { name: string; spec: Record<string, unknow
   },
   { name: "replicas-negative", spec: { replicas: -1 }, message: "replicas" },
   { name: "time-unit-too-long", spec: { layout: { timeUnitMs: 5000 } }, message: "timeUnitMs" },
+  { name: "sequence-start-unknown", spec: { sequence: { start: "random" } }, message: "sequence.start" },
 ];
 
 /** A valid spec that uses every section, for round-trip tests. */
@@ -81,6 +82,7 @@ export const fullFleetSpec: FleetSpecInput = {
     timeUnitMs: 1,
     epoch: "2024-01-01T00:00:00Z",
   },
+  sequence: { start: "rolling" },
   idSpace: { name: "orders", workerIdRange: { min: 0, max: 511 } },
   leases: {
     durationSeconds: 15,

@@ -17,6 +17,7 @@ describe("fleet spec", () => {
     expect(spec.clock.maxDriftMs).toBe(100);
     expect(spec.autoscaling.enabled).toBe(false);
     expect(spec.service).toEqual({ type: "ClusterIP", port: 80 });
+    expect(spec.sequence).toEqual({ start: "zero" });
     expect(workerIdCapacity(spec)).toBe(1024);
     expect(workerIdRangeOf(spec)).toEqual({ min: 0, max: 1023 });
   });

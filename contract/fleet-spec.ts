@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { API_GROUP } from "./lease-record.ts";
 import { CLOCK_DEFAULTS, LEASE_DEFAULTS } from "./fleet-defaults.ts";
-import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS, formatIssues, idLayoutSchema } from "./id-layout.ts";
+import { DEFAULT_SEQUENCE_START, SequenceStart } from "./sequence-start.ts";
+import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS } from "./id-layout-math.ts";
+import { formatIssues, idLayoutSchema } from "./id-layout.ts";
 import { renewsBeforeFencing, toleratesRateDrift } from "./lease-fencing.ts";
 
 /**
@@ -160,6 +162,18 @@ const layoutSchema = idLayoutSchema
     ],
   })
   .describe("ID bit layout (docs/design.md, The ID). Immutable once the fleet exists.");
+
+const sequenceSchema = z
+  .object({
+    start: z
+      .enum(SequenceStart, { error: "sequence.start must be zero or rolling" })
+      .default(DEFAULT_SEQUENCE_START)
+      .describe(
+        "Where each tick's sequence starts. zero: at 0 (at low traffic most IDs end in sequence 0, so id % N piles into one shard). rolling: after the previous tick's last sequence, so the low bits cycle and id % N spreads over shards; a tick never wraps, so under full load it may hold fewer IDs. Safe to change at any time.",
+      ),
+  })
+  .default({ start: DEFAULT_SEQUENCE_START })
+  .describe("How the per-tick sequence is numbered.");
 
 const rangeOrderMessage = "idSpace.workerIdRange.min must not exceed max; swap them or widen the range";
 const workerIdRangeSchema = withRules(
@@ -371,6 +385,7 @@ export const fleetSpecSchema = z
       .default(1)
       .describe("Number of generator pods. Each holds one worker id; at most the worker ids available."),
     layout: layoutSchema,
+    sequence: sequenceSchema,
     idSpace: idSpaceSchema.optional(),
     leases: leasesSchema,
     clock: clockSchema,
@@ -499,6 +514,37 @@ export const fleetStatusSchema = z
       .string()
       .optional()
       .describe("When the timestamp bits run out (RFC 3339). Plan a new layout before then."),
+    idsPassSafeIntegerAt: z
+      .string()
+      .optional()
+      .describe(
+        "When IDs first exceed 2^53 - 1, the largest integer a JavaScript number holds exactly (RFC 3339).",
+      ),
+    workerIds: z
+      .object({
+        inRange: int("inRange").min(0).describe("Size of the fleet's worker-id range."),
+        freeInRange: int("freeInRange").min(0).describe("Ids of the range no fleet holds or is retiring."),
+        heldByFleet: int("heldByFleet")
+          .min(0)
+          .describe("Ids of the range this fleet holds (leased or retiring)."),
+        inIdSpace: int("inIdSpace").min(0).describe("Worker ids of the whole id space (2^workerIdBits)."),
+        freeInIdSpace: int("freeInIdSpace")
+          .min(0)
+          .describe("Ids of the whole id space no fleet holds or is retiring."),
+        maxReplicas: int("maxReplicas")
+          .min(0)
+          .describe(
+            "The most pods the fleet may ask for (autoscaling.maxReplicas when autoscaling, else replicas).",
+          ),
+      })
+      .optional()
+      .describe("Worker ids left, in the fleet's range and in its id space."),
+    capacityForecast: z
+      .string()
+      .optional()
+      .describe(
+        "Worker ids, timestamp bits and the 2^53 date in words: what runs out, when, and what to change.",
+      ),
     clock: z
       .object({
         maxOffsetMs: z.number().optional().describe("Largest |clock offset| reported by a holder, ms."),

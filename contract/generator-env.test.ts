@@ -6,7 +6,7 @@ import {
   renderGeneratorEnv,
   type RenderedEnvVar,
 } from "./generator-env.ts";
-import { DEFAULT_LAYOUT } from "./id-layout.ts";
+import { DEFAULT_LAYOUT } from "./id-layout-math.ts";
 
 const leaseEnv = {
   POD_NAME: "ids-0",
@@ -35,6 +35,7 @@ describe("parseGeneratorEnv", () => {
       port: 8080,
       idSpace: "default",
       layout: DEFAULT_LAYOUT,
+      sequenceStart: "zero",
       ntpServers: [],
       ntpPollSeconds: 16,
       maxDriftMs: 100,
@@ -115,6 +116,15 @@ describe("parseGeneratorEnv", () => {
     );
   });
 
+  it("reads IDGEN_SEQUENCE_START and names the allowed values", () => {
+    expect(parseGeneratorEnv({ IDGEN_WORKER_ID: "1", IDGEN_SEQUENCE_START: "rolling" }).sequenceStart).toBe(
+      "rolling",
+    );
+    expect(() => parseGeneratorEnv({ IDGEN_WORKER_ID: "1", IDGEN_SEQUENCE_START: "random" })).toThrow(
+      "IDGEN_SEQUENCE_START: IDGEN_SEQUENCE_START must be one of zero, rolling",
+    );
+  });
+
   it("treats empty values as unset", () => {
     expect(parseGeneratorEnv({ IDGEN_WORKER_ID: "3", IDGEN_PORT: "", IDGEN_NTP_SERVERS: "" }).port).toBe(
       8080,
@@ -144,6 +154,7 @@ describe("renderGeneratorEnv", () => {
       safetyMarginSeconds: 5,
       reserveAheadMs: 5000,
       releaseOnShutdown: false,
+      sequenceStart: "rolling",
     });
     expect(rendered.filter((v) => "valueFrom" in v).map((v) => v.name)).toEqual([
       GeneratorEnv.podName,
@@ -163,6 +174,7 @@ describe("renderGeneratorEnv", () => {
       maxDriftMs: 50,
       maxBackwardWaitMs: 10,
       maxBatch: 500,
+      sequenceStart: "rolling",
       mode: {
         kind: "lease",
         fleet: "ids",

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { CLOCK_DEFAULTS, LEASE_DEFAULTS } from "./fleet-defaults.ts";
-import { formatIssues, layoutExpiryProblem, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
+import { layoutExpiryProblem, layoutMath, type IdLayout } from "./id-layout-math.ts";
+import { formatIssues, parseIdLayout } from "./id-layout.ts";
+import { DEFAULT_SEQUENCE_START, SEQUENCE_STARTS, SequenceStart } from "./sequence-start.ts";
 import { marginFitsLease, renewsBeforeFencing } from "./lease-fencing.ts";
 
 /**
@@ -19,6 +21,8 @@ export const GeneratorEnv = {
   sequenceBits: "IDGEN_SEQUENCE_BITS",
   timeUnitMs: "IDGEN_TIME_UNIT_MS",
   epoch: "IDGEN_EPOCH",
+  /** zero | rolling: where each tick's sequence starts (contract/sequence-start.ts). */
+  sequenceStart: "IDGEN_SEQUENCE_START",
   ntpServers: "IDGEN_NTP_SERVERS",
   ntpPollSeconds: "IDGEN_NTP_POLL_SECONDS",
   maxDriftMs: "IDGEN_MAX_DRIFT_MS",
@@ -132,6 +136,9 @@ const rawEnvSchema = z.object({
   [V.sequenceBits]: intVar(V.sequenceBits, 1, 31).optional(),
   [V.timeUnitMs]: intVar(V.timeUnitMs, 1, 1000).optional(),
   [V.epoch]: z.string().optional(),
+  [V.sequenceStart]: z
+    .enum(SequenceStart, { error: `${V.sequenceStart} must be one of ${SEQUENCE_STARTS.join(", ")}` })
+    .default(DEFAULT_SEQUENCE_START),
   [V.ntpServers]: ntpServersVar.default([]),
   [V.ntpPollSeconds]: intVar(V.ntpPollSeconds, 1, 86_400).default(GENERATOR_ENV_DEFAULTS.ntpPollSeconds),
   [V.maxDriftMs]: intVar(V.maxDriftMs, 1, 3_600_000).default(GENERATOR_ENV_DEFAULTS.maxDriftMs),
@@ -185,6 +192,7 @@ export interface GeneratorConfig {
   port: number;
   idSpace: string;
   layout: IdLayout;
+  sequenceStart: SequenceStart;
   ntpServers: NtpServer[];
   ntpPollSeconds: number;
   maxDriftMs: number;
@@ -284,6 +292,7 @@ export function parseGeneratorEnv(
     port: raw[V.port],
     idSpace: raw[V.idSpace],
     layout,
+    sequenceStart: raw[V.sequenceStart],
     ntpServers: raw[V.ntpServers],
     ntpPollSeconds: raw[V.ntpPollSeconds],
     maxDriftMs: raw[V.maxDriftMs],
@@ -301,6 +310,7 @@ export interface GeneratorEnvValues {
   workerId?: number;
   idSpace?: string;
   layout?: Partial<IdLayout>;
+  sequenceStart?: SequenceStart;
   ntpServers?: readonly (NtpServer | string)[];
   ntpPollSeconds?: number;
   maxDriftMs?: number;
@@ -341,6 +351,7 @@ export function renderGeneratorEnv(values: GeneratorEnvValues): RenderedEnvVar[]
   put(V.sequenceBits, values.layout?.sequenceBits);
   put(V.timeUnitMs, values.layout?.timeUnitMs);
   put(V.epoch, values.layout?.epoch);
+  put(V.sequenceStart, values.sequenceStart);
   put(
     V.ntpServers,
     values.ntpServers

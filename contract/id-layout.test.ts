@@ -5,9 +5,9 @@ import {
   encodeId,
   layoutExpiryProblem,
   layoutMath,
-  parseIdLayout,
   parseIdString,
-} from "./id-layout.ts";
+} from "./id-layout-math.ts";
+import { parseIdLayout } from "./id-layout.ts";
 
 const layouts = {
   snowflake: {

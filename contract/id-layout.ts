@@ -1,25 +1,26 @@
 import { z } from "zod";
+import {
+  DEFAULT_LAYOUT,
+  EPOCH_PATTERN,
+  LAYOUT_LIMITS,
+  payloadBitsProblem,
+  type IdLayout,
+} from "./id-layout-math.ts";
 
-/** Bits in an ID below the sign bit: timestamp + worker id + sequence always fill them. */
-export const ID_PAYLOAD_BITS = 63;
+// The zod side of the layout: validation of raw input, the CRD schema and its messages.
+// The math on a validated layout lives in id-layout-math.ts (no runtime dependencies).
 
-/** The default layout: Twitter Snowflake's 41/10/12 split at 1 ms from 2024-01-01. */
-export const DEFAULT_LAYOUT = {
-  timestampBits: 41,
-  workerIdBits: 10,
-  sequenceBits: 12,
-  timeUnitMs: 1,
-  epoch: "2024-01-01T00:00:00Z",
-} as const;
-
-// Worker id and sequence stay JS numbers on the hot path, so they are capped at 31 bits;
-// the timestamp takes whatever is left of the 63 (up to 61 bits).
-const bits = (what: string, max: number) =>
-  z
+const bits = (what: keyof typeof LAYOUT_LIMITS) => {
+  const { min, max } = LAYOUT_LIMITS[what];
+  return z
     .number({ error: `${what} must be a whole number of bits` })
     .int({ error: `${what} must be a whole number of bits` })
-    .min(1, { error: `${what} must be at least 1` })
+    .min(min, { error: `${what} must be at least ${min}` })
     .max(max, { error: `${what} must be at most ${max}` });
+};
+
+const unit = LAYOUT_LIMITS.timeUnitMs;
+const unitRange = `timeUnitMs must be between ${unit.min} and ${unit.max} milliseconds`;
 
 /**
  * The bit layout of one fleet's IDs. All fields are immutable once a fleet exists:
@@ -27,27 +28,27 @@ const bits = (what: string, max: number) =>
  */
 export const idLayoutSchema = z
   .object({
-    timestampBits: bits("timestampBits", 61)
+    timestampBits: bits("timestampBits")
       .default(DEFAULT_LAYOUT.timestampBits)
       .describe(
         "Bits for the time since epoch, in timeUnitMs ticks. timestampBits+workerIdBits+sequenceBits must be 63.",
       ),
-    workerIdBits: bits("workerIdBits", 31)
+    workerIdBits: bits("workerIdBits")
       .default(DEFAULT_LAYOUT.workerIdBits)
       .describe("Bits for the worker id; 2^workerIdBits workers can issue IDs at once in one id space."),
-    sequenceBits: bits("sequenceBits", 31)
+    sequenceBits: bits("sequenceBits")
       .default(DEFAULT_LAYOUT.sequenceBits)
       .describe("Bits for the per-tick sequence; one worker issues at most 2^sequenceBits IDs per tick."),
     timeUnitMs: z
       .number({ error: "timeUnitMs must be a whole number of milliseconds" })
       .int({ error: "timeUnitMs must be a whole number of milliseconds" })
-      .min(1, { error: "timeUnitMs must be between 1 and 1000 milliseconds" })
-      .max(1000, { error: "timeUnitMs must be between 1 and 1000 milliseconds" })
+      .min(unit.min, { error: unitRange })
+      .max(unit.max, { error: unitRange })
       .default(DEFAULT_LAYOUT.timeUnitMs)
-      .describe("Length of one timestamp tick in milliseconds (1..1000)."),
+      .describe(`Length of one timestamp tick in milliseconds (${unit.min}..${unit.max}).`),
     epoch: z
       .string()
-      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, {
+      .regex(EPOCH_PATTERN, {
         error: "epoch must be an RFC 3339 UTC timestamp such as 2024-01-01T00:00:00Z",
       })
       .default(DEFAULT_LAYOUT.epoch)
@@ -57,47 +58,15 @@ export const idLayoutSchema = z
   })
   .check((ctx) => {
     const { timestampBits, workerIdBits, sequenceBits } = ctx.value;
-    const sum = timestampBits + workerIdBits + sequenceBits;
-    if (sum !== ID_PAYLOAD_BITS) {
-      ctx.issues.push({
-        code: "custom",
-        input: ctx.value,
-        path: ["timestampBits"],
-        message: `timestampBits + workerIdBits + sequenceBits must be 63, got ${timestampBits} + ${workerIdBits} + ${sequenceBits} = ${sum}`,
-      });
-    }
+    const problem = payloadBitsProblem(timestampBits, workerIdBits, sequenceBits);
+    if (problem)
+      ctx.issues.push({ code: "custom", input: ctx.value, path: ["timestampBits"], message: problem });
   });
 
-/** A validated ID layout. */
-export type IdLayout = z.output<typeof idLayoutSchema>;
-
-/** An ID taken apart. `timestamp` counts ticks since the layout's epoch. */
-export interface DecodedId {
-  timestamp: number;
-  time: Date;
-  workerId: number;
-  sequence: number;
-}
-
-/**
- * Derived constants of a layout, computed once. Everything that encodes or decodes
- * an ID goes through one of these, so the shift and mask math lives in one place.
- */
-export interface LayoutMath {
-  readonly layout: IdLayout;
-  readonly epochMs: number;
-  readonly maxTimestamp: bigint;
-  /** maxTimestamp as a number, for comparing ticks (exact below 2^53, beyond any reachable tick above). */
-  readonly maxTick: number;
-  readonly maxWorkerId: number;
-  readonly maxSequence: number;
-  /** IDs one worker can issue per tick (2^S). */
-  readonly idsPerTick: number;
-  /** IDs one worker can issue per second at full sequence use. */
-  readonly idsPerSecondPerWorker: number;
-  /** The instant after which the timestamp field overflows, or null if past year 275760. */
-  readonly exhaustsAt: Date | null;
-}
+// The schema's output is the dependency-free IdLayout, field for field (a compile-time check).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesIdLayout: Same<z.output<typeof idLayoutSchema>, IdLayout> = true;
+void schemaMatchesIdLayout;
 
 /** Validates a raw layout and throws an error naming the wrong field. */
 export function parseIdLayout(input: unknown, now: Date = new Date()): IdLayout {
@@ -124,88 +93,4 @@ export function formatIssues(issues: readonly { path: PropertyKey[]; message: st
       issue.path.length ? `${issue.path.map(String).join(".")}: ${issue.message}` : issue.message,
     )
     .join("; ");
-}
-
-/** Precomputes the constants of a validated layout. */
-export function layoutMath(layout: IdLayout): LayoutMath {
-  const epochMs = Date.parse(layout.epoch);
-  const idsPerTick = 2 ** layout.sequenceBits;
-  const maxTimestamp = (1n << BigInt(layout.timestampBits)) - 1n;
-  // The last representable tick ends at epoch + 2^T ticks; Date tops out at 8.64e15 ms.
-  const endMs = epochMs + 2 ** layout.timestampBits * layout.timeUnitMs;
-  return {
-    layout,
-    epochMs,
-    maxTimestamp,
-    maxTick: Number(maxTimestamp),
-    maxWorkerId: 2 ** layout.workerIdBits - 1,
-    maxSequence: idsPerTick - 1,
-    idsPerTick,
-    idsPerSecondPerWorker: (idsPerTick * 1000) / layout.timeUnitMs,
-    exhaustsAt: endMs <= 8.64e15 ? new Date(endMs) : null,
-  };
-}
-
-/**
- * Why a layout can no longer issue IDs at `nowMs`: its timestamp bits ran out (an ID past
- * them would not fit in 63 bits, and wrapping would repeat old IDs). Null while it can.
- * Decoding old IDs of such a layout stays valid, so parseIdLayout accepts it.
- */
-export function layoutExpiryProblem(math: LayoutMath, nowMs: number): string | null {
-  if (tickAt(math, nowMs) <= math.maxTick) return null;
-  const { timestampBits, timeUnitMs, epoch } = math.layout;
-  return `the ${timestampBits} timestamp bits at ${timeUnitMs} ms from ${epoch} ran out on ${math.exhaustsAt?.toISOString() ?? "?"}; no more IDs fit. Use a layout that lasts longer (more timestamp bits or a longer time unit) for new tables only: IDs of another layout can repeat old ones`;
-}
-
-/** The tick (ticks since epoch) that contains the wall-clock instant `ms`. */
-export function tickAt(math: LayoutMath, ms: number): number {
-  return Math.floor((ms - math.epochMs) / math.layout.timeUnitMs);
-}
-
-/** Wall-clock instant (ms since the Unix epoch) at which `tick` starts. */
-export function tickStartMs(math: LayoutMath, tick: number): number {
-  return math.epochMs + tick * math.layout.timeUnitMs;
-}
-
-/** Packs (timestamp, worker id, sequence) into an ID. Throws if a field does not fit. */
-export function encodeId(math: LayoutMath, timestamp: number, workerId: number, sequence: number): bigint {
-  const { workerIdBits, sequenceBits } = math.layout;
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0 || BigInt(timestamp) > math.maxTimestamp) {
-    throw new RangeError(`timestamp ${timestamp} does not fit in ${math.layout.timestampBits} bits`);
-  }
-  if (!Number.isInteger(workerId) || workerId < 0 || workerId > math.maxWorkerId) {
-    throw new RangeError(`workerId ${workerId} must be between 0 and ${math.maxWorkerId}`);
-  }
-  if (!Number.isInteger(sequence) || sequence < 0 || sequence > math.maxSequence) {
-    throw new RangeError(`sequence ${sequence} must be between 0 and ${math.maxSequence}`);
-  }
-  return (
-    (BigInt(timestamp) << BigInt(workerIdBits + sequenceBits)) |
-    (BigInt(workerId) << BigInt(sequenceBits)) |
-    BigInt(sequence)
-  );
-}
-
-const MAX_ID = (1n << 63n) - 1n;
-
-/** Parses a decimal ID string; throws a message that says what a valid ID looks like. */
-export function parseIdString(text: string): bigint {
-  if (!/^\d{1,19}$/.test(text)) {
-    throw new RangeError(`"${text}" is not an ID: expected a decimal integer between 0 and ${MAX_ID}`);
-  }
-  const id = BigInt(text);
-  if (id > MAX_ID) {
-    throw new RangeError(`"${text}" is not an ID: it is larger than ${MAX_ID}`);
-  }
-  return id;
-}
-
-/** Takes an ID apart. Exact for every layout. */
-export function decodeId(math: LayoutMath, id: bigint): DecodedId {
-  if (id < 0n || id > MAX_ID) throw new RangeError(`ID ${id} is outside 0..${MAX_ID}`);
-  const { workerIdBits, sequenceBits } = math.layout;
-  const sequence = Number(id & BigInt(math.maxSequence));
-  const workerId = Number((id >> BigInt(sequenceBits)) & BigInt(math.maxWorkerId));
-  const timestamp = Number(id >> BigInt(workerIdBits + sequenceBits));
-  return { timestamp, time: new Date(tickStartMs(math, timestamp)), workerId, sequence };
 }

@@ -1,4 +1,4 @@
-import { encodeId, layoutMath, tickStartMs, type IdLayout, type LayoutMath } from "./id-layout.ts";
+import { encodeId, layoutMath, tickStartMs, type IdLayout, type LayoutMath } from "./id-layout-math.ts";
 
 /*
  * One id space, one layout at a time (docs/design.md, invariant 8). Disjoint worker ids keep

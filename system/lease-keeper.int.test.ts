@@ -16,7 +16,8 @@ import { FleetResource } from "../contract/fleet-spec.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestNamespace, type TestNamespace } from "../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../e2e/control-plane/user-kubeconfig.ts";
-import { decodeId, layoutMath, parseIdLayout } from "../contract/id-layout.ts";
+import { decodeId, layoutMath } from "../contract/id-layout-math.ts";
+import { parseIdLayout } from "../contract/id-layout.ts";
 import {
   LeaseState,
   leaseNameForPod,

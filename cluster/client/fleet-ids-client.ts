@@ -1,10 +1,5 @@
-import {
-  decodeId,
-  layoutMath,
-  parseIdLayout,
-  parseIdString,
-  type DecodedId,
-} from "../../contract/id-layout.ts";
+import { decodeId, layoutMath, parseIdString, type DecodedId } from "../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../contract/id-layout.ts";
 import { k, kJson } from "./cluster-access.ts";
 import type { FleetObject } from "./fleet-resources.ts";
 import { requireImage } from "./images.ts";

@@ -12,7 +12,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout } from "../../contract/id-layout.ts";
+import { layoutMath } from "../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../contract/id-layout.ts";
 import { LOG_ROOT } from "../../cluster/paths.ts";
 import {
   faketimeDirFor,

@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { FleetConditionType, FleetResource } from "../../contract/fleet-spec.ts";
-import { parseIdString } from "../../contract/id-layout.ts";
+import { parseIdString } from "../../contract/id-layout-math.ts";
 import { k, kJson } from "../../cluster/client/cluster-access.ts";
 import { fetchIdsThroughService } from "../../cluster/client/fleet-ids-client.ts";
 import {

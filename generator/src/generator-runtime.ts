@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import type { GeneratorConfig } from "../../contract/generator-env.ts";
-import { layoutMath } from "../../contract/id-layout.ts";
+import { layoutMath } from "../../contract/id-layout-math.ts";
 import { ClockHealth } from "./clock/clock-health.ts";
 import { ntpServerName, startClockMonitor } from "./clock/clock-monitor.ts";
 import { OK, ReadinessGate, type ConditionStatus } from "./health/readiness-gate.ts";
@@ -48,7 +48,12 @@ export async function createGeneratorRuntime(
   options: { logger?: boolean; telemetryWindowMs?: number } = {},
 ): Promise<GeneratorRuntime> {
   const math = layoutMath(config.layout);
-  const issuer = new Issuer({ math, workerId: null, maxBackwardWaitMs: config.maxBackwardWaitMs });
+  const issuer = new Issuer({
+    math,
+    workerId: null,
+    maxBackwardWaitMs: config.maxBackwardWaitMs,
+    sequenceStart: config.sequenceStart,
+  });
   const clock = new ClockHealth({
     servers: config.ntpServers.map(ntpServerName),
     maxDriftMs: config.maxDriftMs,
@@ -82,6 +87,7 @@ export async function createGeneratorRuntime(
     readiness,
     clockStatus,
     metrics,
+    idSpace: config.idSpace,
     maxBatch: config.maxBatch,
     logger: options.logger ?? false,
   });

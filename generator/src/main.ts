@@ -1,6 +1,6 @@
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { layoutMath } from "../../contract/id-layout.ts";
+import { layoutMath } from "../../contract/id-layout-math.ts";
 import { fleetKey, leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";

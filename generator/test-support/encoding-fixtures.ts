@@ -1,6 +1,7 @@
 // Shared by the encoder tests: layouts from common to extreme, IDs around the decimal
 // carries the encoders special-case, and a way to aim a range of IDs at one of them.
-import { layoutMath, parseIdLayout, type LayoutMath } from "../../contract/id-layout.ts";
+import { layoutMath, type LayoutMath } from "../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../contract/id-layout.ts";
 
 const MAX_ID = (1n << 63n) - 1n;
 

@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { FleetConditionType, parseFleetSpec } from "../../contract/fleet-spec.ts";
-import { encodeId, layoutMath, tickAt } from "../../contract/id-layout.ts";
+import { encodeId, layoutMath, tickAt } from "../../contract/id-layout-math.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import {
   LedgerEntryState,

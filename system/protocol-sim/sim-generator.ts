@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { layoutMath, parseIdLayout } from "../../contract/id-layout.ts";
+import { layoutMath } from "../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../contract/id-layout.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { fleetKey } from "../../contract/lease-record.ts";
 import { SIM_NAMESPACE } from "./sim-lease-store.ts";

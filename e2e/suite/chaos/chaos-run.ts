@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { parseFleetSpec } from "../../../contract/fleet-spec.ts";
-import { layoutMath, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickStartMs } from "../../../contract/id-layout-math.ts";
 import {
   LEASE_COMPONENT,
   LeaseLabel,

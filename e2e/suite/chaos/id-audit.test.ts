@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { encodeId, layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
+import { encodeId, layoutMath } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import { auditRun, findDuplicates, IdCollector } from "./id-audit.ts";
 
 const math = layoutMath(parseIdLayout({}));

@@ -1,4 +1,4 @@
-import { decodeId, type LayoutMath } from "../../../contract/id-layout.ts";
+import { decodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
 
 const CHUNK = 1 << 20;
 

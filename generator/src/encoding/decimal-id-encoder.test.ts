@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeId, type LayoutMath } from "../../../contract/id-layout.ts";
+import { encodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import { appendDecimalIds, decimalId } from "./decimal-id-encoder.ts";
 import {
   CARRY_EDGE_IDS,

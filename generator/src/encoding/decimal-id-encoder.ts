@@ -1,4 +1,4 @@
-import type { LayoutMath } from "../../../contract/id-layout.ts";
+import type { LayoutMath } from "../../../contract/id-layout-math.ts";
 
 // IDs in a range are consecutive integers, so their decimal forms share everything but
 // the last few digits. Splitting an ID as prefix * 10^4 + low keeps both halves exact JS

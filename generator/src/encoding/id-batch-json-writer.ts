@@ -1,4 +1,4 @@
-import type { LayoutMath } from "../../../contract/id-layout.ts";
+import type { LayoutMath } from "../../../contract/id-layout-math.ts";
 import { LOW_MOD, splitId } from "./decimal-id-encoder.ts";
 
 const QUOTE = 0x22;

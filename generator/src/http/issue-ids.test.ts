@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { layoutMath, parseIdLayout, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import type { IssuedRange } from "../issuing/issuer.ts";
 import { Issuer, RefusalCode, WaitReason } from "../issuing/issuer.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickStartMs } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import type { IssueFence } from "./issue-fence.ts";
+import { SEQUENCE_STARTS, SequenceStart } from "../../../contract/sequence-start.ts";
 import { Issuer, RefusalCode, WaitReason } from "./issuer.ts";
 
 const math = layoutMath(parseIdLayout({}));
@@ -17,8 +19,8 @@ const tiny = layoutMath(
 const T0 = tickStartMs(math, 1_000_000);
 const open: IssueFence = { floorTick: -1, ceilingTick: Number.MAX_SAFE_INTEGER, validUntilMonoMs: Infinity };
 
-function issuer(m = math, maxBackwardWaitMs = 5) {
-  const it = new Issuer({ math: m, workerId: 3, maxBackwardWaitMs });
+function issuer(m = math, maxBackwardWaitMs = 5, sequenceStart: SequenceStart = SequenceStart.zero) {
+  const it = new Issuer({ math: m, workerId: 3, maxBackwardWaitMs, sequenceStart });
   it.setFence(open);
   return it;
 }
@@ -124,6 +126,23 @@ describe("Issuer", () => {
     expect(i.next(1, T0 + 4, 0)).toMatchObject({ kind: "issued", tick: 1_000_004 });
   });
 
+  it("rolling: a tick starts after the previous tick's last sequence and never wraps inside itself", () => {
+    const i = issuer(math, 5, SequenceStart.rolling);
+    expect(i.next(1, T0, 0)).toMatchObject({ tick: 1_000_000, firstSequence: 0, count: 1 });
+    expect(i.next(1, T0 + 1, 0)).toMatchObject({ tick: 1_000_001, firstSequence: 1, count: 1 });
+    expect(i.next(3, T0 + 5, 0)).toMatchObject({ tick: 1_000_005, firstSequence: 2, count: 3 });
+    expect(i.next(1, T0 + 6, 0)).toMatchObject({ firstSequence: 5 });
+    // A tick starting high fills up at 2^S - 1 and waits; the next one starts at 0.
+    expect(i.next(4090, T0 + 7, 0)).toMatchObject({ tick: 1_000_007, firstSequence: 6, count: 4090 });
+    expect(i.next(10, T0 + 7, 0)).toEqual({
+      kind: "wait",
+      untilWallMs: T0 + 8,
+      reason: WaitReason.SequenceExhausted,
+    });
+    expect(i.next(10, T0 + 8, 0)).toMatchObject({ tick: 1_000_008, firstSequence: 0, count: 10 });
+    expect(i.takePeakTickUse()).toBe(4090);
+  });
+
   it("starts a fresh sequence space on a new worker id", () => {
     const i = issuer();
     i.next(4096, T0, 0);
@@ -188,7 +207,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-describe("Issuer under adversarial clocks", () => {
+describe.each(SEQUENCE_STARTS)("Issuer under adversarial clocks, sequence start %s", (sequenceStart) => {
   it("issues strictly increasing IDs, always inside the fence that was set", () => {
     fc.assert(
       fc.property(
@@ -196,11 +215,12 @@ describe("Issuer under adversarial clocks", () => {
         fc.integer({ min: 0, max: 20 }),
         (steps, maxBackwardWaitMs) => {
           const m = tiny;
-          const i = new Issuer({ math: m, workerId: 2, maxBackwardWaitMs });
+          const i = new Issuer({ math: m, workerId: 2, maxBackwardWaitMs, sequenceStart });
           let wall = tickStartMs(m, 10_000);
           let mono = 0;
           let fence: IssueFence | null = null;
           let last: [number, number] = [-1, -1];
+          let previousTickEnd = -1;
           for (const s of steps) {
             if (s.op === "wall") wall += s.deltaMs;
             else if (s.op === "mono") mono += s.deltaMs;
@@ -228,7 +248,15 @@ describe("Issuer under adversarial clocks", () => {
               expect(d.firstSequence + d.count).toBeLessThanOrEqual(m.idsPerTick);
               const first: [number, number] = [d.tick, d.firstSequence];
               expect(first[0] > last[0] || (first[0] === last[0] && first[1] > last[1])).toBe(true);
+              if (d.tick > last[0]) {
+                // A new tick starts at 0, or (rolling) right after the last sequence issued.
+                const rolled = (previousTickEnd + 1) % m.idsPerTick;
+                expect(d.firstSequence).toBe(
+                  sequenceStart === SequenceStart.rolling && last[0] >= 0 ? rolled : 0,
+                );
+              }
               last = [d.tick, d.firstSequence + d.count - 1];
+              previousTickEnd = last[1];
             }
           }
         },
@@ -242,7 +270,7 @@ describe("Issuer under adversarial clocks", () => {
       fc.property(
         fc.array(fc.double({ min: 0, max: 25, noNaN: true }), { minLength: 1, maxLength: 200 }),
         (deltas) => {
-          const i = new Issuer({ math: tiny, workerId: 0, maxBackwardWaitMs: 5 });
+          const i = new Issuer({ math: tiny, workerId: 0, maxBackwardWaitMs: 5, sequenceStart });
           i.setFence(open);
           let wall = tickStartMs(tiny, 50);
           for (const delta of deltas) {

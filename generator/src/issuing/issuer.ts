@@ -1,4 +1,10 @@
-import { layoutExpiryProblem, tickAt, tickStartMs, type LayoutMath } from "../../../contract/id-layout.ts";
+import {
+  layoutExpiryProblem,
+  tickAt,
+  tickStartMs,
+  type LayoutMath,
+} from "../../../contract/id-layout-math.ts";
+import { SequenceStart } from "../../../contract/sequence-start.ts";
 import { suspendedSince, type IssueFence } from "./issue-fence.ts";
 
 /** Why the issuer will not mint IDs right now. Stable codes: they appear in HTTP errors and /readyz. */
@@ -65,6 +71,8 @@ export interface IssuerOptions {
   workerId: number | null;
   /** Backward steps up to this long are waited out; longer ones stop issuing until the clock catches up. */
   maxBackwardWaitMs: number;
+  /** Where each tick's sequence starts (default zero); see SequenceStart. */
+  sequenceStart?: SequenceStart;
 }
 
 const NOT_LEASED_RETRY_MS = 1000;
@@ -81,11 +89,14 @@ const LAYOUT_EXHAUSTED_RETRY_MS = 3_600_000;
 export class Issuer {
   readonly math: LayoutMath;
   readonly maxBackwardWaitMs: number;
+  readonly sequenceStart: SequenceStart;
   private workerId: number | null = null;
   private fence: IssueFence | null = null;
   /** Last tick anything was issued from (-1: nothing yet). */
   private lastTick = -1;
-  /** Next free sequence in lastTick. */
+  /** First sequence issued in lastTick (0 unless rolling). */
+  private firstSequenceOfTick = 0;
+  /** Next free sequence in lastTick; idsPerTick once the tick is full. */
   private nextSequence = 0;
   /** Tick whose exhaustion was last counted, so polling a full tick counts once. */
   private exhaustedTick = -1;
@@ -96,6 +107,7 @@ export class Issuer {
   constructor(options: IssuerOptions) {
     this.math = options.math;
     this.maxBackwardWaitMs = options.maxBackwardWaitMs;
+    this.sequenceStart = options.sequenceStart ?? SequenceStart.zero;
     if (options.workerId !== null) this.setWorkerId(options.workerId);
   }
 
@@ -112,6 +124,7 @@ export class Issuer {
     if (this.fence) throw new Error("setWorkerId needs the issuer unfenced first (setFence(null))");
     this.workerId = workerId;
     this.lastTick = -1;
+    this.firstSequenceOfTick = 0;
     this.nextSequence = 0;
     this.exhaustedTick = -1;
     this.behind = false;
@@ -142,7 +155,7 @@ export class Issuer {
 
   /** Most IDs issued within one tick since the previous call (current tick included), then resets. */
   takePeakTickUse(): number {
-    const peak = Math.max(this.peakTickUse, this.lastTick >= 0 ? this.nextSequence : 0);
+    const peak = Math.max(this.peakTickUse, this.lastTick >= 0 ? this.tickUse() : 0);
     this.peakTickUse = 0;
     return peak;
   }
@@ -156,9 +169,12 @@ export class Issuer {
     if (blocked) return blocked;
     const tick = tickAt(this.math, wallMs);
     if (tick > this.lastTick) {
-      if (this.lastTick >= 0 && this.nextSequence > this.peakTickUse) this.peakTickUse = this.nextSequence;
+      if (this.lastTick >= 0 && this.tickUse() > this.peakTickUse) this.peakTickUse = this.tickUse();
       this.lastTick = tick;
-      this.nextSequence = 0;
+      // Rolling: go on after the previous tick's last sequence; a full tick (next = 2^S) gives 0.
+      this.firstSequenceOfTick =
+        this.sequenceStart === SequenceStart.rolling ? this.nextSequence % this.math.idsPerTick : 0;
+      this.nextSequence = this.firstSequenceOfTick;
     } else if (this.nextSequence >= this.math.idsPerTick) {
       if (this.exhaustedTick !== tick) {
         this.exhaustedTick = tick;
@@ -175,6 +191,11 @@ export class Issuer {
     this.nextSequence += count;
     this.counters.issued += count;
     return { kind: "issued", tick, workerId: this.workerId as number, firstSequence, count };
+  }
+
+  /** IDs issued in lastTick so far. */
+  private tickUse(): number {
+    return this.nextSequence - this.firstSequenceOfTick;
   }
 
   /**

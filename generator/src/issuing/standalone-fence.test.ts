@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout, tickAt } from "../../../contract/id-layout.ts";
+import { layoutMath, tickAt } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import { Issuer } from "./issuer.ts";
 import { STANDALONE_AHEAD_MS, standaloneFence, startStandaloneFence } from "./standalone-fence.ts";
 

@@ -1,4 +1,4 @@
-import { tickAt, type LayoutMath } from "../../../contract/id-layout.ts";
+import { tickAt, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import type { IssueFence } from "./issue-fence.ts";
 import type { Issuer } from "./issuer.ts";
 

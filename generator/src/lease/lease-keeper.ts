@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { tickAt, type LayoutMath } from "../../../contract/id-layout.ts";
+import { tickAt, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import {
   parseLeaseData,
   parseLedgerData,

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { tickStartMs } from "../../../contract/id-layout.ts";
+import { tickStartMs } from "../../../contract/id-layout-math.ts";
 import { GENERATOR_METRIC_PREFIX, GeneratorMetric } from "../../../contract/metric-names.ts";
 import type { ClockHealth } from "../clock/clock-health.ts";
 import type { SntpSample } from "../clock/sntp-packet.ts";

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
+import { layoutMath } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import { ClockHealth } from "../clock/clock-health.ts";
 import { Issuer } from "../issuing/issuer.ts";
 import { GeneratorTelemetry } from "./generator-telemetry.ts";

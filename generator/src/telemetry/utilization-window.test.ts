@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { layoutMath, parseIdLayout } from "../../../contract/id-layout.ts";
+import { layoutMath } from "../../../contract/id-layout-math.ts";
+import { parseIdLayout } from "../../../contract/id-layout.ts";
 import { UtilizationWindow } from "./utilization-window.ts";
 
 const math = layoutMath(parseIdLayout({}));

@@ -1,4 +1,4 @@
-import type { LayoutMath } from "../../../contract/id-layout.ts";
+import type { LayoutMath } from "../../../contract/id-layout-math.ts";
 
 interface Sample {
   monoMs: number;

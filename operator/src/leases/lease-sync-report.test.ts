@@ -1,3 +1,4 @@
+import { EMPTY_LEDGER } from "../../../contract/lease-record.ts";
 import { describe, expect, it } from "vitest";
 import { leaseSyncReport } from "./lease-sync-report.ts";
 import { EMPTY_OBSERVATIONS, type Plan } from "./worker-id-planner.ts";
@@ -18,7 +19,7 @@ const plan: Plan = {
 
 describe("lease sync report", () => {
   it("carries what the reconcile sizes, reports and requeues by, and none of the plan's writes or memory", () => {
-    const report = leaseSyncReport(plan, { leases: [], applied: ["ledger: created"] });
+    const report = leaseSyncReport(plan, { leases: [], ledger: EMPTY_LEDGER, applied: ["ledger: created"] });
     expect(report).toEqual({
       allocatableReplicas: 2,
       exhausted: true,
@@ -29,11 +30,15 @@ describe("lease sync report", () => {
       successionWaiting: "waits",
       requeueAfterMs: 500,
       leases: [],
+      ledger: EMPTY_LEDGER,
       applied: ["ledger: created"],
     });
   });
 
   it("says why a sync stopped early", () => {
-    expect(leaseSyncReport(plan, { leases: [], applied: [], interrupted: "409" }).interrupted).toBe("409");
+    expect(
+      leaseSyncReport(plan, { leases: [], ledger: EMPTY_LEDGER, applied: [], interrupted: "409" })
+        .interrupted,
+    ).toBe("409");
   });
 });

@@ -8,7 +8,7 @@ import {
   parseLeaseData,
   parseLedgerData,
 } from "../../../contract/lease-record.ts";
-import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout.ts";
+import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout-math.ts";
 import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
@@ -28,6 +28,7 @@ import {
 } from "./worker-id-planner.ts";
 import { workerIdAvailability } from "./worker-id-availability.ts";
 import { leaseSyncReport, type LeaseSyncReport } from "./lease-sync-report.ts";
+import { forgetCapacityMetrics, recordCapacityMetrics } from "../metrics/capacity-metrics.ts";
 
 /** One sync's outcome inside lease sync: the last plan and the reads it came from. */
 interface SyncOutcome {
@@ -48,7 +49,13 @@ const DELETION_POLL_MS = 1000;
 export interface LeaseSyncOptions {
   metrics: Pick<
     OperatorMetrics,
-    "leasesHeld" | "workerIdsAvailable" | "workerIdsCapacity" | "ledgerRollbacks"
+    | "leasesHeld"
+    | "workerIdsAvailable"
+    | "workerIdsCapacity"
+    | "ledgerRollbacks"
+    | "workerIdsReachable"
+    | "replicasMax"
+    | "layoutExhaustion"
   >;
   isLeader: () => boolean;
   clock?: LeaseSyncClock;
@@ -92,7 +99,12 @@ export class LeaseSync {
   /** Plans from `pods` (the fleet's pods) and applies until the plan is empty or a write fails. */
   async sync(fleet: IdGeneratorFleet, pods: readonly V1Pod[]): Promise<LeaseSyncReport> {
     const { plan, snapshot, applied, interrupted } = await this.#sync(fleet, pods);
-    return leaseSyncReport(plan, { leases: snapshot.leases.map((l) => l.lease), applied, interrupted });
+    return leaseSyncReport(plan, {
+      leases: snapshot.leases.map((l) => l.lease),
+      ledger: snapshot.ledger.ledger,
+      applied,
+      interrupted,
+    });
   }
 
   /** The sync itself; deletion reads the ledger and leases it ends with, the reconcile only the report. */
@@ -126,6 +138,7 @@ export class LeaseSync {
     const ids = workerIdAvailability(workerIdRangeOf(fleet.spec), snapshot.ledger.ledger);
     this.#metrics.workerIdsAvailable.set(labels, ids.available);
     this.#metrics.workerIdsCapacity.set(labels, ids.capacity);
+    recordCapacityMetrics(this.#metrics, labels, fleet, snapshot.ledger.ledger, this.#clock.wallMs());
     return { snapshot, plan, applied };
   }
 
@@ -211,6 +224,7 @@ export class LeaseSync {
     this.#metrics.leasesHeld.remove(labels);
     this.#metrics.workerIdsAvailable.remove(labels);
     this.#metrics.workerIdsCapacity.remove(labels);
+    forgetCapacityMetrics(this.#metrics, labels);
   }
 
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {

@@ -50,6 +50,7 @@ describe("desired StatefulSet", () => {
     for (const e of container.env!) if (e.value !== undefined) env[e.name] = e.value;
     const config = parseGeneratorEnv(env);
     expect(config.layout).toEqual(fleet.spec.layout);
+    expect(config.sequenceStart).toBe("rolling");
     expect(config.idSpace).toBe("orders");
     expect(config.maxDriftMs).toBe(50);
     expect(config.ntpServers).toEqual([{ host: "ntp.internal", port: 123 }]);
@@ -67,6 +68,17 @@ describe("desired StatefulSet", () => {
       [GeneratorEnv.podUid, "metadata.uid"],
       [GeneratorEnv.podNamespace, "metadata.namespace"],
     ]);
+  });
+
+  it("renders the default sequence start as nothing, so existing fleets' pods are not rolled", () => {
+    const zero = desiredStatefulSet(fleetFixture({ ...fullFleetSpec, sequence: { start: "zero" } }), {
+      defaultImage: "idfleet/generator:default",
+      replicas: 2,
+      ledgerNamespace: "team-a",
+    });
+    const names = zero.spec!.template.spec!.containers[0]!.env!.map((e) => e.name);
+    expect(names).not.toContain(GeneratorEnv.sequenceStart);
+    expect(container.env!.map((e) => e.name)).toContain(GeneratorEnv.sequenceStart);
   });
 
   it("is locked down: non-root, read-only root, no capabilities, RuntimeDefault seccomp", () => {

@@ -1,5 +1,6 @@
 import type { V1StatefulSet, V1TopologySpreadConstraint } from "@kubernetes/client-node";
 import { GENERATOR_ENV_DEFAULTS, renderGeneratorEnv } from "../../../contract/generator-env.ts";
+import { DEFAULT_SEQUENCE_START } from "../../../contract/sequence-start.ts";
 import { idSpaceNameOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
 import { fleetLabels, fleetObjectNames, fleetSelectorLabels, ownedMetadata } from "./fleet-naming.ts";
 
@@ -39,6 +40,8 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
     ledgerNamespace: inputs.ledgerNamespace,
     idSpace: idSpaceNameOf(name, spec),
     layout: spec.layout,
+    // Only a non-default setting is rendered, so existing fleets' pod templates (and pods) stay as they are.
+    ...(spec.sequence.start !== DEFAULT_SEQUENCE_START ? { sequenceStart: spec.sequence.start } : {}),
     // An empty value would be dropped by the API server and make every apply look like a change.
     ...(spec.clock.ntpServers.length ? { ntpServers: spec.clock.ntpServers } : {}),
     maxDriftMs: spec.clock.maxDriftMs,

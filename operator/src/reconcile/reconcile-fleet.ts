@@ -8,7 +8,7 @@ import {
 } from "../../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../../contract/lease-record.ts";
 import { leaseTimingProblems } from "../../../contract/lease-rules.ts";
-import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout.ts";
+import { layoutExpiryProblem, layoutMath } from "../../../contract/id-layout-math.ts";
 import type { LeaseSync } from "../leases/lease-sync.ts";
 import type { LeaseSyncReport } from "../leases/lease-sync-report.ts";
 import type { FleetCaches, RawFleet } from "../kube/fleet-caches.ts";
@@ -139,6 +139,7 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
           : null,
       podProblems: pods.flatMap(podProblem).slice(0, 5),
       problems,
+      ledger: report?.ledger ?? null,
     },
     ctx.now(),
   );

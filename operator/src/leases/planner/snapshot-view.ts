@@ -1,4 +1,4 @@
-import { tickAt, type LayoutMath } from "../../../../contract/id-layout.ts";
+import { tickAt, type LayoutMath } from "../../../../contract/id-layout-math.ts";
 import { spaceLayoutMath, type SpaceLayout } from "../../../../contract/id-space-layout.ts";
 import type { FleetPod, ObservedLease, PlannerInput } from "./planner-input.ts";
 import type { PlanConflict } from "./plan.ts";
