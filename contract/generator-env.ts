@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_DRAIN_SECONDS, MAX_DRAIN_SECONDS } from "./shutdown-timing.ts";
 import { formatIssues, layoutExpiryProblem, layoutMath, parseIdLayout, type IdLayout } from "./id-layout.ts";
 
 /**
@@ -31,6 +32,8 @@ export const GeneratorEnv = {
   safetyMarginSeconds: "IDGEN_SAFETY_MARGIN_SECONDS",
   reserveAheadMs: "IDGEN_RESERVE_AHEAD_MS",
   releaseOnShutdown: "IDGEN_RELEASE_ON_SHUTDOWN",
+  /** Seconds to keep answering after SIGTERM while unready (docs/serving.md). */
+  drainSeconds: "IDGEN_DRAIN_SECONDS",
 } as const;
 export type GeneratorEnvName = (typeof GeneratorEnv)[keyof typeof GeneratorEnv];
 
@@ -48,6 +51,7 @@ export const GENERATOR_ENV_DEFAULTS = {
   safetyMarginSeconds: 3,
   reserveAheadMs: 10_000,
   releaseOnShutdown: true,
+  drainSeconds: DEFAULT_DRAIN_SECONDS,
 } as const;
 
 /** Upper bound for IDGEN_MAX_BATCH: one /v1/ids response never carries more IDs than this. */
@@ -150,6 +154,7 @@ const rawEnvSchema = z.object({
   ),
   [V.reserveAheadMs]: intVar(V.reserveAheadMs, 1, 3_600_000).default(GENERATOR_ENV_DEFAULTS.reserveAheadMs),
   [V.releaseOnShutdown]: boolVar(V.releaseOnShutdown).default(GENERATOR_ENV_DEFAULTS.releaseOnShutdown),
+  [V.drainSeconds]: intVar(V.drainSeconds, 0, MAX_DRAIN_SECONDS).default(GENERATOR_ENV_DEFAULTS.drainSeconds),
 });
 
 /** Standalone mode: a fixed worker id, no Kubernetes; the fence advances in memory. */
@@ -183,6 +188,8 @@ export interface GeneratorConfig {
   maxDriftMs: number;
   maxBackwardWaitMs: number;
   maxBatch: number;
+  /** After SIGTERM: seconds of answering while unready before listening stops. */
+  drainSeconds: number;
   mode: StandaloneMode | LeaseMode;
 }
 
@@ -276,6 +283,7 @@ export function parseGeneratorEnv(
     maxDriftMs: raw[V.maxDriftMs],
     maxBackwardWaitMs: raw[V.maxBackwardWaitMs],
     maxBatch: raw[V.maxBatch],
+    drainSeconds: raw[V.drainSeconds],
     mode,
   };
 }
@@ -299,6 +307,7 @@ export interface GeneratorEnvValues {
   safetyMarginSeconds?: number;
   reserveAheadMs?: number;
   releaseOnShutdown?: boolean;
+  drainSeconds?: number;
   /** Add POD_NAME, POD_UID, POD_NAMESPACE from the downward API (default: when fleet is set). */
   downwardApi?: boolean;
 }
@@ -345,6 +354,7 @@ export function renderGeneratorEnv(values: GeneratorEnvValues): RenderedEnvVar[]
   put(V.safetyMarginSeconds, values.safetyMarginSeconds);
   put(V.reserveAheadMs, values.reserveAheadMs);
   put(V.releaseOnShutdown, values.releaseOnShutdown);
+  put(V.drainSeconds, values.drainSeconds);
   if (values.downwardApi ?? values.fleet !== undefined) {
     for (const { name, fieldPath } of GENERATOR_DOWNWARD_API) {
       out.push({ name, valueFrom: { fieldRef: { fieldPath } } });

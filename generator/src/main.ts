@@ -2,16 +2,18 @@ import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../c
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { layoutMath } from "../../contract/id-layout.ts";
 import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
+import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
 import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
 import { renewalRetryTiming } from "./lease/lease-holding.ts";
 import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
+import { gracefulShutdownOf } from "./shutdown/graceful-shutdown.ts";
 
 /**
- * A running mode drives the issuer's worker id and fence. On shutdown, main calls
- * `stop` (no more fence updates), unfences the issuer, lets the HTTP server answer
- * in-flight requests, then calls `release` (lease mode: write Released).
+ * A running mode drives the issuer's worker id and fence. On shutdown (shutdown-sequence.ts),
+ * once no request is left, main calls `stop` (no more fence updates), unfences the issuer,
+ * then calls `release` (lease mode: write Released).
  */
 export interface ModeHandle {
   stop(): void;
@@ -113,20 +115,24 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, "shutting down: stop issuing, finish in-flight requests, release");
-    mode.stop();
-    issuer.setFence(null);
-    await app.close();
-    await mode.release();
-    runtime.stop();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // In-process drain, not a preStop sleep: only the process can add Connection: close and
+  // say why it is unready (docs/serving.md, "Why an in-process drain").
+  const shutdown = gracefulShutdownOf(app, {
+    timing: { drainMs: config.drainSeconds * 1000, inFlightBudgetMs: IN_FLIGHT_BUDGET_SECONDS * 1000 },
+    readiness: runtime.readiness,
+    stopIssuing: () => {
+      mode.stop();
+      issuer.setFence(null);
+    },
+    release: () => mode.release(),
+    exit: () => {
+      runtime.stop();
+      process.exit(0);
+    },
+  });
+  process.on("SIGTERM", () => shutdown.signal("SIGTERM"));
+  // Ctrl-C in a terminal: no endpoints to drain from.
+  process.on("SIGINT", () => shutdown.signal("SIGINT", false));
 
   await app.listen({ host: config.host, port: config.port });
   const math = layoutMath(config.layout);

@@ -1,6 +1,9 @@
 import type { V1StatefulSet, V1TopologySpreadConstraint } from "@kubernetes/client-node";
 import { GENERATOR_ENV_DEFAULTS, renderGeneratorEnv } from "../../../contract/generator-env.ts";
 import { idSpaceNameOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { derivedGracePeriodSeconds } from "../../../contract/shutdown-timing.ts";
+import { defaultTopologySpread } from "./default-topology-spread.ts";
+import { generatorProbes } from "./generator-probes.ts";
 import { fleetLabels, fleetObjectNames, fleetSelectorLabels, ownedMetadata } from "./fleet-naming.ts";
 
 /** Name of the generator's HTTP port on the pod and the Services. */
@@ -29,8 +32,10 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
   const name = fleet.metadata.name;
   const names = fleetObjectNames(name);
   const selector = fleetSelectorLabels(name);
-  // A pod gets SIGTERM, answers what is in flight and writes `Released`; give it a lease renewal's worth of time for that.
-  const terminationGracePeriodSeconds = Math.max(30, spec.leases.renewIntervalSeconds * 2 + 10);
+  // After SIGTERM a pod drains, answers what is in flight and writes `Released` (contract/shutdown-timing.ts).
+  const terminationGracePeriodSeconds =
+    spec.shutdown.terminationGracePeriodSeconds ??
+    derivedGracePeriodSeconds(spec.shutdown.drainSeconds, spec.leases.renewIntervalSeconds);
   const env = renderGeneratorEnv({
     port: GENERATOR_ENV_DEFAULTS.port,
     fleet: name,
@@ -45,11 +50,13 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
     safetyMarginSeconds: spec.leases.safetyMarginSeconds,
     reserveAheadMs: spec.leases.reserveAheadMs,
     releaseOnShutdown: true,
+    drainSeconds: spec.shutdown.drainSeconds,
     downwardApi: true,
   });
-  const topologySpreadConstraints = spec.topologySpreadConstraints?.map(
-    (c) => ({ labelSelector: { matchLabels: selector }, ...c }) as unknown as V1TopologySpreadConstraint,
-  );
+  const topologySpreadConstraints =
+    spec.topologySpreadConstraints?.map(
+      (c) => ({ labelSelector: { matchLabels: selector }, ...c }) as unknown as V1TopologySpreadConstraint,
+    ) ?? defaultTopologySpread(selector);
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -87,18 +94,7 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
                 { name: GENERATOR_PORT_NAME, containerPort: GENERATOR_ENV_DEFAULTS.port, protocol: "TCP" },
               ],
               env,
-              readinessProbe: {
-                httpGet: { path: "/readyz", port: GENERATOR_PORT_NAME },
-                periodSeconds: 2,
-                timeoutSeconds: 1,
-                failureThreshold: 1,
-              },
-              livenessProbe: {
-                httpGet: { path: "/healthz", port: GENERATOR_PORT_NAME },
-                periodSeconds: 10,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
+              ...generatorProbes(GENERATOR_PORT_NAME),
               resources: (spec.resources ?? DEFAULT_GENERATOR_RESOURCES) as object,
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -113,7 +109,7 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
           ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
           ...(spec.tolerations ? { tolerations: spec.tolerations as object[] } : {}),
           ...(spec.affinity ? { affinity: spec.affinity as object } : {}),
-          ...(topologySpreadConstraints ? { topologySpreadConstraints } : {}),
+          ...(topologySpreadConstraints.length ? { topologySpreadConstraints } : {}),
           ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
         },
       },
