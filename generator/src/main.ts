@@ -1,10 +1,10 @@
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { layoutMath } from "../../contract/id-layout.ts";
 import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
 import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
+import { inClusterAccess, KubeApiClient } from "./kube/kube-api-client.ts";
 import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
 import { renewalRetryTiming } from "./lease/lease-holding.ts";
 import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
@@ -32,8 +32,6 @@ function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandl
  * setting the issuer's fence from it and writing runtime.telemetry.snapshot() on renewal.
  */
 async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promise<ModeHandle> {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
   const math = layoutMath(runtime.config.layout);
   const reserveAheadTicks = Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs);
   const { requestTimeoutMs } = renewalRetryTiming(
@@ -41,7 +39,7 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     reserveAheadTicks * math.layout.timeUnitMs,
   );
   const store = kubernetesConfigMapStore(
-    kubeConfig.makeApiClient(CoreV1Api),
+    new KubeApiClient(inClusterAccess()),
     mode.podNamespace,
     requestTimeoutMs,
   );
