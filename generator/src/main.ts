@@ -4,10 +4,6 @@ import { leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-reco
 import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
-import { inClusterAccess, KubeApiClient } from "./kube/kube-api-client.ts";
-import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
-import { renewalRetryTiming } from "./lease/lease-holding.ts";
-import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
 import { gracefulShutdownOf } from "./shutdown/graceful-shutdown.ts";
 
 /**
@@ -32,6 +28,19 @@ function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandl
  * setting the issuer's fence from it and writing runtime.telemetry.snapshot() on renewal.
  */
 async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promise<ModeHandle> {
+  // Loaded only here: a standalone generator does not pay for TLS and the lease code at start-up.
+  const [
+    { inClusterAccess, KubeApiClient },
+    { kubernetesConfigMapStore },
+    { renewalRetryTiming },
+    keeperModule,
+  ] = await Promise.all([
+    import("./kube/kube-api-client.ts"),
+    import("./lease/configmap-store.ts"),
+    import("./lease/lease-holding.ts"),
+    import("./lease/lease-keeper.ts"),
+  ]);
+  const { LEASE_CONDITION, LeaseKeeper } = keeperModule;
   const math = layoutMath(runtime.config.layout);
   const reserveAheadTicks = Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs);
   const { requestTimeoutMs } = renewalRetryTiming(

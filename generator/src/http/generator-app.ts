@@ -1,8 +1,7 @@
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import { z } from "zod";
 import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
+import { serveDocsLazily } from "./lazy-docs.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
 import type { Issuer } from "../issuing/issuer.ts";
@@ -108,16 +107,12 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   // zod is the only validator: route schemas below exist for the OpenAPI document.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: "idfleet generator",
-        description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings.`,
-        version: "1",
-      },
-    },
+  // Before the routes: it records them for the OpenAPI document it builds on first request.
+  serveDocsLazily(app, {
+    title: "idfleet generator",
+    description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings.`,
+    version: "1",
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.setNotFoundHandler((request, reply) =>
     sendError(
