@@ -1,4 +1,5 @@
-import { apply, k, kJson } from "./cluster-access.ts";
+import { k, kJson } from "./cluster-access.ts";
+import { applyNodeScriptPod } from "./node-script-pod.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** Shape of the client load a ServicePullers pod puts on a fleet's client Service. */
@@ -110,26 +111,10 @@ export async function startServicePullers(
   name: string,
 ): Promise<ServicePullers> {
   const url = `http://${service}.${namespace}.svc:${String(port)}/v1/ids?count=${String(settings.count)}`;
-  await apply(namespace, [
-    {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name, labels: { "idfleet.dev/e2e-app": name } },
-      spec: {
-        restartPolicy: "Never",
-        terminationGracePeriodSeconds: 1,
-        containers: [
-          {
-            name: "pullers",
-            image,
-            imagePullPolicy: "IfNotPresent",
-            command: ["node", "-e", pullerScript(url, settings)],
-            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-          },
-        ],
-      },
-    },
-  ]);
+  await applyNodeScriptPod(namespace, name, image, pullerScript(url, settings), {
+    requests: { cpu: "50m", memory: "64Mi" },
+    limits: { memory: "256Mi" },
+  });
   await k(["wait", "-n", namespace, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"], {
     timeoutMs: 130_000,
   });
