@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 
 import { z } from "zod";
 import { decodeId, formatIssues, parseIdString, type LayoutMath } from "../../../contract/id-layout.ts";
 import { serveDocsLazily } from "./lazy-docs.ts";
+import { SCHEMA_FREE_COMPILERS } from "./schema-free-compilers.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
 import type { Issuer } from "../issuing/issuer.ts";
@@ -99,13 +100,13 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     // While closing, requests on open keep-alive connections still reach the routes, which refuse
     // them with the documented error body (fastify's own 503 has another shape).
     return503OnClosing: false,
+    // zod is the only validator: route schemas below exist for the OpenAPI document.
+    schemaController: SCHEMA_FREE_COMPILERS,
   });
   let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
   });
-  // zod is the only validator: route schemas below exist for the OpenAPI document.
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
 
   // Before the routes: it records them for the OpenAPI document it builds on first request.
   serveDocsLazily(app, {

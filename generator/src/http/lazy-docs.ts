@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+import { SCHEMA_FREE_COMPILERS } from "./schema-free-compilers.ts";
 
 /** Where the interactive API documentation lives. */
 export const DOCS_PREFIX = "/docs";
@@ -32,10 +33,8 @@ export function serveDocsLazily(app: FastifyInstance, info: ApiInfo): void {
       import("@fastify/swagger"),
       import("@fastify/swagger-ui"),
     ]);
-    const instance = Fastify({ logger: false });
     // The schemas are for the document only; nothing is validated or serialized here.
-    instance.setValidatorCompiler(() => (data) => ({ value: data }));
-    instance.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    const instance = Fastify({ logger: false, schemaController: SCHEMA_FREE_COMPILERS });
     await instance.register(swagger, { openapi: { info } });
     await instance.register(swaggerUi, { routePrefix: DOCS_PREFIX });
     for (const r of routes) {
