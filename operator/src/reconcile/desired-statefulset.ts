@@ -11,7 +11,7 @@ export const GENERATOR_PORT_NAME = "http";
 
 /** Container resources when the fleet sets none: CPU requests are what the HPA's CPU target is relative to. */
 export const DEFAULT_GENERATOR_RESOURCES = {
-  // Memory: a generator peaks at ~85-95 MiB resident from start to ready (npm run bench:startup)
+  // Memory: a generator peaks at ~80-85 MiB resident from start to ready (npm run bench:startup)
   // and stays below ~130 MiB under batch load; the limit leaves room for a burst of large batches.
   requests: { cpu: "100m", memory: "96Mi" },
   limits: { memory: "256Mi" },
