@@ -110,7 +110,27 @@ async function main(): Promise<void> {
   });
   const { app, issuer } = runtime;
 
-  let mode: ModeHandle;
+  // In-process drain, not a preStop sleep: only the process can add Connection: close and
+  // say why it is unready (docs/serving.md, "Why an in-process drain"). Installed before the
+  // mode starts, so a SIGTERM during start-up still releases a lease acquired meanwhile.
+  let mode: ModeHandle | undefined;
+  const shutdown = gracefulShutdownOf(app, {
+    timing: { drainMs: config.drainSeconds * 1000, inFlightBudgetMs: IN_FLIGHT_BUDGET_SECONDS * 1000 },
+    readiness: runtime.readiness,
+    stopIssuing: () => {
+      mode?.stop();
+      issuer.setFence(null);
+    },
+    release: async () => mode?.release(),
+    exit: () => {
+      runtime.stop();
+      process.exit(0);
+    },
+  });
+  process.on("SIGTERM", () => shutdown.signal("SIGTERM"));
+  // Ctrl-C in a terminal: no endpoints to drain from.
+  process.on("SIGINT", () => shutdown.signal("SIGINT", false));
+
   try {
     mode =
       config.mode.kind === "standalone"
@@ -121,25 +141,6 @@ async function main(): Promise<void> {
     runtime.stop();
     process.exit(2);
   }
-
-  // In-process drain, not a preStop sleep: only the process can add Connection: close and
-  // say why it is unready (docs/serving.md, "Why an in-process drain").
-  const shutdown = gracefulShutdownOf(app, {
-    timing: { drainMs: config.drainSeconds * 1000, inFlightBudgetMs: IN_FLIGHT_BUDGET_SECONDS * 1000 },
-    readiness: runtime.readiness,
-    stopIssuing: () => {
-      mode.stop();
-      issuer.setFence(null);
-    },
-    release: () => mode.release(),
-    exit: () => {
-      runtime.stop();
-      process.exit(0);
-    },
-  });
-  process.on("SIGTERM", () => shutdown.signal("SIGTERM"));
-  // Ctrl-C in a terminal: no endpoints to drain from.
-  process.on("SIGINT", () => shutdown.signal("SIGINT", false));
 
   await app.listen({ host: config.host, port: config.port });
   const math = layoutMath(config.layout);
