@@ -1,6 +1,7 @@
 // `npm run bench`: idfleet's generator against its layout's ceiling and against peers.
 // Everything runs on loopback, every loop is bounded in time and count. Prints a report.
 import { loadavg, cpus } from "node:os";
+import { runStartupBench } from "./startup-bench.ts";
 import { fileURLToPath } from "node:url";
 import {
   DEFAULT_MATH,
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
       IDGEN_HOST: "127.0.0.1",
       IDGEN_PORT: String(generatorPort),
       IDGEN_MAX_BATCH: String(BATCH),
+      // Stop at once: the drain is for Services, not for a benchmark on loopback.
+      IDGEN_DRAIN_SECONDS: "0",
     },
     generatorPort,
     "/readyz",
@@ -225,6 +228,7 @@ async function main(): Promise<void> {
     await generator.stop();
     await bare.stop();
   }
+  await runStartupBench();
 }
 
 await main();

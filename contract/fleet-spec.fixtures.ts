@@ -67,6 +67,13 @@ export const badFleetSpecs: readonly { name: string; spec: Record<string, unknow
     spec: { leases: { renewIntervalSeconds: 5, reserveAheadMs: 4000 } },
     message: "reserveAheadMs must exceed renewIntervalSeconds * 1000",
   },
+  {
+    name: "grace-below-drain",
+    // 20 s drain + 5 s in flight + 2 * 5 s release + 5 s margin = 40 s needed.
+    spec: { shutdown: { drainSeconds: 20, terminationGracePeriodSeconds: 39 } },
+    message: "shutdown.terminationGracePeriodSeconds must cover drainSeconds",
+  },
+  { name: "drain-too-long", spec: { shutdown: { drainSeconds: 301 } }, message: "drainSeconds" },
   { name: "replicas-negative", spec: { replicas: -1 }, message: "replicas" },
   { name: "time-unit-too-long", spec: { layout: { timeUnitMs: 5000 } }, message: "timeUnitMs" },
   { name: "sequence-start-unknown", spec: { sequence: { start: "random" } }, message: "sequence.start" },
@@ -112,4 +119,5 @@ export const fullFleetSpec: FleetSpecInput = {
   podAnnotations: { "example.com/team": "payments" },
   podLabels: { team: "payments" },
   service: { type: "ClusterIP", port: 8080 },
+  shutdown: { drainSeconds: 10, terminationGracePeriodSeconds: 60 },
 };

@@ -5,6 +5,12 @@ import { DEFAULT_SEQUENCE_START, SequenceStart } from "./sequence-start.ts";
 import { DEFAULT_LAYOUT, ID_PAYLOAD_BITS } from "./id-layout-math.ts";
 import { formatIssues, idLayoutSchema } from "./id-layout.ts";
 import { renewsBeforeFencing, toleratesRateDrift } from "./lease-fencing.ts";
+import {
+  DEFAULT_DRAIN_SECONDS,
+  MAX_DRAIN_SECONDS,
+  minimumGracePeriodCel,
+  minimumGracePeriodSeconds,
+} from "./shutdown-timing.ts";
 
 /**
  * The IdGeneratorFleet resource: one zod schema is the TypeScript type, the operator's
@@ -95,6 +101,19 @@ export const fleetSpecRules: readonly FleetSpecRule[] = [
       "autoscaling.maxReplicas exceeds the worker ids available to this fleet (idSpace.workerIdRange max-min+1, or 2^layout.workerIdBits); lower maxReplicas or widen the range",
     fieldPath: ".autoscaling.maxReplicas",
     holds: (s) => !s.autoscaling.enabled || s.autoscaling.maxReplicas <= workerIdCapacity(s),
+  },
+  {
+    rule:
+      `!has(self.shutdown) || !has(self.shutdown.terminationGracePeriodSeconds) || ` +
+      `self.shutdown.terminationGracePeriodSeconds >= ` +
+      minimumGracePeriodCel("self.shutdown.drainSeconds", "self.leases.renewIntervalSeconds"),
+    message:
+      "shutdown.terminationGracePeriodSeconds must cover drainSeconds + 5 s for in-flight requests + 2 * leases.renewIntervalSeconds to release the lease + 5 s margin; raise it, shorten the drain, or leave it unset (the operator derives it)",
+    fieldPath: ".shutdown.terminationGracePeriodSeconds",
+    holds: (s) =>
+      s.shutdown.terminationGracePeriodSeconds === undefined ||
+      s.shutdown.terminationGracePeriodSeconds >=
+        minimumGracePeriodSeconds(s.shutdown.drainSeconds, s.leases.renewIntervalSeconds),
   },
   {
     rule:
@@ -362,6 +381,26 @@ const autoscalingSchema = withRules(
   .default({ ...AUTOSCALING_DEFAULTS })
   .describe("Horizontal autoscaling on CPU and, optionally, sequence utilization.");
 
+const shutdownSchema = z
+  .object({
+    drainSeconds: int("shutdown.drainSeconds")
+      .min(0)
+      .max(MAX_DRAIN_SECONDS)
+      .default(DEFAULT_DRAIN_SECONDS)
+      .describe(
+        "After SIGTERM a generator turns unready at once but keeps answering (with Connection: close) this long, while endpoint removal reaches kube-proxy and ingress controllers; then it finishes in-flight requests and releases its lease.",
+      ),
+    terminationGracePeriodSeconds: int("shutdown.terminationGracePeriodSeconds")
+      .min(1)
+      .max(3600)
+      .optional()
+      .describe(
+        "The pods' terminationGracePeriodSeconds. Default: derived from drainSeconds and the lease timing (at least 30).",
+      ),
+  })
+  .default({ drainSeconds: DEFAULT_DRAIN_SECONDS })
+  .describe("How a generator pod stops (docs/serving.md).");
+
 const serviceSchema = z
   .object({
     type: z
@@ -424,6 +463,7 @@ export const fleetSpecSchema = z
     podAnnotations: stringMap("Extra annotations on the generator pods.").optional(),
     podLabels: stringMap("Extra labels on the generator pods (idfleet's own labels win).").optional(),
     service: serviceSchema,
+    shutdown: shutdownSchema,
   })
   .meta({
     "x-kubernetes-validations": fleetSpecRules.map(({ rule, message, fieldPath }) => ({

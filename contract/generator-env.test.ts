@@ -41,6 +41,7 @@ describe("parseGeneratorEnv", () => {
       maxDriftMs: 100,
       maxBackwardWaitMs: 5,
       maxBatch: GENERATOR_ENV_DEFAULTS.maxBatch,
+      drainSeconds: GENERATOR_ENV_DEFAULTS.drainSeconds,
       mode: { kind: "standalone", workerId: 7 },
     });
   });
@@ -84,6 +85,7 @@ describe("parseGeneratorEnv", () => {
     [{ IDGEN_PORT: "http" }, /IDGEN_PORT must be a whole number between 1 and 65535/],
     [{ IDGEN_PORT: "70000" }, /IDGEN_PORT must be between 1 and 65535/],
     [{ IDGEN_MAX_BATCH: "1000000" }, /IDGEN_MAX_BATCH must be between 1 and 100000/],
+    [{ IDGEN_DRAIN_SECONDS: "301" }, /IDGEN_DRAIN_SECONDS must be between 0 and 300/],
     [{ IDGEN_NTP_SERVERS: "a:b:c" }, /IDGEN_NTP_SERVERS entry "a:b:c" must be host or host:port/],
     [{ IDGEN_ID_SPACE: "Orders!" }, /IDGEN_ID_SPACE must be a DNS label/],
     [{ IDGEN_SEQUENCE_BITS: "13" }, /must be 63, got 41 \+ 10 \+ 13.*IDGEN_SEQUENCE_BITS/],
@@ -155,6 +157,7 @@ describe("renderGeneratorEnv", () => {
       reserveAheadMs: 5000,
       releaseOnShutdown: false,
       sequenceStart: "rolling",
+      drainSeconds: 12,
     });
     expect(rendered.filter((v) => "valueFrom" in v).map((v) => v.name)).toEqual([
       GeneratorEnv.podName,
@@ -175,6 +178,7 @@ describe("renderGeneratorEnv", () => {
       maxBackwardWaitMs: 10,
       maxBatch: 500,
       sequenceStart: "rolling",
+      drainSeconds: 12,
       mode: {
         kind: "lease",
         fleet: "ids",

@@ -4,6 +4,7 @@ import { layoutExpiryProblem, layoutMath, type IdLayout } from "./id-layout-math
 import { formatIssues, parseIdLayout } from "./id-layout.ts";
 import { DEFAULT_SEQUENCE_START, SEQUENCE_STARTS, SequenceStart } from "./sequence-start.ts";
 import { marginFitsLease, renewsBeforeFencing } from "./lease-fencing.ts";
+import { DEFAULT_DRAIN_SECONDS, MAX_DRAIN_SECONDS } from "./shutdown-timing.ts";
 
 /**
  * The environment-variable contract between the operator (which renders a generator
@@ -39,6 +40,8 @@ export const GeneratorEnv = {
   safetyMarginSeconds: "IDGEN_SAFETY_MARGIN_SECONDS",
   reserveAheadMs: "IDGEN_RESERVE_AHEAD_MS",
   releaseOnShutdown: "IDGEN_RELEASE_ON_SHUTDOWN",
+  /** Seconds to keep answering after SIGTERM while unready (docs/serving.md). */
+  drainSeconds: "IDGEN_DRAIN_SECONDS",
 } as const;
 export type GeneratorEnvName = (typeof GeneratorEnv)[keyof typeof GeneratorEnv];
 
@@ -56,6 +59,7 @@ export const GENERATOR_ENV_DEFAULTS = {
   safetyMarginSeconds: LEASE_DEFAULTS.safetyMarginSeconds,
   reserveAheadMs: LEASE_DEFAULTS.reserveAheadMs,
   releaseOnShutdown: true,
+  drainSeconds: DEFAULT_DRAIN_SECONDS,
 } as const;
 
 /** Upper bound for IDGEN_MAX_BATCH: one /v1/ids response never carries more IDs than this. */
@@ -162,6 +166,7 @@ const rawEnvSchema = z.object({
   ),
   [V.reserveAheadMs]: intVar(V.reserveAheadMs, 1, 3_600_000).default(GENERATOR_ENV_DEFAULTS.reserveAheadMs),
   [V.releaseOnShutdown]: boolVar(V.releaseOnShutdown).default(GENERATOR_ENV_DEFAULTS.releaseOnShutdown),
+  [V.drainSeconds]: intVar(V.drainSeconds, 0, MAX_DRAIN_SECONDS).default(GENERATOR_ENV_DEFAULTS.drainSeconds),
 });
 
 /** Standalone mode: a fixed worker id, no Kubernetes; the fence advances in memory. */
@@ -198,6 +203,8 @@ export interface GeneratorConfig {
   maxDriftMs: number;
   maxBackwardWaitMs: number;
   maxBatch: number;
+  /** After SIGTERM: seconds of answering while unready before listening stops. */
+  drainSeconds: number;
   mode: StandaloneMode | LeaseMode;
 }
 
@@ -298,6 +305,7 @@ export function parseGeneratorEnv(
     maxDriftMs: raw[V.maxDriftMs],
     maxBackwardWaitMs: raw[V.maxBackwardWaitMs],
     maxBatch: raw[V.maxBatch],
+    drainSeconds: raw[V.drainSeconds],
     mode,
   };
 }
@@ -323,6 +331,7 @@ export interface GeneratorEnvValues {
   safetyMarginSeconds?: number;
   reserveAheadMs?: number;
   releaseOnShutdown?: boolean;
+  drainSeconds?: number;
   /** Add POD_NAME, POD_UID, POD_NAMESPACE from the downward API (default: when fleet is set). */
   downwardApi?: boolean;
 }
@@ -371,6 +380,7 @@ export function renderGeneratorEnv(values: GeneratorEnvValues): RenderedEnvVar[]
   put(V.safetyMarginSeconds, values.safetyMarginSeconds);
   put(V.reserveAheadMs, values.reserveAheadMs);
   put(V.releaseOnShutdown, values.releaseOnShutdown);
+  put(V.drainSeconds, values.drainSeconds);
   if (values.downwardApi ?? values.fleet !== undefined) {
     for (const { name, fieldPath } of GENERATOR_DOWNWARD_API) {
       out.push({ name, valueFrom: { fieldRef: { fieldPath } } });

@@ -33,6 +33,8 @@ import { fleetObjectNames } from "../operator/src/reconcile/fleet-naming.ts";
 import { createFleet, startTestOperator, waitFor } from "../operator/test/operator-harness.ts";
 import { ReadinessGate } from "../generator/src/health/readiness-gate.ts";
 import { Issuer, RefusalCode } from "../generator/src/issuing/issuer.ts";
+import { apiServerAccessOf } from "../e2e/control-plane/api-server-access.ts";
+import { KubeApiClient } from "../generator/src/kube/kube-api-client.ts";
 import { kubernetesConfigMapStore, type ConfigMapStore } from "../generator/src/lease/configmap-store.ts";
 import { LEASE_CONDITION, LeaseKeeper } from "../generator/src/lease/lease-keeper.ts";
 
@@ -110,10 +112,10 @@ function startGenerator(sa: KubeConfig, namespace: string, pod: string, uid: str
   const issuer = new Issuer({ math, workerId: null, maxBackwardWaitMs: 5 });
   const readiness = new ReadinessGate();
   const partition = { on: false };
-  const store = partitionable(
-    kubernetesConfigMapStore(sa.makeApiClient(CoreV1Api), namespace, 1000),
-    partition,
-  );
+  // The generator's own client (no client-node), with the ServiceAccount's token.
+  const api = new KubeApiClient(apiServerAccessOf(sa));
+  cleanups.push(async () => api.close());
+  const store = partitionable(kubernetesConfigMapStore(api, namespace, 1000), partition);
   const keeper = new LeaseKeeper({
     store,
     issuer,
@@ -423,18 +425,24 @@ describe("allocation across fleets and operator restarts", () => {
 });
 
 describe("the generator process in lease mode", () => {
-  it("serves IDs on its leased worker id, and on SIGTERM answers, stops and releases", async () => {
+  it("serves IDs on its leased worker id, and on SIGTERM drains, stops and releases", async () => {
     const { ns, core, sa } = await fleetWithOperator(1);
     const pod = `${FLEET}-0`;
     const uid = await podUid(core, ns.name, pod);
     const dir = mkdtempSync(join(tmpdir(), "idfleet-gen-"));
-    const kubeconfigPath = join(dir, "kubeconfig");
-    writeFileSync(kubeconfigPath, sa.exportConfig());
+    // What a pod has: the API server's address in the environment, the token and CA as files.
+    const access = apiServerAccessOf(sa);
+    writeFileSync(join(dir, "token"), access.token ?? "");
+    writeFileSync(join(dir, "ca.crt"), access.ca ?? "");
+    const server = new URL(access.server);
     const port = await freePort();
     const child = spawn(process.execPath, ["generator/src/main.ts"], {
       env: {
         PATH: process.env.PATH,
-        KUBECONFIG: kubeconfigPath,
+        KUBERNETES_SERVICE_HOST: server.hostname,
+        KUBERNETES_SERVICE_PORT: server.port,
+        IDGEN_SERVICE_ACCOUNT_DIR: dir,
+        IDGEN_DRAIN_SECONDS: "1",
         POD_NAME: pod,
         POD_UID: uid,
         POD_NAMESPACE: ns.name,
@@ -470,6 +478,11 @@ describe("the generator process in lease mode", () => {
     expect(decoded.timestamp).toBeGreaterThan(lease.handoverAfter);
 
     child.kill("SIGTERM");
+    // Draining: unready at once, still answering, telling keep-alive clients to reconnect.
+    await waitFor("unready after SIGTERM", async () => (await fetch(`${base}/readyz`)).status === 503);
+    const draining = await fetch(`${base}/v1/id`);
+    expect(draining.status).toBe(200);
+    expect(draining.headers.get("connection")).toBe("close");
     expect(await exited).toBe(0);
     // Released, and (the pod itself lives on) possibly already freed and reassigned by the operator:
     // a clean release frees the id at once, with the released reservation as its floor.

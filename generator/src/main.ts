@@ -1,18 +1,16 @@
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { layoutMath } from "../../contract/id-layout-math.ts";
 import { fleetKey, leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
+import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
-import { kubernetesConfigMapStore } from "./lease/configmap-store.ts";
-import { renewalRetryTiming } from "./lease/lease-holding.ts";
-import { LEASE_CONDITION, LeaseKeeper } from "./lease/lease-keeper.ts";
+import { gracefulShutdownOf } from "./shutdown/graceful-shutdown.ts";
 
 /**
- * A running mode drives the issuer's worker id and fence. On shutdown, main calls
- * `stop` (no more fence updates), unfences the issuer, lets the HTTP server answer
- * in-flight requests, then calls `release` (lease mode: write Released).
+ * A running mode drives the issuer's worker id and fence. On shutdown (shutdown-sequence.ts),
+ * once no request is left, main calls `stop` (no more fence updates), unfences the issuer,
+ * then calls `release` (lease mode: write Released).
  */
 export interface ModeHandle {
   stop(): void;
@@ -31,8 +29,19 @@ function startStandalone(runtime: GeneratorRuntime, workerId: number): ModeHandl
  * setting the issuer's fence from it and writing runtime.telemetry.snapshot() on renewal.
  */
 async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promise<ModeHandle> {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  // Loaded only here: a standalone generator does not pay for TLS and the lease code at start-up.
+  const [
+    { inClusterAccess, KubeApiClient },
+    { kubernetesConfigMapStore },
+    { renewalRetryTiming },
+    keeperModule,
+  ] = await Promise.all([
+    import("./kube/kube-api-client.ts"),
+    import("./lease/configmap-store.ts"),
+    import("./lease/lease-holding.ts"),
+    import("./lease/lease-keeper.ts"),
+  ]);
+  const { LEASE_CONDITION, LeaseKeeper } = keeperModule;
   const math = layoutMath(runtime.config.layout);
   const reserveAheadTicks = Math.ceil(mode.reserveAheadMs / math.layout.timeUnitMs);
   const { requestTimeoutMs } = renewalRetryTiming(
@@ -40,14 +49,18 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     reserveAheadTicks * math.layout.timeUnitMs,
   );
   const store = kubernetesConfigMapStore(
-    kubeConfig.makeApiClient(CoreV1Api),
+    new KubeApiClient(inClusterAccess()),
     mode.podNamespace,
     requestTimeoutMs,
   );
   const ledgerStore =
     mode.ledgerNamespace === mode.podNamespace
       ? store
-      : kubernetesConfigMapStore(kubeConfig.makeApiClient(CoreV1Api), mode.ledgerNamespace, requestTimeoutMs);
+      : kubernetesConfigMapStore(
+          new KubeApiClient(inClusterAccess()),
+          mode.ledgerNamespace,
+          requestTimeoutMs,
+        );
   const keeper = new LeaseKeeper({
     store,
     ledgerStore,
@@ -114,7 +127,27 @@ async function main(): Promise<void> {
   });
   const { app, issuer } = runtime;
 
-  let mode: ModeHandle;
+  // In-process drain, not a preStop sleep: only the process can add Connection: close and
+  // say why it is unready (docs/serving.md, "Why an in-process drain"). Installed before the
+  // mode starts, so a SIGTERM during start-up still releases a lease acquired meanwhile.
+  let mode: ModeHandle | undefined;
+  const shutdown = gracefulShutdownOf(app, {
+    timing: { drainMs: config.drainSeconds * 1000, inFlightBudgetMs: IN_FLIGHT_BUDGET_SECONDS * 1000 },
+    readiness: runtime.readiness,
+    stopIssuing: () => {
+      mode?.stop();
+      issuer.setFence(null);
+    },
+    release: async () => mode?.release(),
+    exit: () => {
+      runtime.stop();
+      process.exit(0);
+    },
+  });
+  process.on("SIGTERM", () => shutdown.signal("SIGTERM"));
+  // Ctrl-C in a terminal: no endpoints to drain from.
+  process.on("SIGINT", () => shutdown.signal("SIGINT", false));
+
   try {
     mode =
       config.mode.kind === "standalone"
@@ -125,21 +158,6 @@ async function main(): Promise<void> {
     runtime.stop();
     process.exit(2);
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, "shutting down: stop issuing, finish in-flight requests, release");
-    mode.stop();
-    issuer.setFence(null);
-    await app.close();
-    await mode.release();
-    runtime.stop();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await app.listen({ host: config.host, port: config.port });
   const math = layoutMath(config.layout);

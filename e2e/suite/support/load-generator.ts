@@ -1,4 +1,5 @@
-import { apply, k } from "../../../cluster/client/cluster-access.ts";
+import { k } from "../../../cluster/client/cluster-access.ts";
+import { applyNodeScriptPod } from "./node-script-pod.ts";
 
 /** Bounds of a load run: it stops at whichever limit comes first. */
 export type LoadBounds = { concurrency: number; maxSeconds: number; maxRequests: number };
@@ -30,26 +31,10 @@ export async function startLoad(
     const timer = setInterval(() => console.log(JSON.stringify({ ok, failed })), 5000);
     Promise.all(Array.from({ length: ${bounds.concurrency} }, worker)).then(() => { clearInterval(timer); console.log("done", JSON.stringify({ ok, failed })); });
   `;
-  await apply(namespace, [
-    {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name, labels: { "idfleet.dev/e2e-app": name } },
-      spec: {
-        restartPolicy: "Never",
-        terminationGracePeriodSeconds: 1,
-        containers: [
-          {
-            name: "load",
-            image,
-            imagePullPolicy: "IfNotPresent",
-            command: ["node", "-e", script],
-            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-          },
-        ],
-      },
-    },
-  ]);
+  await applyNodeScriptPod(namespace, name, image, script, {
+    requests: { cpu: "10m", memory: "32Mi" },
+    limits: { cpu: "200m", memory: "128Mi" },
+  });
   return {
     stop: async () => {
       await k([

@@ -1,5 +1,3 @@
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import { z } from "zod";
 import { idBounds, IdBoundsError, parseTimeParameter } from "../../../contract/id-bounds.ts";
@@ -13,6 +11,8 @@ import {
 import { decodeId, encodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import { formatIssues } from "../../../contract/id-layout.ts";
 import { layoutDocument } from "../../../contract/layout-document.ts";
+import { serveDocsLazily } from "./lazy-docs.ts";
+import { SCHEMA_FREE_COMPILERS } from "./schema-free-compilers.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
 import type { IssuedRange, Issuer } from "../issuing/issuer.ts";
@@ -113,24 +113,20 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     // While closing, requests on open keep-alive connections still reach the routes, which refuse
     // them with the documented error body (fastify's own 503 has another shape).
     return503OnClosing: false,
+    // zod is the only validator: route schemas below exist for the OpenAPI document.
+    schemaController: SCHEMA_FREE_COMPILERS,
   });
   let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
   });
-  // zod is the only validator: route schemas below exist for the OpenAPI document.
-  app.setValidatorCompiler(() => (data) => ({ value: data }));
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: "idfleet generator",
-        description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings unless ?format= names base62 or base32 (fixed width, sortable as text). GET /v1/layout describes the layout, GET /v1/bounds gives the IDs of a time range.`,
-        version: "1",
-      },
-    },
+  // Before the routes: it records them for the OpenAPI document it builds on first request.
+  serveDocsLazily(app, {
+    title: "idfleet generator",
+    description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings unless ?format= names base62 or base32 (fixed width, sortable as text). GET /v1/layout describes the layout, GET /v1/bounds gives the IDs of a time range.`,
+    version: "1",
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.setNotFoundHandler((request, reply) =>
     sendError(

@@ -1,12 +1,20 @@
-import { ApiException, type CoreV1Api, type V1ConfigMap } from "@kubernetes/client-node";
-import { callWithTimeout } from "../../../contract/api-call-timeout.ts";
+import { KubeApiTimeout, type KubeApiClient, type KubeApiResponse } from "../kube/kube-api-client.ts";
+
+/** A ConfigMap object as the API server returns it; only the fields the keeper touches are typed. */
+export interface ConfigMapObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [field: string]: unknown };
+  data?: Record<string, string>;
+  [field: string]: unknown;
+}
 
 /** A ConfigMap as the lease keeper handles it: its data, and the object to write back. */
 export interface StoredConfigMap {
   resourceVersion: string;
   data: Record<string, string>;
   /** The object as read, so a replace keeps its labels and owner references. */
-  object: V1ConfigMap;
+  object: ConfigMapObject;
 }
 
 /** Another writer changed the ConfigMap since it was read (HTTP 409). */
@@ -24,62 +32,89 @@ export interface ConfigMapStore {
   replace(previous: StoredConfigMap, data: Record<string, string>): Promise<StoredConfigMap>;
 }
 
-/** The Kubernetes API behind a ConfigMapStore (client-node 2.x: one object argument per call). */
+/** The API server's clock as one response showed it (`Date` header, 1 s resolution). */
+export interface ServerTimeSample {
+  sentWallMs: number;
+  receivedWallMs: number;
+  serverDateMs: number;
+}
+
+export interface ConfigMapStoreOptions {
+  /** Called with every response that carries a `Date` header. */
+  onServerTime?: (sample: ServerTimeSample) => void;
+}
+
+/** The Kubernetes API behind a ConfigMapStore: GET and PUT on one namespace's ConfigMaps. */
 export function kubernetesConfigMapStore(
-  core: CoreV1Api,
+  api: KubeApiClient,
   namespace: string,
   timeoutMs: number,
+  options: ConfigMapStoreOptions = {},
 ): ConfigMapStore {
+  const path = (name: string) =>
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+  const call = async (method: string, name: string, body?: ConfigMapObject): Promise<KubeApiResponse> => {
+    let res: KubeApiResponse;
+    try {
+      res = await api.request(method, path(name), body, timeoutMs);
+    } catch (error) {
+      const message = `${method} ConfigMap ${name}: ${(error as Error).message}`;
+      if (error instanceof KubeApiTimeout) throw new ConfigMapTimeout(message, { cause: error });
+      throw new Error(message, { cause: error });
+    }
+    if (res.serverDateMs !== null)
+      options.onServerTime?.({
+        sentWallMs: res.sentWallMs,
+        receivedWallMs: res.receivedWallMs,
+        serverDateMs: res.serverDateMs,
+      });
+    return res;
+  };
   return {
     async read(name) {
-      try {
-        return stored(
-          await callWithTimeout(
-            (options) => core.readNamespacedConfigMap({ name, namespace }, options),
-            timeoutMs,
-            () => timedOut(`read ${name}`, timeoutMs),
-          ),
-        );
-      } catch (error) {
-        if (error instanceof ApiException && error.code === 404) return null;
-        throw translate(error, name);
-      }
+      const res = await call("GET", name);
+      if (res.status === 404) return null;
+      return stored(expectOk(res, "read", name));
     },
     async replace(previous, data) {
       const name = previous.object.metadata?.name ?? "";
-      const body: V1ConfigMap = {
+      const body: ConfigMapObject = {
         ...previous.object,
+        apiVersion: "v1",
+        kind: "ConfigMap",
         metadata: { ...previous.object.metadata, resourceVersion: previous.resourceVersion },
         data,
       };
-      try {
-        return stored(
-          await callWithTimeout(
-            (options) => core.replaceNamespacedConfigMap({ name, namespace, body }, options),
-            timeoutMs,
-            () => timedOut(`replace ${name}`, timeoutMs),
-          ),
-        );
-      } catch (error) {
-        throw translate(error, name);
-      }
+      return stored(expectOk(await call("PUT", name, body), "replace", name));
     },
   };
 }
 
-function stored(object: V1ConfigMap): StoredConfigMap {
-  return { resourceVersion: object.metadata?.resourceVersion ?? "", data: object.data ?? {}, object };
-}
-
-function translate(error: unknown, name: string): Error {
-  if (error instanceof ApiException) {
-    if (error.code === 409) return new ConfigMapConflict(`ConfigMap ${name} was changed by another writer`);
-    if (error.code === 404) return new ConfigMapMissing(`ConfigMap ${name} does not exist`);
-    return new Error(`ConfigMap ${name}: HTTP ${error.code}: ${String(error.message).slice(0, 300)}`);
+/** The object of a 2xx answer; 409, 404 and everything else as the keeper's errors. */
+function expectOk(res: KubeApiResponse, what: string, name: string): ConfigMapObject {
+  if (res.status >= 200 && res.status < 300) {
+    try {
+      return JSON.parse(res.body) as ConfigMapObject;
+    } catch {
+      throw new Error(`${what} ConfigMap ${name}: HTTP ${res.status} with a body that is not JSON`);
+    }
   }
-  return error instanceof Error ? error : new Error(String(error));
+  if (res.status === 409) throw new ConfigMapConflict(`ConfigMap ${name} was changed by another writer`);
+  if (res.status === 404) throw new ConfigMapMissing(`ConfigMap ${name} does not exist`);
+  throw new Error(`${what} ConfigMap ${name}: HTTP ${res.status}: ${statusMessage(res.body)}`);
 }
 
-function timedOut(what: string, timeoutMs: number): ConfigMapTimeout {
-  return new ConfigMapTimeout(`${what}: no answer within ${timeoutMs} ms`);
+/** The message of a Kubernetes Status body, or the start of whatever came back. */
+function statusMessage(body: string): string {
+  try {
+    const status = JSON.parse(body) as { message?: unknown; reason?: unknown };
+    if (typeof status.message === "string") return `${String(status.reason ?? "")} ${status.message}`.trim();
+  } catch {
+    // not JSON: show the text
+  }
+  return body.slice(0, 300) || "(empty body)";
+}
+
+function stored(object: ConfigMapObject): StoredConfigMap {
+  return { resourceVersion: object.metadata?.resourceVersion ?? "", data: object.data ?? {}, object };
 }

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type { CoordinationV1Api, V1Lease } from "@kubernetes/client-node";
-import { callWithTimeout } from "../../../contract/api-call-timeout.ts";
+import { callWithTimeout } from "../kube/api-call-timeout.ts";
 import { decide, observe, type ObservedLease } from "./leader-election-rules.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import { microTime } from "../kube/micro-time.ts";

@@ -121,6 +121,62 @@ describe("desired StatefulSet", () => {
   });
 });
 
+describe("desired StatefulSet: serving through routine operations", () => {
+  const podOf = (spec: Parameters<typeof fleetFixture>[0]) =>
+    desiredStatefulSet(fleetFixture(spec), { defaultImage: "g", replicas: 1, ledgerNamespace: "team-a" })
+      .spec!.template.spec!;
+
+  it("derives a grace period covering drain + in-flight + release, or takes the fleet's own", () => {
+    // Default: 5 s drain + 5 s in flight + 2 * 5 s release + 5 s margin = 25, at least 30.
+    expect(podOf({}).terminationGracePeriodSeconds).toBe(30);
+    const long = podOf({
+      shutdown: { drainSeconds: 30 },
+      leases: { renewIntervalSeconds: 10, reserveAheadMs: 20_000 },
+    });
+    expect(long.terminationGracePeriodSeconds).toBe(30 + 5 + 20 + 5);
+    expect(
+      podOf({ shutdown: { drainSeconds: 10, terminationGracePeriodSeconds: 90 } })
+        .terminationGracePeriodSeconds,
+    ).toBe(90);
+    const env = podOf({ shutdown: { drainSeconds: 12 } }).containers[0]!.env!;
+    expect(env).toContainEqual({ name: GeneratorEnv.drainSeconds, value: "12" });
+  });
+
+  it("has probes that never kill a slow starter and follow /readyz within about two seconds", () => {
+    const c = podOf({}).containers[0]!;
+    expect(c.startupProbe).toMatchObject({ httpGet: { path: "/healthz" } });
+    // At least five minutes to start before the kubelet gives up.
+    expect(c.startupProbe!.periodSeconds! * c.startupProbe!.failureThreshold!).toBeGreaterThanOrEqual(300);
+    // Liveness: a minute or more of no answer at all, with a generous timeout.
+    const live = c.livenessProbe!;
+    expect(live.httpGet!.path).toBe("/healthz");
+    expect(live.timeoutSeconds).toBeGreaterThanOrEqual(5);
+    expect(live.periodSeconds! * live.failureThreshold!).toBeGreaterThanOrEqual(60);
+    // Readiness: one slow (timed out) answer is tolerated, a 503 turns the pod unready within ~2 s.
+    const ready = c.readinessProbe!;
+    expect(ready.httpGet!.path).toBe("/readyz");
+    expect(ready.failureThreshold).toBeGreaterThanOrEqual(2);
+    expect(ready.timeoutSeconds).toBeGreaterThanOrEqual(2);
+    expect(ready.periodSeconds! * ready.failureThreshold!).toBeLessThanOrEqual(2);
+  });
+
+  it("spreads pods over nodes and zones unless the fleet says otherwise", () => {
+    const spread = podOf({}).topologySpreadConstraints!;
+    expect(spread.map((c) => [c.topologyKey, c.maxSkew, c.whenUnsatisfiable])).toEqual([
+      ["kubernetes.io/hostname", 1, "ScheduleAnyway"],
+      ["topology.kubernetes.io/zone", 1, "ScheduleAnyway"],
+    ]);
+    expect(spread[0]!.labelSelector).toEqual({
+      matchLabels: { "app.kubernetes.io/name": "idfleet-generator", "idfleet.dev/fleet": "ids" },
+    });
+    const own = podOf({
+      topologySpreadConstraints: [{ maxSkew: 2, topologyKey: "rack", whenUnsatisfiable: "DoNotSchedule" }],
+    }).topologySpreadConstraints!;
+    expect(own.map((c) => c.topologyKey)).toEqual(["rack"]);
+    expect(podOf({ topologySpreadConstraints: [] }).topologySpreadConstraints).toBeUndefined();
+  });
+});
+
 describe("desired services, PDB, HPA and RBAC", () => {
   const fleet = fleetFixture(fullFleetSpec);
 

@@ -2,6 +2,9 @@ import type { V1StatefulSet, V1TopologySpreadConstraint } from "@kubernetes/clie
 import { GENERATOR_ENV_DEFAULTS, renderGeneratorEnv } from "../../../contract/generator-env.ts";
 import { DEFAULT_SEQUENCE_START } from "../../../contract/sequence-start.ts";
 import { idSpaceNameOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { derivedGracePeriodSeconds } from "../../../contract/shutdown-timing.ts";
+import { defaultTopologySpread } from "./default-topology-spread.ts";
+import { generatorProbes } from "./generator-probes.ts";
 import { fleetLabels, fleetObjectNames, fleetSelectorLabels, ownedMetadata } from "./fleet-naming.ts";
 
 /** Name of the generator's HTTP port on the pod and the Services. */
@@ -9,7 +12,9 @@ export const GENERATOR_PORT_NAME = "http";
 
 /** Container resources when the fleet sets none: CPU requests are what the HPA's CPU target is relative to. */
 export const DEFAULT_GENERATOR_RESOURCES = {
-  requests: { cpu: "100m", memory: "64Mi" },
+  // Memory: a generator peaks at ~80-85 MiB resident from start to ready (npm run bench:startup)
+  // and stays below ~130 MiB under batch load; the limit leaves room for a burst of large batches.
+  requests: { cpu: "100m", memory: "96Mi" },
   limits: { memory: "256Mi" },
 } as const;
 
@@ -32,8 +37,10 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
   const name = fleet.metadata.name;
   const names = fleetObjectNames(name);
   const selector = fleetSelectorLabels(name);
-  // A pod gets SIGTERM, answers what is in flight and writes `Released`; give it a lease renewal's worth of time for that.
-  const terminationGracePeriodSeconds = Math.max(30, spec.leases.renewIntervalSeconds * 2 + 10);
+  // After SIGTERM a pod drains, answers what is in flight and writes `Released` (contract/shutdown-timing.ts).
+  const terminationGracePeriodSeconds =
+    spec.shutdown.terminationGracePeriodSeconds ??
+    derivedGracePeriodSeconds(spec.shutdown.drainSeconds, spec.leases.renewIntervalSeconds);
   const env = renderGeneratorEnv({
     port: GENERATOR_ENV_DEFAULTS.port,
     fleet: name,
@@ -51,11 +58,13 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
     safetyMarginSeconds: spec.leases.safetyMarginSeconds,
     reserveAheadMs: spec.leases.reserveAheadMs,
     releaseOnShutdown: true,
+    drainSeconds: spec.shutdown.drainSeconds,
     downwardApi: true,
   });
-  const topologySpreadConstraints = spec.topologySpreadConstraints?.map(
-    (c) => ({ labelSelector: { matchLabels: selector }, ...c }) as unknown as V1TopologySpreadConstraint,
-  );
+  const topologySpreadConstraints =
+    spec.topologySpreadConstraints?.map(
+      (c) => ({ labelSelector: { matchLabels: selector }, ...c }) as unknown as V1TopologySpreadConstraint,
+    ) ?? defaultTopologySpread(selector);
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
@@ -93,18 +102,7 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
                 { name: GENERATOR_PORT_NAME, containerPort: GENERATOR_ENV_DEFAULTS.port, protocol: "TCP" },
               ],
               env,
-              readinessProbe: {
-                httpGet: { path: "/readyz", port: GENERATOR_PORT_NAME },
-                periodSeconds: 2,
-                timeoutSeconds: 1,
-                failureThreshold: 1,
-              },
-              livenessProbe: {
-                httpGet: { path: "/healthz", port: GENERATOR_PORT_NAME },
-                periodSeconds: 10,
-                timeoutSeconds: 2,
-                failureThreshold: 3,
-              },
+              ...generatorProbes(GENERATOR_PORT_NAME),
               resources: (spec.resources ?? DEFAULT_GENERATOR_RESOURCES) as object,
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -119,7 +117,7 @@ export function desiredStatefulSet(fleet: IdGeneratorFleet, inputs: StatefulSetI
           ...(spec.nodeSelector ? { nodeSelector: spec.nodeSelector } : {}),
           ...(spec.tolerations ? { tolerations: spec.tolerations as object[] } : {}),
           ...(spec.affinity ? { affinity: spec.affinity as object } : {}),
-          ...(topologySpreadConstraints ? { topologySpreadConstraints } : {}),
+          ...(topologySpreadConstraints.length ? { topologySpreadConstraints } : {}),
           ...(spec.priorityClassName ? { priorityClassName: spec.priorityClassName } : {}),
         },
       },
