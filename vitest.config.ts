@@ -12,14 +12,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{contract,generator,operator,bench,e2e,scripts,config}/**/*.test.ts"],
+          include: ["{client,contract,generator,operator,bench,e2e,scripts,config}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["{contract,generator,operator,e2e}/**/*.int.test.ts"],
+          include: ["{client,contract,generator,operator,e2e}/**/*.int.test.ts"],
           globalSetup: ["e2e/control-plane/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
