@@ -226,11 +226,13 @@ class PrefetchingIdClient implements IdClient {
   }
 
   private dropStale(now: number): void {
-    const dropped = this.runs.dropFetchedBefore(now - this.settings.maxAgeMs);
+    // An ID as old as maxAgeMs is stale: the timer at oldest + maxAgeMs drops it.
+    const dropped = this.runs.dropFetchedUpTo(now - this.settings.maxAgeMs);
     if (dropped > 0) {
       this.counts.droppedStale += dropped;
+      // No refill here: an idle client should not fetch IDs only to drop them again; the
+      // next call below the low watermark refills.
       this.emit(() => this.events.staleDrop?.({ ids: dropped }));
-      this.signalLow();
     }
     this.armStaleTimer();
   }

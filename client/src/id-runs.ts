@@ -85,18 +85,18 @@ export class IdRuns {
     return id;
   }
 
-  /** Drops every buffered ID requested before `cutoff`; returns how many. */
-  dropFetchedBefore(cutoff: number): number {
-    if (this.oldest >= cutoff) return 0;
+  /** Drops every buffered ID requested at or before `limit`; returns how many. */
+  dropFetchedUpTo(limit: number): number {
+    if (this.oldest > limit) return 0;
     let dropped = 0;
-    if (this.curFetchedAt < cutoff) {
+    if (this.curFetchedAt <= limit) {
       dropped += this.curLeft;
       this.curLeft = 0;
     }
     const size = this.prefixes.length;
     for (let k = 0; k < this.runs; k++) {
       const at = (this.head + k) % size;
-      if ((this.fetchedAts[at] as number) < cutoff) {
+      if ((this.fetchedAts[at] as number) <= limit) {
         dropped += this.counts[at] as number;
         this.counts[at] = 0;
       }
