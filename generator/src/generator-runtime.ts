@@ -82,6 +82,7 @@ export async function createGeneratorRuntime(
     readiness,
     clockStatus,
     metrics,
+    idSpace: config.idSpace,
     maxBatch: config.maxBatch,
     logger: options.logger ?? false,
   });

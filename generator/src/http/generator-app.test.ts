@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseGeneratorEnv } from "../../../contract/generator-env.ts";
+import { decodeIdAs, encodeIdAs } from "../../../contract/id-encoding.ts";
 import { decodeId, layoutMath, tickAt } from "../../../contract/id-layout-math.ts";
 import { parseIdLayout } from "../../../contract/id-layout.ts";
+import { layoutDocument, layoutFromDocument } from "../../../contract/layout-document.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "../generator-runtime.ts";
 import { startStandaloneFence } from "../issuing/standalone-fence.ts";
 import { batchLimit } from "./generator-app.ts";
@@ -83,7 +85,116 @@ describe("generator HTTP API", () => {
       timestamp: 91235153327,
       workerId: 5,
       sequence: 1,
+      formats: { decimal: "382667968540069889", base62: "0SGceB7frYf", base32: "0AKW2FNNW0M01" },
     });
+  });
+
+  it.each([
+    ["base62", /^[0-9A-Za-z]{11}$/],
+    ["base32", /^[0-9A-HJKMNP-TV-Z]{13}$/],
+    ["decimal", /^\d{1,19}$/],
+  ] as const)("issues IDs as %s, fixed width and in order, and parses them back", async (format, pattern) => {
+    const { app, issuer } = await start();
+    const one = (await app.inject(`/v1/id?format=${format}`)).json() as { id: string };
+    expect(one.id).toMatch(pattern);
+    const { ids } = (await app.inject(`/v1/ids?count=5000&format=${format}`)).json() as { ids: string[] };
+    expect(ids).toHaveLength(5000);
+    const all = [one.id, ...ids];
+    const numbers = all.map((text) => decodeIdAs(text, format));
+    for (let i = 1; i < all.length; i++) {
+      expect(numbers[i]! > numbers[i - 1]!).toBe(true);
+      if (format !== "decimal") expect(all[i]! > all[i - 1]!).toBe(true);
+    }
+    const parsed = (await app.inject(`/v1/parse/${ids[0]}?format=${format}`)).json() as {
+      id: string;
+      workerId: number;
+      formats: Record<string, string>;
+    };
+    expect(parsed).toMatchObject({ id: numbers[1]!.toString(), workerId: 9 });
+    expect(parsed.formats[format]).toBe(ids[0]);
+    expect(decodeId(issuer.math, numbers[1]!).workerId).toBe(9);
+  });
+
+  it.each([
+    ["/v1/id?format=hex", "format: must be one of decimal, base62, base32"],
+    ["/v1/ids?count=2&format=hex", "format: must be one of decimal, base62, base32"],
+    ["/v1/parse/abc?format=base62", '"abc" is not a base62 ID: it has 3 characters, expected 11 characters'],
+    ["/v1/parse/0000000000U00?format=base32", '"U" is not a base32 digit; expected 13 characters'],
+  ])("answers %s with 400 naming the format and its width", async (url, message) => {
+    const { app } = await start();
+    const res = await app.inject(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      error: { code: "INVALID_PARAMETER", message: expect.stringContaining(message) },
+    });
+  });
+
+  it("serves the layout document of its layout and id space", async () => {
+    const { app, issuer } = await start({
+      IDGEN_ID_SPACE: "orders",
+      IDGEN_SEQUENCE_BITS: "11",
+      IDGEN_WORKER_ID_BITS: "11",
+    });
+    const served = (await app.inject("/v1/layout")).json() as unknown;
+    expect(served).toEqual(layoutDocument(issuer.math, "orders"));
+    expect(layoutFromDocument(served)).toEqual(issuer.math);
+  });
+
+  it("gives the IDs of a time range, and the IDs issued now fall inside the current second's", async () => {
+    const { app } = await start();
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    const { id } = (await app.inject("/v1/id")).json() as { id: string };
+    const url = `/v1/bounds?from=${new Date(second - 1000).toISOString()}&to=${second + 2000}`;
+    const res = await app.inject(url);
+    expect(res.statusCode).toBe(200);
+    const bounds = res.json() as { from: string; to: string; min: string; max: string };
+    expect(bounds.from).toBe(new Date(second - 1000).toISOString());
+    expect(BigInt(bounds.min) <= BigInt(id) && BigInt(id) <= BigInt(bounds.max)).toBe(true);
+    const exact = (await app.inject("/v1/bounds?from=2024-01-01T00:00:00.001Z&to=1704067200003")).json();
+    expect(exact).toMatchObject({ min: String(1n << 22n), max: String((3n << 22n) - 1n) });
+    const base32 = (
+      await app.inject("/v1/bounds?from=2024-01-01T00:00:00.001Z&to=1704067200003&format=base32")
+    ).json();
+    expect(base32).toMatchObject({
+      min: encodeIdAs(1n << 22n, "base32"),
+      max: encodeIdAs((3n << 22n) - 1n, "base32"),
+    });
+  });
+
+  it.each([
+    ["/v1/bounds?to=2025-01-01T00:00:00Z", "INVALID_TIME", "from is required: RFC 3339"],
+    ["/v1/bounds?from=yesterday&to=2025-01-01T00:00:00Z", "INVALID_TIME", 'from "yesterday" is not a time'],
+    ["/v1/bounds?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z", "EMPTY_RANGE", "from must be before to"],
+    ["/v1/bounds?from=2025-01-01T00:00:00Z&to=2025-01-01T00:00:00Z", "EMPTY_RANGE", "from equals to"],
+    [
+      "/v1/bounds?from=2023-01-01T00:00:00Z&to=2025-01-01T00:00:00Z",
+      "BEFORE_EPOCH",
+      "use times from the epoch 2024-01-01T00:00:00Z",
+    ],
+    [
+      "/v1/bounds?from=2025-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+      "PAST_LAYOUT_END",
+      "up to the layout's end 2093-09-06T15:47:35.552Z",
+    ],
+    ["/v1/bounds?from=1&to=2&format=hex", "INVALID_PARAMETER", "format: must be one of"],
+  ])("answers %s with 400 %s", async (url, code, message) => {
+    const { app } = await start();
+    const res = await app.inject(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code, message: expect.stringContaining(message) } });
+  });
+
+  it("documents the new routes and their parameters at /docs", async () => {
+    const { app } = await start();
+    const doc = (await app.inject("/docs/json")).json() as {
+      paths: Record<string, { get: { parameters?: { name: string; in: string }[] } }>;
+    };
+    for (const path of ["/v1/layout", "/v1/bounds", "/v1/id", "/v1/ids", "/v1/parse/{id}"])
+      expect(doc.paths).toHaveProperty([path]);
+    const names = (path: string) => doc.paths[path]!.get.parameters?.map((p) => `${p.in}:${p.name}`);
+    expect(names("/v1/bounds")).toEqual(["query:from", "query:to", "query:format"]);
+    expect(names("/v1/ids")).toEqual(["query:count", "query:format"]);
+    expect(names("/v1/parse/{id}")).toEqual(["query:format", "path:id"]);
   });
 
   it("refuses with 503, Retry-After and the reason when not leased, and /readyz says why", async () => {

@@ -2,13 +2,23 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply } from "fastify";
 import { z } from "zod";
-import { decodeId, parseIdString, type LayoutMath } from "../../../contract/id-layout-math.ts";
+import { idBounds, IdBoundsError, parseTimeParameter } from "../../../contract/id-bounds.ts";
+import {
+  decodeIdAs,
+  encodeIdAs,
+  ID_FORMAT_SPECS,
+  ID_FORMATS,
+  IdFormat,
+} from "../../../contract/id-encoding.ts";
+import { decodeId, encodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import { formatIssues } from "../../../contract/id-layout.ts";
+import { layoutDocument } from "../../../contract/layout-document.ts";
 import { WallClockWaiter } from "../clock/wall-clock-waiter.ts";
 import type { ConditionStatus, ReadinessGate } from "../health/readiness-gate.ts";
-import type { Issuer } from "../issuing/issuer.ts";
+import type { IssuedRange, Issuer } from "../issuing/issuer.ts";
 import type { GeneratorMetrics } from "../metrics/generator-metrics.ts";
 import { decimalId } from "../encoding/decimal-id-encoder.ts";
+import { appendFixedWidthIds, type FixedWidthFormat } from "../encoding/fixed-width-id-encoder.ts";
 import { BufferPool } from "../encoding/buffer-pool.ts";
 import { batchBodyCapacity, IdBatchJsonWriter } from "../encoding/id-batch-json-writer.ts";
 import {
@@ -35,6 +45,8 @@ export interface GeneratorAppOptions {
   /** Clock health; issuing is refused (503) while it is not ok. Called per request: keep it cheap. */
   clockStatus: () => ConditionStatus;
   metrics: GeneratorMetrics;
+  /** The id space this generator issues into (IDGEN_ID_SPACE), shown by /v1/layout. */
+  idSpace: string;
   /** Largest count /v1/ids accepts (IDGEN_MAX_BATCH, further capped by the layout; see batchLimit). */
   maxBatch: number;
   logger?: boolean;
@@ -113,7 +125,7 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     openapi: {
       info: {
         title: "idfleet generator",
-        description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings.`,
+        description: `64-bit time-sortable IDs (timestamp ${math.layout.timestampBits} bits, worker id ${math.layout.workerIdBits}, sequence ${math.layout.sequenceBits}, ${math.layout.timeUnitMs} ms ticks from ${math.layout.epoch}). IDs are decimal strings unless ?format= names base62 or base32 (fixed width, sortable as text). GET /v1/layout describes the layout, GET /v1/bounds gives the IDs of a time range.`,
         version: "1",
       },
     },
@@ -163,20 +175,46 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     return issueIds(issuer, count, sink, waiting);
   };
 
+  // format= is one zod field shared by the routes that write or read IDs.
+  const formatField = z
+    .enum(IdFormat, { error: `must be one of ${ID_FORMATS.join(", ")}` })
+    .default(IdFormat.decimal)
+    .describe(
+      `How IDs are written: ${ID_FORMATS.map((f) => `${f}: ${ID_FORMAT_SPECS[f].description}`).join("; ")}`,
+    );
+  const idQuery = z.object({ format: formatField });
+  /** The IDs of one issued range, written in a fixed-width format. */
+  const encodeRange = (format: FixedWidthFormat, r: IssuedRange, out: string[]) =>
+    appendFixedWidthIds(math, format, r.tick, r.workerId, r.firstSequence, r.count, out);
+
   app.get(
     "/v1/id",
     {
       schema: {
         summary: "Issue one ID",
+        querystring: jsonSchema(idQuery),
         response: {
-          200: { type: "object", properties: { id: { type: "string", description: "decimal" } } },
+          200: { type: "object", properties: { id: { type: "string", description: "in the asked format" } } },
+          400: errorSchema,
           503: errorSchema,
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       let id = "";
-      const outcome = await issue(1, (r) => (id = decimalId(math, r.tick, r.workerId, r.firstSequence)));
+      // The common request names no format: skip the query parse on the hot path.
+      const query =
+        (request.query as { format?: unknown }).format === undefined
+          ? undefined
+          : idQuery.safeParse(request.query);
+      if (query && !query.success) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
+      }
+      const format = query?.data.format ?? IdFormat.decimal;
+      const outcome = await issue(1, (r) => {
+        if (format === IdFormat.decimal) id = decimalId(math, r.tick, r.workerId, r.firstSequence);
+        else id = encodeIdAs(encodeId(math, r.tick, r.workerId, r.firstSequence), format);
+      });
       if (!outcome.ok) return refuse(reply, outcome.refusal);
       return reply.type("application/json").send(`{"id":"${id}"}`);
     },
@@ -196,6 +234,7 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
           }),
       )
       .describe(`How many IDs, 1..${maxCount}`),
+    format: formatField,
   });
   app.get(
     "/v1/ids",
@@ -215,8 +254,15 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
       if (!query.success) {
         return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
       }
-      const count = query.data.count;
+      const { count, format } = query.data;
       metrics.recordBatch(count);
+      if (format !== IdFormat.decimal) {
+        const ids: string[] = [];
+        const outcome = await issue(count, (r) => encodeRange(format, r, ids));
+        if (!outcome.ok) return refuse(reply, outcome.refusal);
+        // base62 and base32 digits need no JSON escaping.
+        return reply.type("application/json").send(`{"ids":["${ids.join('","')}"]}`);
+      }
       const buffer = bodyBuffers.take(batchBodyCapacity(count));
       const body = new IdBatchJsonWriter(count, buffer);
       const outcome = await issue(count, (r) =>
@@ -233,23 +279,30 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
   );
 
   const parseParams = z.object({
-    id: z.string().describe("A decimal ID, 0 .. 9223372036854775807"),
+    id: z.string().describe("An ID in the format named by ?format= (default decimal)"),
   });
+  const formatsSchema = {
+    type: "object",
+    description: "The ID in every format",
+    properties: Object.fromEntries(ID_FORMATS.map((f) => [f, { type: "string" }])),
+  } as const;
   app.get(
     "/v1/parse/:id",
     {
       schema: {
         summary: "Decode an ID into its time, worker id and sequence",
         params: jsonSchema(parseParams),
+        querystring: jsonSchema(idQuery),
         response: {
           200: {
             type: "object",
             properties: {
-              id: { type: "string" },
+              id: { type: "string", description: "decimal" },
               time: { type: "string", format: "date-time" },
               timestamp: { type: "integer", description: "ticks since the layout's epoch" },
               workerId: { type: "integer" },
               sequence: { type: "integer" },
+              formats: formatsSchema,
             },
           },
           400: errorSchema,
@@ -258,9 +311,13 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
     },
     async (request, reply) => {
       const params = parseParams.parse(request.params);
+      const query = idQuery.safeParse(request.query);
+      if (!query.success) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
+      }
       let id: bigint;
       try {
-        id = parseIdString(params.id);
+        id = decodeIdAs(params.id, query.data.format);
       } catch (error) {
         return sendError(reply, 400, HttpErrorCode.InvalidParameter, (error as Error).message);
       }
@@ -279,7 +336,102 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
         timestamp: decoded.timestamp,
         workerId: decoded.workerId,
         sequence: decoded.sequence,
+        formats: Object.fromEntries(ID_FORMATS.map((f) => [f, encodeIdAs(id, f)])),
       });
+    },
+  );
+
+  const layout = layoutDocument(math, options.idSpace);
+  app.get(
+    "/v1/layout",
+    {
+      schema: {
+        summary: "The ID layout and what it implies (clients read it instead of configuring a layout)",
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              timestampBits: { type: "integer" },
+              workerIdBits: { type: "integer" },
+              sequenceBits: { type: "integer" },
+              timeUnitMs: { type: "integer", description: "length of one tick" },
+              epoch: { type: "string", format: "date-time" },
+              idSpace: { type: "string" },
+              capacityIdsPerSecond: {
+                type: "number",
+                description: "IDs one generator (worker) can issue per second: 2^sequenceBits per tick",
+              },
+              timestampExhaustsAt: {
+                type: ["string", "null"],
+                format: "date-time",
+                description: "when the timestamp bits run out and no ID fits any more",
+              },
+              idsPassSafeIntegerAt: {
+                type: ["string", "null"],
+                format: "date-time",
+                description: "when IDs first exceed 2^53 - 1, the largest integer a JavaScript number holds",
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => layout,
+  );
+
+  const boundsQuery = z.object({
+    from: z
+      .string()
+      .optional()
+      .describe("Start of the range, inclusive: RFC 3339 or Unix epoch milliseconds"),
+    to: z.string().optional().describe("End of the range, exclusive: RFC 3339 or Unix epoch milliseconds"),
+    format: formatField,
+  });
+  app.get(
+    "/v1/bounds",
+    {
+      schema: {
+        summary:
+          "The IDs of a time range: min is the smallest ID with time >= from, max the largest with time < to, so id BETWEEN min AND max selects [from, to)",
+        querystring: jsonSchema(boundsQuery),
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              from: { type: "string", format: "date-time" },
+              to: { type: "string", format: "date-time" },
+              min: { type: "string" },
+              max: { type: "string" },
+            },
+          },
+          400: {
+            ...errorSchema,
+            description:
+              "code INVALID_TIME, EMPTY_RANGE, BEFORE_EPOCH or PAST_LAYOUT_END (INVALID_PARAMETER for format); the message says what is allowed",
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = boundsQuery.safeParse(request.query);
+      if (!query.success) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, formatIssues(query.error.issues));
+      }
+      const { from, to, format } = query.data;
+      try {
+        const fromMs = parseTimeParameter("from", from);
+        const toMs = parseTimeParameter("to", to);
+        const { min, max } = idBounds(math, fromMs, toMs);
+        return reply.send({
+          from: new Date(fromMs).toISOString(),
+          to: new Date(toMs).toISOString(),
+          min: encodeIdAs(min, format),
+          max: encodeIdAs(max, format),
+        });
+      } catch (error) {
+        if (!(error instanceof IdBoundsError)) throw error;
+        return sendError(reply, 400, error.code, error.message);
+      }
     },
   );
 
