@@ -7,16 +7,20 @@ export type TimerHandle = unknown;
  */
 export interface ClientClock {
   now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** `keepAlive`: the timer keeps the process running (a call is waiting on it). */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock. Timers are unref'd: a client never keeps a process alive on its own. */
+/**
+ * The real clock. Timers are unref'd unless `keepAlive`: an idle client never keeps a
+ * process alive, but one with calls waiting does, until they settle.
+ */
 export const systemClock: ClientClock = {
   now: () => Date.now(),
-  setTimeout(callback, ms) {
+  setTimeout(callback, ms, keepAlive = false) {
     const timer = setTimeout(callback, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     return timer;
   },
   clearTimeout(handle) {

@@ -178,7 +178,7 @@ class PrefetchingIdClient implements IdClient {
     });
     // A batch fetch reads the layout first, from an endpoint not yet checked.
     if (this.refillsInFlight === 0) this.refill(1);
-    this.clock.setTimeout(() => this.expireWaiters(), this.settings.failAfterMs);
+    this.clock.setTimeout(() => this.expireWaiters(), this.settings.failAfterMs, true);
     return promise;
   }
 
@@ -297,6 +297,9 @@ class PrefetchingIdClient implements IdClient {
     if (this.waiterHead === this.waiters.length) {
       this.waiters.length = 0;
       this.waiterHead = 0;
+      // Nobody waits: the deadline timer must not keep the process alive.
+      if (this.deadlineTimer !== undefined) this.clock.clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
     }
   }
 
@@ -312,6 +315,7 @@ class PrefetchingIdClient implements IdClient {
         this.armDeadline();
       },
       Math.max(0, at - this.clock.now()),
+      true,
     );
   }
 
