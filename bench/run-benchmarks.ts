@@ -21,6 +21,7 @@ import {
   startServer,
   type LoadResult,
 } from "./http-bench.ts";
+import { runClientBenchmarks } from "./client-bench.ts";
 
 const IN_PROCESS_MS = 2000;
 const IN_PROCESS_CAP = 12_000_000;
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
     await generator.stop();
     await bare.stop();
   }
+  await runClientBenchmarks(repo);
 }
 
 await main();

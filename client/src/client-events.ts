@@ -37,8 +37,9 @@ export interface ClientStats {
   failovers: number;
   /** IDs dropped for being older than maxAgeMs. */
   droppedStale: number;
-  /** Calls waiting for IDs (the buffer was empty). */
+  /** Calls waiting for IDs now, and calls that ever had to wait (they found the buffer empty). */
   waiting: number;
+  waited: number;
   /** Refill requests in flight. */
   refillsInFlight: number;
   /** Endpoints known, and how many of them take requests now. */

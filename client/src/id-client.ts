@@ -98,7 +98,7 @@ class PrefetchingIdClient implements IdClient {
   private readonly waiters: Waiter[] = [];
   private waiterHead = 0;
   private waitingIds = 0;
-  private readonly counts = { fetched: 0, refills: 0, failovers: 0, droppedStale: 0 };
+  private readonly counts = { fetched: 0, refills: 0, failovers: 0, droppedStale: 0, waited: 0 };
   private staleTimer: TimerHandle | undefined;
   private staleTimerAt = Infinity;
   private deadlineTimer: TimerHandle | undefined;
@@ -119,6 +119,7 @@ class PrefetchingIdClient implements IdClient {
       minBatch: this.settings.minBatch,
       maxAgeMs: this.settings.maxAgeMs,
       latencyCover: 3,
+      minCoverMs: 100,
       maxInFlightPerEndpoint: 4,
     };
     this.pool = new EndpointPool({ baseCooldownMs: 250, maxCooldownMs: 5000 });
@@ -192,6 +193,7 @@ class PrefetchingIdClient implements IdClient {
       failovers: this.counts.failovers,
       droppedStale: this.counts.droppedStale,
       waiting: this.waiters.length - this.waiterHead,
+      waited: this.counts.waited,
       refillsInFlight: this.refillsInFlight,
       endpoints: this.pool.all().length,
       usableEndpoints: this.pool.usableCount(now),
@@ -271,6 +273,7 @@ class PrefetchingIdClient implements IdClient {
       });
     });
     this.waitingIds += count;
+    this.counts.waited++;
     this.serveWaiters();
     this.refill();
     this.armDeadline();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { planPrefetch, type PrefetchInput, type PrefetchSettings } from "./prefetch-policy.ts";
 
 const settings: PrefetchSettings = {
+  minCoverMs: 0,
   minBatch: 64,
   maxAgeMs: 5000,
   latencyCover: 3,
@@ -33,6 +34,12 @@ describe("planPrefetch", () => {
     expect(
       planPrefetch(input({ ratePerMs: 1000, maxBatch: 500 }), settings).batches.every((b) => b <= 500),
     ).toBe(true);
+  });
+
+  it("covers at least minCoverMs of consumption", () => {
+    expect(planPrefetch(input({ ratePerMs: 1000 }), { ...settings, minCoverMs: 100 }).lowWatermark).toBe(
+      100_000,
+    );
   });
 
   it("keeps one refill in flight per endpoint unless one max batch per round trip cannot keep up", () => {

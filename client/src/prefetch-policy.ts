@@ -28,8 +28,10 @@ export interface PrefetchSettings {
   minBatch: number;
   /** IDs older than this are dropped, so the buffer never holds more than is used in half of it. */
   maxAgeMs: number;
-  /** The low watermark covers this many refill round trips of consumption. */
+  /** The low watermark covers this many refill round trips of consumption... */
   latencyCover: number;
+  /** ...and at least this long: a stall (GC, a descheduled process, a slow pod) of this length goes unnoticed. */
+  minCoverMs: number;
   /** Most refills in flight per endpoint however high the rate (more only queue at the generator). */
   maxInFlightPerEndpoint: number;
 }
@@ -48,7 +50,8 @@ export interface PrefetchPlan {
 
 /**
  * The prefetch decision, pure. The low watermark is what the application consumes during
- * `latencyCover` refill round trips (so a refill lands before the buffer runs dry), the
+ * `latencyCover` refill round trips or `minCoverMs`, whichever is longer (so a refill lands
+ * before the buffer runs dry), the
  * batch is what it consumes in about four round trips, capped by the fleet's max batch,
  * and the high watermark is low + batch, but never more than half of maxAgeMs of
  * consumption (more would be dropped as stale). One refill per endpoint is in flight,
@@ -58,7 +61,10 @@ export function planPrefetch(input: PrefetchInput, settings: PrefetchSettings): 
   const rate = Math.max(0, input.ratePerMs);
   const latency = Math.max(1, input.refillLatencyMs);
   const maxBatch = Math.max(1, input.maxBatch);
-  const lowWatermark = Math.max(settings.minBatch, Math.ceil(rate * latency * settings.latencyCover));
+  const lowWatermark = Math.max(
+    settings.minBatch,
+    Math.ceil(rate * Math.max(latency * settings.latencyCover, settings.minCoverMs)),
+  );
   const batch = Math.min(
     maxBatch,
     Math.max(settings.minBatch, input.batchFloor, Math.ceil(rate * latency * 4)),

@@ -20,6 +20,7 @@ const COUNTERS = {
   refills: "refills that landed in the buffer",
   failovers: "refills that failed and moved on to another endpoint",
   droppedStale: "buffered IDs dropped for being older than maxAgeMs",
+  waited: "calls that found the buffer empty and waited for a refill",
 } as const satisfies Partial<Record<keyof ClientStats, string>>;
 
 const GAUGES = {
