@@ -6,7 +6,7 @@ import { advanceUntil, FakeClock } from "./test-support/fake-clock.ts";
 import { FakeBehaviour, FakeFleet } from "./test-support/fake-fleet.ts";
 
 /** A fake fleet whose requests are logged as [time, url]. */
-function setup(addresses: string[], options: { maxAgeMs?: number } = {}) {
+function setup(addresses: string[], options: { maxAgeMs?: number; maxBatch?: number } = {}) {
   const clock = new FakeClock();
   const fleet = new FakeFleet(clock);
   addresses.forEach((a, k) => fleet.add(`http://${a}:8080`, k + 1));
@@ -109,6 +109,23 @@ describe("IdClient", () => {
       Date.parse("2026-01-01T00:00:00.001Z"),
     );
     expect(max - min).toBe((1n << 22n) - 1n);
+    await client.close();
+  });
+
+  it("serves a waiting take(n) before next() calls that came after it", async () => {
+    // Batches of at most 500 land one by one: the take needs several while next() calls keep coming.
+    const { clock, client } = setup(["10.0.0.1"], { maxBatch: 500 });
+    await advanceUntil(clock, client.take(100));
+    let taken: string[] | undefined;
+    void client.take(4000).then((ids) => (taken = ids));
+    const later: Promise<string>[] = [];
+    for (let k = 0; k < 20 && !taken; k++) {
+      for (let n = 0; n < 500; n++) later.push(client.next());
+      await clock.advance(1);
+    }
+    expect(taken).toHaveLength(4000);
+    const ids = [...taken!, ...(await advanceUntil(clock, Promise.all(later)))];
+    expect(new Set(ids).size).toBe(ids.length);
     await client.close();
   });
 

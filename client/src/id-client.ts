@@ -127,9 +127,11 @@ class PrefetchingIdClient implements IdClient {
     for (const source of this.sources) this.pool.setUrls(source.url, [source.url]);
   }
 
+  // The hot path. A call takes from the buffer only beyond what waiting calls are owed, so a
+  // take(n) waiting for its n IDs is not starved by next() calls arriving after it.
   next(): Promise<string> {
     const runs = this.runs;
-    if (runs.level > 0 && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
+    if (runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
       const id = runs.takeString();
       if (runs.level < this.lowWatermark) this.signalLow();
       return Promise.resolve(id);
@@ -139,7 +141,7 @@ class PrefetchingIdClient implements IdClient {
 
   nextBigInt(): Promise<bigint> {
     const runs = this.runs;
-    if (runs.level > 0 && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
+    if (runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
       const id = runs.takeBigInt();
       if (runs.level < this.lowWatermark) this.signalLow();
       return Promise.resolve(id);
@@ -221,10 +223,10 @@ class PrefetchingIdClient implements IdClient {
     return this.counts.fetched - this.counts.droppedStale - this.runs.level;
   }
 
-  /** The hot path's periodic freshness check; true when IDs are left. */
+  /** The hot path's periodic freshness check; true when IDs are left beyond what waiting calls are owed. */
   private fresh(): boolean {
     this.dropStale(this.clock.now());
-    return this.runs.level > 0;
+    return this.runs.level > this.waitingIds;
   }
 
   private dropStale(now: number): void {
