@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["{client,contract,generator,operator,e2e}/**/*.int.test.ts"],
+          include: ["{client,contract,generator,operator,e2e,config}/**/*.int.test.ts"],
           globalSetup: ["e2e/control-plane/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -13,6 +13,10 @@ import {
   PEERS,
   type InProcessResult,
 } from "./in-process-bench.ts";
+import { ID_FORMATS, IdFormat } from "../contract/id-encoding.ts";
+import { SEQUENCE_STARTS } from "../contract/sequence-start.ts";
+import { measureFormat } from "./id-format-bench.ts";
+import { saturation, shardSpread } from "./sequence-start-bench.ts";
 import {
   fetchAndCheckBatches,
   freePort,
@@ -34,6 +38,11 @@ const BATCH_CONNECTIONS = 4;
 const CHECKED_BATCHES = 200;
 const READS_PER_MS = 10_000;
 const PAST_LIMIT_IDS = 50_000;
+const FORMAT_TICKS = 2000;
+const SATURATION_TICKS = 20_000;
+const SPREAD_IDS = 20_000;
+const SPREAD_RATE = 100;
+const SHARDS = 16;
 
 const ceiling = DEFAULT_MATH.idsPerSecondPerWorker;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -77,6 +86,41 @@ async function main(): Promise<void> {
   console.log(
     `  CPU cost of issuing + decimal encoding alone (simulated clock, no waiting): ${cost.nsPerId.toFixed(0)} ns/ID = ${fmt(cost.idsPerSecond)} IDs/s, ${frac(cost.idsPerSecond / ceiling)}x the ceiling; a full 4,096-ID tick takes ${((cost.nsPerId * DEFAULT_MATH.idsPerTick) / 1e6).toFixed(2)} ms of CPU`,
   );
+
+  // Three rounds each, best kept: the first rounds of a format include its JIT warm-up.
+  console.log(`\nID formats, encoding ${fmt(FORMAT_TICKS)} full ticks of one worker (CPU only, best of 3):`);
+  for (const format of ID_FORMATS) {
+    const runs = [0, 1, 2].map((k) =>
+      measureFormat(DEFAULT_MATH, format, FORMAT_TICKS, 91_235_153_327 + k * FORMAT_TICKS),
+    );
+    const best = runs.reduce((a, b) => (b.nsPerId < a.nsPerId ? b : a));
+    const order =
+      format === IdFormat.decimal
+        ? "decimal: compare as numbers"
+        : runs.some((r) => r.notIncreasing)
+          ? "STRINGS OUT OF ORDER"
+          : "strings strictly increasing";
+    console.log(
+      `  ${format.padEnd(8)} ${best.nsPerId.toFixed(0).padStart(4)} ns/ID = ${fmt(best.idsPerSecond).padStart(11)} IDs/s, ${frac(best.idsPerSecond / ceiling)}x the ceiling  (${order})`,
+    );
+  }
+
+  console.log(
+    `\nSequence start zero vs rolling (the real issuer on a simulated clock, ${fmt(SATURATION_TICKS)} ticks; demand in 100-ID requests, uniform 0..2x the offered mean per tick):`,
+  );
+  for (const offered of [0.25, 0.5, 0.9, 1.0, 1.2]) {
+    const cells = SEQUENCE_STARTS.map((start) => {
+      const r = saturation(DEFAULT_MATH, start, offered, SATURATION_TICKS);
+      return `${start} ${frac(r.served)} served, waits in ${((r.ticksWithWaiting / SATURATION_TICKS) * 100).toFixed(1).padStart(5)}% of ticks, mean wait ${r.meanWaitTicks.toFixed(2)} ticks`;
+    });
+    console.log(`  offered ${frac(offered)} of 2^S per tick:  ${cells.join("  |  ")}`);
+  }
+  for (const start of SEQUENCE_STARTS) {
+    const r = shardSpread(DEFAULT_MATH, start, SPREAD_RATE, SPREAD_IDS, SHARDS);
+    console.log(
+      `  id % ${SHARDS} at ${SPREAD_RATE} IDs/s (${fmt(SPREAD_IDS)} IDs), ${start.padEnd(7)}: shares ${r.shares.map((x) => (x * 100).toFixed(1)).join(" ")} %; largest ${r.skew.toFixed(2)}x an even share`,
+    );
+  }
 
   console.log(
     `\nPast 4,096 IDs in one millisecond, made deterministic (Date.now() advances 1 ms per ${fmt(READS_PER_MS)} reads, ${fmt(PAST_LIMIT_IDS)} IDs):`,
@@ -156,6 +200,19 @@ async function main(): Promise<void> {
     console.log(
       `  fetch, 1 connection, all checked: ${fmt(checked.idsPerSecond).padStart(11)} IDs/s  ${frac(checked.idsPerSecond / ceiling)} of ceiling  (${fmt(checked.ids)} IDs, ${checked.notIncreasing === 0 ? "all unique, increasing" : `${checked.notIncreasing} OUT OF ORDER`})`,
     );
+
+    for (const format of ID_FORMATS.filter((f) => f !== IdFormat.decimal)) {
+      const formatted = await load(
+        `${batchUrl}&format=${format}`,
+        generator.pid,
+        LOAD_SECONDS * 2,
+        BATCH_CONNECTIONS,
+      );
+      const ids = formatted.requestsPerSecond * BATCH;
+      console.log(
+        `  format=${format}, autocannon ${BATCH_CONNECTIONS} conn.: ${fmt(ids).padStart(11)} IDs/s  ${frac(ids / ceiling)} of ceiling  (${fmt(formatted.requestsPerSecond)} req/s, p50 ${formatted.p50Ms} ms, p99 ${formatted.p99Ms} ms, server CPU ${(formatted.cpuMicrosPerRequest / 1000).toFixed(2)} ms per batch, non-2xx ${formatted.non2xx})`,
+      );
+    }
 
     console.log(
       `\nGenerator resident memory (from source; the compiled image uses about 20 MiB less): ${mib(idleRss)} idle, max ${mib(Math.max(single.maxRssBytes, batch.maxRssBytes))} under load (single ${mib(single.maxRssBytes)}, batches ${mib(batch.maxRssBytes)})`,

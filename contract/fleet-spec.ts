@@ -475,6 +475,37 @@ export const fleetStatusSchema = z
       .string()
       .optional()
       .describe("When the timestamp bits run out (RFC 3339). Plan a new layout before then."),
+    idsPassSafeIntegerAt: z
+      .string()
+      .optional()
+      .describe(
+        "When IDs first exceed 2^53 - 1, the largest integer a JavaScript number holds exactly (RFC 3339).",
+      ),
+    workerIds: z
+      .object({
+        inRange: int("inRange").min(0).describe("Size of the fleet's worker-id range."),
+        freeInRange: int("freeInRange").min(0).describe("Ids of the range no fleet holds or is retiring."),
+        heldByFleet: int("heldByFleet")
+          .min(0)
+          .describe("Ids of the range this fleet holds (leased or retiring)."),
+        inIdSpace: int("inIdSpace").min(0).describe("Worker ids of the whole id space (2^workerIdBits)."),
+        freeInIdSpace: int("freeInIdSpace")
+          .min(0)
+          .describe("Ids of the whole id space no fleet holds or is retiring."),
+        maxReplicas: int("maxReplicas")
+          .min(0)
+          .describe(
+            "The most pods the fleet may ask for (autoscaling.maxReplicas when autoscaling, else replicas).",
+          ),
+      })
+      .optional()
+      .describe("Worker ids left, in the fleet's range and in its id space."),
+    capacityForecast: z
+      .string()
+      .optional()
+      .describe(
+        "Worker ids, timestamp bits and the 2^53 date in words: what runs out, when, and what to change.",
+      ),
     clock: z
       .object({
         maxOffsetMs: z.number().optional().describe("Largest |clock offset| reported by a holder, ms."),

@@ -61,7 +61,7 @@ describe("encodeIdAs / decodeIdAs", () => {
 
   it("names the format and the expected width when the text is not an ID", () => {
     expect(() => decodeIdAs("abc", IdFormat.base62)).toThrow(
-      /"abc" is not a base62 ID: it has 3 characters, expected 11 characters/,
+      /"abc" is not a base62 ID: it has 3 characters, expected 11 characters of 0-9A-Za-z$/,
     );
     expect(() => decodeIdAs("0000000000-00", IdFormat.base32)).toThrow(
       /"-" is not a base32 digit; expected 13 characters/,

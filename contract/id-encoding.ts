@@ -24,25 +24,34 @@ export const ID_FORMATS: readonly IdFormat[] = Object.values(IdFormat);
 /** The format used when none is named. */
 export const DEFAULT_ID_FORMAT: IdFormat = IdFormat.decimal;
 
-/** How each format writes an ID. `width` is the exact length (max length for decimal). */
+/**
+ * How each format writes an ID. `width` is the exact length (the most digits for decimal),
+ * `digits` what a valid ID is made of, `description` what the API documents.
+ */
 export const ID_FORMAT_SPECS = {
   decimal: {
     width: 19,
     fixedWidth: false,
+    digits: "decimal digits, 0 to 9223372036854775807",
     description: "the number in decimal, 1 to 19 digits, no leading zeros (default)",
   },
   base62: {
     width: 11,
     fixedWidth: true,
+    digits: "0-9A-Za-z",
     description: "11 characters of 0-9A-Za-z; sorts as text like the number (case-sensitive, byte order)",
   },
   base32: {
     width: 13,
     fixedWidth: true,
+    digits: "Crockford base32: 0-9 and A-Z without I, L, O, U, in any case",
     description:
       "13 characters of Crockford's base32 (0-9A-Z without I, L, O, U); sorts as text like the number, case-insensitive",
   },
-} as const satisfies Record<IdFormat, { width: number; fixedWidth: boolean; description: string }>;
+} as const satisfies Record<
+  IdFormat,
+  { width: number; fixedWidth: boolean; digits: string; description: string }
+>;
 
 /** Whether `text` names a format. */
 export function isIdFormat(text: string): text is IdFormat {
@@ -107,10 +116,10 @@ function digitValues(alphabet: string, radix: number, aliases: Record<string, nu
 }
 
 function fromDigits(text: string, format: "base62" | "base32"): bigint {
-  const { width, description } = ID_FORMAT_SPECS[format];
+  const { width, digits } = ID_FORMAT_SPECS[format];
   const values = format === IdFormat.base62 ? BASE62_VALUES : CROCKFORD_VALUES;
   const radix = BigInt(format === IdFormat.base62 ? 62 : 32);
-  const expected = `expected ${width} characters: ${description}`;
+  const expected = `expected ${width} characters of ${digits}`;
   if (text.length !== width) {
     throw new RangeError(`"${text}" is not a ${format} ID: it has ${text.length} characters, ${expected}`);
   }

@@ -127,6 +127,27 @@ export function buildFleetCrd(): JsonSchema {
               jsonPath: ".status.capacityIdsPerSecond",
               description: "IDs/s the ready pods can issue",
             },
+            {
+              name: "Free-Ids",
+              type: "integer",
+              jsonPath: ".status.workerIds.freeInRange",
+              description: "Worker ids of the fleet's range no fleet holds",
+            },
+            // Wide output only (-o wide): dates far ahead; type string because kubectl shows future dates as <invalid>.
+            {
+              name: "Layout-Ends",
+              type: "string",
+              jsonPath: ".status.layoutExhaustsAt",
+              description: "When the timestamp bits run out",
+              priority: 1,
+            },
+            {
+              name: "Past-2^53",
+              type: "string",
+              jsonPath: ".status.idsPassSafeIntegerAt",
+              description: "When IDs exceed what a JavaScript number holds",
+              priority: 1,
+            },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],
           schema: {

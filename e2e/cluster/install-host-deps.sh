@@ -2,13 +2,15 @@
 # Installs the Debian packages the test cluster needs, only when some are missing.
 # containerd/runc/CNI plugins run the node; docker.io builds the images; debootstrap builds
 # the local base image when the public one cannot be pulled; gcc+libc6-dev compile the pause image;
-# libfaketime is mounted into a generator pod by the chaos e2e run to skew its clock.
+# libfaketime is mounted into a generator pod by the chaos e2e run to skew its clock;
+# prometheus brings promtool, which evaluates the alert rules in config/monitoring (its service
+# is never started: the policy-rc.d guard below).
 set -euo pipefail
 
 PACKAGES=(
   containerd runc containernetworking-plugins docker.io
   iptables conntrack socat iproute2 util-linux ca-certificates
-  openssl debootstrap gcc libc6-dev libfaketime
+  openssl debootstrap gcc libc6-dev libfaketime prometheus
 )
 
 log() { printf '[install-host-deps] %s\n' "$*" >&2; }

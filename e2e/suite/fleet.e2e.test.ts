@@ -170,6 +170,7 @@ describe("an IdGeneratorFleet on a real cluster", () => {
       "MAX-OFFSET",
       "SEQ-UTIL",
       "CAPACITY",
+      "FREE-IDS",
       "AGE",
     ]);
     expect(table.rows).toHaveLength(1);
@@ -179,6 +180,7 @@ describe("an IdGeneratorFleet on a real cluster", () => {
       READY: "2",
       LEASED: "2",
       CAPACITY: String(2 * 4_096_000),
+      "FREE-IDS": "1022",
     });
     // The short names and category work too.
     expect(await k(["get", "idfleet", "-n", ns.name, "-o", "name"])).toContain(FLEET);

@@ -2,7 +2,6 @@ import {
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
-  CustomObjectsApi,
   PolicyV1Api,
   RbacAuthorizationV1Api,
   type V1Pod,
@@ -26,6 +25,7 @@ import { FLEET_FINALIZER } from "../src/reconcile/fleet-naming.ts";
 import {
   createFleet,
   deleteFleet,
+  patchFleet,
   readFleet,
   startTestOperator,
   waitFor,
@@ -206,17 +206,10 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     );
 
     // Updates: service port changes, autoscaling off removes the HPA.
-    await kubeConfig.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject({
-      group: FleetResource.group,
-      version: FleetResource.version,
-      plural: FleetResource.plural,
-      namespace: ns,
-      name: "ids",
-      body: [
-        { op: "replace", path: "/spec/service/port", value: 9090 },
-        { op: "replace", path: "/spec/autoscaling/enabled", value: false },
-      ],
-    });
+    await patchFleet(kubeConfig, ns, "ids", [
+      { op: "replace", path: "/spec/service/port", value: 9090 },
+      { op: "replace", path: "/spec/autoscaling/enabled", value: false },
+    ]);
     await waitFor(
       "client service on 9090",
       async () =>

@@ -72,7 +72,7 @@ describe("the API server validates IdGeneratorFleets", () => {
     for (const resource of ["idfleets", "idfleet", "idgeneratorfleets", "idgeneratorfleets.idfleet.dev"]) {
       const out = await kubectl(["get", resource, "-n", ns.name], { kubeconfig });
       expect(out.split("\n")[0], resource).toMatch(
-        /NAME\s+DESIRED\s+READY\s+LEASED\s+MAX-OFFSET\s+SEQ-UTIL\s+CAPACITY\s+AGE/,
+        /NAME\s+DESIRED\s+READY\s+LEASED\s+MAX-OFFSET\s+SEQ-UTIL\s+CAPACITY\s+FREE-IDS\s+AGE/,
       );
       expect(out, resource).toMatch(/ids\s+2\s/);
     }

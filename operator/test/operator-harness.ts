@@ -67,6 +67,19 @@ export async function createFleet(
   });
 }
 
+/** Changes a fleet through the API with a JSON patch. */
+export async function patchFleet(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  ops: { op: "add" | "replace" | "remove"; path: string; value?: unknown }[],
+) {
+  const { group, version, plural } = FleetResource;
+  await kubeConfig
+    .makeApiClient(CustomObjectsApi)
+    .patchNamespacedCustomObject({ group, version, plural, namespace, name, body: ops });
+}
+
 /** Deletes a fleet through the API (its finalizer may keep it a while). */
 export async function deleteFleet(kubeConfig: KubeConfig, namespace: string, name: string) {
   const { group, version, plural } = FleetResource;

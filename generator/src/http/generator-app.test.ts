@@ -194,6 +194,7 @@ describe("generator HTTP API", () => {
     const names = (path: string) => doc.paths[path]!.get.parameters?.map((p) => `${p.in}:${p.name}`);
     expect(names("/v1/bounds")).toEqual(["query:from", "query:to", "query:format"]);
     expect(names("/v1/ids")).toEqual(["query:count", "query:format"]);
+    expect(names("/v1/id")).toEqual(["query:format"]);
     expect(names("/v1/parse/{id}")).toEqual(["query:format", "path:id"]);
   });
 

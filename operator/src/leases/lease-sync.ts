@@ -36,6 +36,7 @@ import {
   type PlanAction,
 } from "./worker-id-planner.ts";
 import { workerIdAvailability } from "./worker-id-availability.ts";
+import { forgetCapacityMetrics, recordCapacityMetrics } from "../metrics/capacity-metrics.ts";
 
 /** What lease sync tells the reconcile (for sizing the StatefulSet, status and events). */
 export interface LeaseSyncResult {
@@ -110,6 +111,7 @@ export class LeaseSync {
     const ids = workerIdAvailability(workerIdRangeOf(fleet.spec), snapshot.ledger.ledger);
     this.#metrics.workerIdsAvailable.set(labels, ids.available);
     this.#metrics.workerIdsCapacity.set(labels, ids.capacity);
+    recordCapacityMetrics(this.#metrics, labels, fleet, snapshot.ledger.ledger, Date.now());
     return { ...readBack(snapshot), plan, applied };
   }
 
@@ -189,6 +191,7 @@ export class LeaseSync {
     this.#metrics.leasesHeld.remove(labels);
     this.#metrics.workerIdsAvailable.remove(labels);
     this.#metrics.workerIdsCapacity.remove(labels);
+    forgetCapacityMetrics(this.#metrics, labels);
   }
 
   #plan(key: string, fleet: IdGeneratorFleet, pods: readonly V1Pod[], snapshot: Snapshot): Plan {

@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_LEDGER, type Ledger, type LedgerEntry } from "../../../contract/lease-record.ts";
+import { EMPTY_LEDGER } from "../../../contract/lease-record.ts";
+import { ledgerOf, leasedEntry } from "../../test/ledger-fixtures.ts";
 import { workerIdAvailability } from "./worker-id-availability.ts";
 
-const leased = (fleet: string): LedgerEntry => ({
-  state: "leased",
-  fleet,
-  lease: `${fleet}-0-lease`,
-  podName: `${fleet}-0`,
-  podUid: "uid",
-  assignment: 1,
-  floor: 0,
-  since: "2026-11-21T00:00:00Z",
-});
-const ledger = (entries: [number, LedgerEntry][]): Ledger => ({
-  nextAssignment: 9,
-  entries: new Map(entries),
-});
+const leased = leasedEntry;
+const ledger = ledgerOf;
 
 describe("workerIdAvailability", () => {
   it("counts the whole range free in an empty ledger", () => {

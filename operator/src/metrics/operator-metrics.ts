@@ -46,6 +46,24 @@ export function createOperatorMetrics() {
       labelNames: ["namespace", "fleet"] as const,
       registers: [registry],
     }),
+    workerIdsReachable: new Gauge({
+      name: "idfleet_worker_ids_reachable",
+      help: "Worker ids the fleet holds or could lease: its own in its range plus the free ones (what scaling can reach)",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
+    replicasMax: new Gauge({
+      name: "idfleet_replicas_max",
+      help: "The most pods the fleet may ask for: spec.autoscaling.maxReplicas when autoscaling, else spec.replicas",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
+    layoutExhaustion: new Gauge({
+      name: "idfleet_layout_exhaustion_timestamp_seconds",
+      help: "Unix time at which the fleet's timestamp bits run out (absent past year 275760)",
+      labelNames: ["namespace", "fleet"] as const,
+      registers: [registry],
+    }),
     apiWrites: new Counter({
       name: "idfleet_api_writes_total",
       help: "Writes the operator sent to the API server, by kind and verb",

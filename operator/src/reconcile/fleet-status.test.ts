@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { LeaseData } from "../../../contract/lease-record.ts";
+import { EMPTY_LEDGER, type LeaseData } from "../../../contract/lease-record.ts";
 import { fleetFixture } from "../../test/fleet-fixture.ts";
 import { computeFleetStatus, rollUpLeases, type FleetObservation } from "./fleet-status.ts";
 import { mergeConditions } from "./conditions.ts";
@@ -31,6 +31,7 @@ const observation = (over: Partial<FleetObservation> = {}): FleetObservation => 
   waiting: [],
   podProblems: [],
   problems: [],
+  ledger: EMPTY_LEDGER,
   ...over,
 });
 
@@ -49,6 +50,16 @@ describe("fleet status", () => {
       selector: "app.kubernetes.io/name=idfleet-generator,idfleet.dev/fleet=ids",
       capacityIdsPerSecond: 3 * 4_096_000,
       layoutExhaustsAt: "2093-09-06T15:47:35Z",
+      idsPassSafeIntegerAt: "2024-01-25T20:31:23Z",
+      workerIds: {
+        inRange: 1024,
+        freeInRange: 1024,
+        heldByFleet: 0,
+        inIdSpace: 1024,
+        freeInIdSpace: 1024,
+        maxReplicas: 3,
+      },
+      capacityForecast: expect.stringContaining("spec.replicas 3 is covered"),
     });
     expect(cond(s, "Ready")).toMatchObject({
       status: "True",

@@ -1,6 +1,7 @@
 import { layoutMath } from "../../../contract/id-layout-math.ts";
 import { FleetConditionType, type FleetStatus, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
-import { LeaseState, type LeaseData } from "../../../contract/lease-record.ts";
+import { LeaseState, type LeaseData, type Ledger } from "../../../contract/lease-record.ts";
+import { capacityForecast } from "./capacity-forecast.ts";
 import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";
 import { mergeConditions, type ConditionUpdate } from "./conditions.ts";
 import { fleetSelectorString } from "./fleet-naming.ts";
@@ -29,6 +30,8 @@ export interface FleetObservation {
   podProblems: readonly string[];
   /** Problems that keep the operator from doing its job (apply errors, invalid epoch...). */
   problems: readonly string[];
+  /** The id space's ledger as last read, for the worker-id forecast; null when it could not be read. */
+  ledger: Ledger | null;
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -72,6 +75,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
   const desired = spec.replicas;
   const exhausted = o.workerIdShortage !== null;
   const drifting = rollup.clock?.podsOutOfTolerance ?? 0;
+  const { summary, ...forecastFields } = capacityForecast(fleet, o.ledger, now.getTime());
 
   const conditions: ConditionUpdate[] = [
     o.workerIdShortage
@@ -164,7 +168,8 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
     ...rollup,
     leasedWorkers: o.leasedWorkers,
     capacityIdsPerSecond: Math.round(o.readyPods * math.idsPerSecondPerWorker),
-    ...(math.exhaustsAt ? { layoutExhaustsAt: math.exhaustsAt.toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
+    ...forecastFields,
+    capacityForecast: summary,
     conditions: mergeConditions(fleet.status?.conditions, conditions, generation, now),
   };
 }

@@ -119,6 +119,7 @@ export async function reconcileFleet(key: string, ctx: ReconcileContext): Promis
       waiting: plan?.waitingPods.map((w) => `${w.pod}: ${w.message}`) ?? [],
       podProblems: pods.flatMap(podProblem).slice(0, 5),
       problems,
+      ledger: leases?.ledger ?? null,
     },
     ctx.now(),
   );
