@@ -133,7 +133,7 @@ class PrefetchingIdClient implements IdClient {
     const runs = this.runs;
     if (runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
       const id = runs.takeString();
-      if (runs.level < this.lowWatermark) this.signalLow();
+      if (runs.level < this.lowWatermark && !this.refillSignalled) this.signalLow();
       return Promise.resolve(id);
     }
     return this.wait(WaiterKind.String, 1) as Promise<string>;
@@ -143,7 +143,7 @@ class PrefetchingIdClient implements IdClient {
     const runs = this.runs;
     if (runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())) {
       const id = runs.takeBigInt();
-      if (runs.level < this.lowWatermark) this.signalLow();
+      if (runs.level < this.lowWatermark && !this.refillSignalled) this.signalLow();
       return Promise.resolve(id);
     }
     return this.wait(WaiterKind.BigInt, 1) as Promise<bigint>;
