@@ -1,20 +1,15 @@
 import { idBounds, type IdBounds } from "../../contract/id-bounds.ts";
 import { decodeId, parseIdString, type DecodedId, type LayoutMath } from "../../contract/id-layout-math.ts";
-import { layoutFromDocument } from "../../contract/layout-document.ts";
-import { readBatchBody } from "./batch-body.ts";
 import { systemClock, type ClientClock, type TimerHandle } from "./client-clock.ts";
 import { IdClientClosedError, IdFleetUnavailableError } from "./client-errors.ts";
 import type { ClientEvents, ClientStats } from "./client-events.ts";
 import { clientSettings, type ClientSettings, type IdClientOptions } from "./client-options.ts";
 import { ConsumptionRate } from "./consumption-rate.ts";
+import { layoutMismatch, readFleetLayout, type FleetLayout } from "./fleet-layout.ts";
+import { problemOf, readRefill, type RefillProblem } from "./refill-outcome.ts";
 import { EndpointPool, type Endpoint } from "./endpoint-pool.ts";
-import {
-  dnsLookup,
-  parseEndpoint,
-  urlForAddress,
-  type AddressLookup,
-  type EndpointSource,
-} from "./endpoint-resolver.ts";
+import { dnsLookup, parseEndpoint, type EndpointSource } from "./endpoint-resolver.ts";
+import { EndpointResolution } from "./endpoint-resolution.ts";
 import { fetchTransport, type GeneratorTransport, type GetOutcome } from "./generator-transport.ts";
 import { IdRuns } from "./id-runs.ts";
 import { planPrefetch, type PrefetchSettings } from "./prefetch-policy.ts";
@@ -47,8 +42,6 @@ export function createIdClient(options: IdClientOptions): IdClient {
 /** The hot path reads the clock once per this many calls (a power of two), besides a timer. */
 const FRESHNESS_STRIDE_MASK = 63;
 const MAX_TAKE = 1_000_000;
-/** A resolution is retried this soon when every address of a name failed. */
-const RERESOLVE_ON_FAILURE_MS = 1000;
 
 const WaiterKind = { String: 0, BigInt: 1, Take: 2 } as const;
 type WaiterKind = (typeof WaiterKind)[keyof typeof WaiterKind];
@@ -68,7 +61,6 @@ class PrefetchingIdClient implements IdClient {
   private readonly settings: ClientSettings;
   private readonly clock: ClientClock;
   private readonly transport: GeneratorTransport;
-  private readonly lookup: AddressLookup;
   private readonly events: ClientEvents;
   private readonly prefetch: PrefetchSettings;
   private readonly runs = new IdRuns();
@@ -88,8 +80,8 @@ class PrefetchingIdClient implements IdClient {
   private refillsInFlight = 0;
   private latencyMs = 5;
   private lastServedAt = -Infinity;
-  private math: LayoutMath | undefined;
-  private layoutKey: string | undefined;
+  /** The fleet's layout, from the first endpoint's /v1/layout. */
+  private fleetLayout: FleetLayout | undefined;
   private readonly layoutWaiters: {
     since: number;
     resolve: (math: LayoutMath) => void;
@@ -103,16 +95,13 @@ class PrefetchingIdClient implements IdClient {
   private staleTimerAt = Infinity;
   private deadlineTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
-  private resolveTimer: TimerHandle | undefined;
-  private resolving: Promise<void> | undefined;
-  private lastResolveAt = -Infinity;
+  private readonly resolution: EndpointResolution;
 
   constructor(options: IdClientOptions) {
     this.settings = clientSettings(options);
     this.sources = this.settings.endpoints.map(parseEndpoint);
     this.clock = options.clock ?? systemClock;
     this.transport = options.transport ?? fetchTransport();
-    this.lookup = options.lookup ?? dnsLookup;
     this.events = options.events ?? {};
     this.maxBatch = this.settings.maxBatch;
     this.prefetch = {
@@ -125,6 +114,18 @@ class PrefetchingIdClient implements IdClient {
     this.pool = new EndpointPool({ baseCooldownMs: 250, maxCooldownMs: 5000 });
     // Until a name is resolved, its URL is used as given (fetch resolves it itself).
     for (const source of this.sources) this.pool.setUrls(source.url, [source.url]);
+    this.resolution = new EndpointResolution(
+      {
+        clock: this.clock,
+        lookup: options.lookup ?? dnsLookup,
+        pool: this.pool,
+        everyMs: this.settings.resolveEveryMs,
+        changed: (source, endpoints, change) =>
+          this.emit(() => this.events.endpointsChanged?.({ source, endpoints, ...change })),
+        resolved: () => this.refill(),
+      },
+      this.sources,
+    );
   }
 
   // The hot path. A call takes from the buffer only beyond what waiting calls are owed, so a
@@ -174,7 +175,7 @@ class PrefetchingIdClient implements IdClient {
   }
 
   layout(): Promise<LayoutMath> {
-    if (this.math) return Promise.resolve(this.math);
+    if (this.fleetLayout) return Promise.resolve(this.fleetLayout.math);
     if (this.closed) return Promise.reject(new IdClientClosedError());
     const promise = new Promise<LayoutMath>((resolve, reject) => {
       this.layoutWaiters.push({ since: this.clock.now(), resolve, reject });
@@ -205,7 +206,8 @@ class PrefetchingIdClient implements IdClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of [this.staleTimer, this.deadlineTimer, this.retryTimer, this.resolveTimer]) {
+    this.resolution.stop();
+    for (const timer of [this.staleTimer, this.deadlineTimer, this.retryTimer]) {
       if (timer !== undefined) this.clock.clearTimeout(timer);
     }
     this.transport.close();
@@ -351,12 +353,12 @@ class PrefetchingIdClient implements IdClient {
   }
 
   private requireMath(): LayoutMath {
-    if (!this.math) {
+    if (!this.fleetLayout) {
       throw new Error(
         "the fleet's layout is not known yet: the client reads it from /v1/layout with its first refill; await next() or layout() first",
       );
     }
-    return this.math;
+    return this.fleetLayout.math;
   }
 
   // ---- refills ------------------------------------------------------------------------
@@ -372,7 +374,7 @@ class PrefetchingIdClient implements IdClient {
   private refill(atLeast = 0): void {
     if (this.closed) return;
     const now = this.clock.now();
-    this.ensureResolved(now);
+    this.resolution.due(now);
     this.rate.observe(now, this.delivered());
     const dry = this.waitingIds > 0 && this.runs.level === 0;
     this.batchFloor = dry
@@ -423,7 +425,7 @@ class PrefetchingIdClient implements IdClient {
     endpoint.breaker.onRequest(startedAt);
     this.refillsInFlight++;
     this.inFlightIds += count;
-    let problem: { reason: string; retryAfterMs?: number } | undefined;
+    let problem: RefillProblem | undefined;
     try {
       problem = endpoint.layoutChecked ? undefined : await this.checkLayout(endpoint);
       if (!problem) {
@@ -449,7 +451,7 @@ class PrefetchingIdClient implements IdClient {
       endpoint.breaker.onFailure(now, problem.retryAfterMs);
       const restMs = Math.max(0, endpoint.breaker.reopensAt() - now);
       this.emit(() => this.events.failover?.({ endpoint: endpoint.url, reason: problem.reason, restMs }));
-      this.reresolveIfAllFailed(endpoint.source, now);
+      this.resolution.failed(endpoint.source, now);
     }
     this.refillSignalled = false;
     this.serveWaiters();
@@ -463,31 +465,18 @@ class PrefetchingIdClient implements IdClient {
     count: number,
     outcome: GetOutcome,
     startedAt: number,
-  ): { reason: string; retryAfterMs?: number } | undefined {
-    if (outcome.kind === "timeout" || outcome.kind === "unreachable")
-      return { reason: `${outcome.kind}: ${outcome.message}` };
-    if (outcome.kind === "status") {
-      const reason = `${outcome.status} ${outcome.code}: ${outcome.message}`;
-      const limit = /at most (\d+)/.exec(outcome.message);
-      if (outcome.status === 400 && limit && Number(limit[1]) < count) {
-        // The fleet serves smaller batches than configured (IDGEN_MAX_BATCH): ask for less, not elsewhere.
-        this.maxBatch = Math.max(1, Number(limit[1]));
-        endpoint.breaker.onSuccess();
-        return undefined;
-      }
-      return outcome.retryAfterMs === undefined ? { reason } : { reason, retryAfterMs: outcome.retryAfterMs };
+  ): RefillProblem | undefined {
+    const refill = readRefill(outcome, count);
+    if (refill.kind === "failed") return refill.problem;
+    if (refill.kind === "smaller-batches") {
+      this.maxBatch = refill.maxBatch;
+      endpoint.breaker.onSuccess();
+      return undefined;
     }
-    const found: number[] = [];
-    let ids: number;
-    try {
-      ids = readBatchBody(outcome.body, (prefix, low, n) => found.push(prefix, low, n));
-    } catch (error) {
-      return { reason: (error as Error).message };
-    }
-    if (ids !== count) return { reason: `asked for ${count} IDs, got ${ids}` };
     if (this.closed) return undefined;
-    for (let k = 0; k < found.length; k += 3) {
-      this.runs.push(found[k] as number, found[k + 1] as number, found[k + 2] as number, startedAt);
+    const { runs, ids } = refill;
+    for (let k = 0; k < runs.length; k += 3) {
+      this.runs.push(runs[k] as number, runs[k + 1] as number, runs[k + 2] as number, startedAt);
     }
     const now = this.clock.now();
     const latency = Math.max(0, now - startedAt);
@@ -507,9 +496,7 @@ class PrefetchingIdClient implements IdClient {
    * layout, and an endpoint serving another layout or id space is never used (its IDs could
    * repeat the others'). A generator without the route (404) is used unchecked.
    */
-  private async checkLayout(
-    endpoint: Endpoint,
-  ): Promise<{ reason: string; retryAfterMs?: number } | undefined> {
+  private async checkLayout(endpoint: Endpoint): Promise<RefillProblem | undefined> {
     const outcome = await this.transport.get(`${endpoint.url}/v1/layout`, this.settings.requestTimeoutMs);
     if (outcome.kind === "status" && outcome.status === 404) {
       endpoint.layoutChecked = true;
@@ -520,93 +507,24 @@ class PrefetchingIdClient implements IdClient {
       return undefined;
     }
     if (outcome.kind !== "ok") {
-      const reason =
-        outcome.kind === "status"
-          ? `${outcome.status} ${outcome.code}: ${outcome.message}`
-          : `${outcome.kind}: ${outcome.message}`;
-      return outcome.kind === "status" && outcome.retryAfterMs !== undefined
-        ? { reason: `layout: ${reason}`, retryAfterMs: outcome.retryAfterMs }
-        : { reason: `layout: ${reason}` };
+      const problem = problemOf(outcome);
+      return { ...problem, reason: `layout: ${problem.reason}` };
     }
-    let math: LayoutMath;
-    let key: string;
+    let served: FleetLayout;
     try {
-      const doc = JSON.parse(new TextDecoder().decode(outcome.body)) as { idSpace?: unknown };
-      math = layoutFromDocument(doc);
-      const { timestampBits, workerIdBits, sequenceBits, timeUnitMs, epoch } = math.layout;
-      key = JSON.stringify({
-        timestampBits,
-        workerIdBits,
-        sequenceBits,
-        timeUnitMs,
-        epoch,
-        idSpace: doc.idSpace,
-      });
+      served = readFleetLayout(outcome.body);
     } catch (error) {
       return { reason: `layout: ${(error as Error).message}` };
     }
-    if (this.layoutKey === undefined) {
-      this.layoutKey = key;
-      this.math = math;
-      for (const w of this.layoutWaiters.splice(0)) w.resolve(math);
-    } else if (key !== this.layoutKey) {
-      endpoint.excluded = `serves layout ${key}, but the client's endpoints serve ${this.layoutKey}: another fleet or id space, whose IDs could repeat these`;
+    if (!this.fleetLayout) {
+      this.fleetLayout = served;
+      for (const w of this.layoutWaiters.splice(0)) w.resolve(served.math);
+    } else if (served.key !== this.fleetLayout.key) {
+      endpoint.excluded = layoutMismatch(this.fleetLayout, served);
       return { reason: endpoint.excluded };
     }
     endpoint.layoutChecked = true;
     return undefined;
-  }
-
-  // ---- endpoints ----------------------------------------------------------------------
-
-  /** Resolves host names on the first refill and then every resolveEveryMs. */
-  private ensureResolved(now: number): void {
-    if (this.settings.resolveEveryMs === 0 || this.resolving) return;
-    if (now - this.lastResolveAt < this.settings.resolveEveryMs) return;
-    this.resolveNow(now);
-  }
-
-  private resolveNow(now: number): void {
-    if (this.closed || this.resolving || !this.sources.some((s) => s.hostname)) return;
-    this.lastResolveAt = now;
-    this.resolving = this.resolveAll().finally(() => {
-      this.resolving = undefined;
-      if (this.closed) return;
-      if (this.resolveTimer !== undefined) this.clock.clearTimeout(this.resolveTimer);
-      this.resolveTimer = this.clock.setTimeout(() => {
-        this.resolveTimer = undefined;
-        this.resolveNow(this.clock.now());
-      }, this.settings.resolveEveryMs);
-      this.refill();
-    });
-  }
-
-  private async resolveAll(): Promise<void> {
-    await Promise.all(
-      this.sources.map(async (source) => {
-        if (!source.hostname) return;
-        let addresses: string[];
-        try {
-          addresses = await this.lookup(source.hostname);
-        } catch {
-          return; // keep what it stood for: a DNS hiccup is no reason to drop endpoints
-        }
-        if (this.closed || addresses.length === 0) return;
-        const urls = addresses.map((a) => urlForAddress(source, a));
-        const change = this.pool.setUrls(source.url, urls);
-        if (change.added.length || change.removed.length) {
-          this.emit(() => this.events.endpointsChanged?.({ source: source.url, endpoints: urls, ...change }));
-        }
-      }),
-    );
-  }
-
-  /** Every address of a name failing may mean the pods were replaced: resolve again soon. */
-  private reresolveIfAllFailed(source: string, now: number): void {
-    if (this.settings.resolveEveryMs === 0) return;
-    const endpoints = this.pool.ofSource(source);
-    if (endpoints.some((e) => e.usable(now) || e.inFlight > 0)) return;
-    if (now - this.lastResolveAt >= RERESOLVE_ON_FAILURE_MS) this.resolveNow(now);
   }
 
   private emit(call: () => void): void {
