@@ -5,7 +5,6 @@ import type { ClientStats } from "./client-events.ts";
 interface MetricConfig {
   name: string;
   help: string;
-  registers?: unknown[];
   collect?: () => void;
 }
 /** prom-client's module (or anything shaped like it): `import * as prom from "prom-client"`. */
