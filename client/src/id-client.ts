@@ -108,7 +108,7 @@ class PrefetchingIdClient implements IdClient {
       minBatch: this.settings.minBatch,
       maxAgeMs: this.settings.maxAgeMs,
       latencyCover: 3,
-      minCoverMs: 250,
+      minCoverMs: 1000,
       maxInFlightPerEndpoint: 4,
     };
     this.pool = new EndpointPool({ baseCooldownMs: 250, maxCooldownMs: 5000 });
