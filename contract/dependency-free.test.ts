@@ -12,6 +12,7 @@ const DEPENDENCY_FREE = [
   "id-capacity.ts",
   "layout-document.ts",
   "id-documents.ts",
+  "sequence-start.ts",
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
