@@ -176,7 +176,7 @@ describe("the client against real generators", () => {
       events: { failover: (e) => failovers.push(e) },
     });
     cleanups.push(() => client.close());
-    const app = consume(client, 4, 200_000);
+    const app = consume(client, 4, 100_000);
     await sleep(2000);
 
     process.kill(a.pid, "SIGKILL");
@@ -210,7 +210,7 @@ describe("the client against real generators", () => {
     expect(reasons).toMatch(/503 FENCED/);
     const served = client.stats();
     expect(served.delivered).toBe(ids.length);
-  }, 120_000);
+  }, 240_000);
 
   it("idfleet id, decode --url and bounds --url against a real generator", async () => {
     const port = await freePort();
