@@ -12,14 +12,16 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{contract,generator,operator,system,cluster,bench,e2e,scripts,config}/**/*.test.ts"],
+          include: [
+            "{client,contract,generator,operator,system,cluster,bench,e2e,scripts,config}/**/*.test.ts",
+          ],
           exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
       },
       {
         test: {
           name: "integration",
-          include: ["{contract,generator,operator,system,cluster,e2e,config}/**/*.int.test.ts"],
+          include: ["{client,contract,generator,operator,system,cluster,e2e,config}/**/*.int.test.ts"],
           globalSetup: ["e2e/control-plane/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

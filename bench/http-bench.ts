@@ -36,7 +36,8 @@ export async function startServer(
   });
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (child.exitCode !== null) return;
+    // A process killed by a signal (SIGKILL in the failover benchmark) has signalCode set, not exitCode.
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     await exited;

@@ -26,6 +26,7 @@ import {
   startServer,
   type LoadResult,
 } from "./http-bench.ts";
+import { runClientBenchmarks } from "./client-bench.ts";
 
 const IN_PROCESS_MS = 2000;
 const IN_PROCESS_CAP = 12_000_000;
@@ -229,6 +230,7 @@ async function main(): Promise<void> {
     await bare.stop();
   }
   await runStartupBench();
+  await runClientBenchmarks(repo);
 }
 
 await main();

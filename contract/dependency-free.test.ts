@@ -11,6 +11,7 @@ const DEPENDENCY_FREE = [
   "id-bounds.ts",
   "id-capacity.ts",
   "layout-document.ts",
+  "id-documents.ts",
   "sequence-start.ts",
 ];
 

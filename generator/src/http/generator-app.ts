@@ -8,7 +8,8 @@ import {
   ID_FORMATS,
   IdFormat,
 } from "../../../contract/id-encoding.ts";
-import { decodeId, encodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
+import { boundsDocument, parsedIdDocument, type ParsedIdDocument } from "../../../contract/id-documents.ts";
+import { encodeId, type LayoutMath } from "../../../contract/id-layout-math.ts";
 import { formatIssues } from "../../../contract/id-layout.ts";
 import { layoutDocument } from "../../../contract/layout-document.ts";
 import { serveDocsLazily } from "./lazy-docs.ts";
@@ -324,23 +325,13 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
       } catch (error) {
         return sendError(reply, 400, HttpErrorCode.InvalidParameter, (error as Error).message);
       }
-      const decoded = decodeId(math, id);
-      if (Number.isNaN(decoded.time.getTime())) {
-        return sendError(
-          reply,
-          400,
-          HttpErrorCode.InvalidParameter,
-          `ID ${params.id} has a timestamp beyond the year 275760`,
-        );
+      let document: ParsedIdDocument;
+      try {
+        document = parsedIdDocument(math, id);
+      } catch (error) {
+        return sendError(reply, 400, HttpErrorCode.InvalidParameter, (error as Error).message);
       }
-      return reply.send({
-        id: id.toString(),
-        time: decoded.time.toISOString(),
-        timestamp: decoded.timestamp,
-        workerId: decoded.workerId,
-        sequence: decoded.sequence,
-        formats: Object.fromEntries(ID_FORMATS.map((f) => [f, encodeIdAs(id, f)])),
-      });
+      return reply.send(document);
     },
   );
 
@@ -424,13 +415,7 @@ export async function buildGeneratorApp(options: GeneratorAppOptions): Promise<F
       try {
         const fromMs = parseTimeParameter("from", from);
         const toMs = parseTimeParameter("to", to);
-        const { min, max } = idBounds(math, fromMs, toMs);
-        return reply.send({
-          from: new Date(fromMs).toISOString(),
-          to: new Date(toMs).toISOString(),
-          min: encodeIdAs(min, format),
-          max: encodeIdAs(max, format),
-        });
+        return reply.send(boundsDocument(fromMs, toMs, idBounds(math, fromMs, toMs), format));
       } catch (error) {
         if (!(error instanceof IdBoundsError)) throw error;
         return sendError(reply, 400, error.code, error.message);
