@@ -624,3 +624,23 @@ describe("worker-id planner: state that went missing or back", () => {
     expect(world.lease(0).assignment).toBe(1_700_000_000_123);
   });
 });
+
+describe("worker-id planner: serving", () => {
+  it("gives a new pod a free id it can issue from at once before one still reserved by its predecessor", () => {
+    const world = new World(2, { min: 0, max: 3 });
+    world.addPod(0);
+    world.addPod(1);
+    world.settle();
+    world.holderWrites(1, { state: LeaseState.Active, reservedUntil: 50_000 });
+    // A rolling update: pod 1 releases its id with a reservation 30 s ahead of the clock.
+    world.holderWrites(1, { state: LeaseState.Released });
+    world.addPod(1, "uid-1-b");
+    world.apply(world.plan({ nowMs: 20_000 }));
+    world.apply(world.plan({ nowMs: 20_000 }));
+    expect(world.ledger.ledger.entries.get(1)).toMatchObject({
+      state: LedgerEntryState.Free,
+      reservedUntil: 50_000,
+    });
+    expect(world.lease(1)).toMatchObject({ holderUid: "uid-1-b", workerId: 2, handoverAfter: 0 });
+  });
+});

@@ -4,6 +4,7 @@ import {
   leaseNameForPod,
   type LeaseData,
 } from "../../../../contract/lease-record.ts";
+import { tickAt } from "../../../../contract/id-layout-math.ts";
 import type { LedgerDraft } from "./ledger-draft.ts";
 import type { LeaseReview } from "./lease-review.ts";
 import type { PendingClaim } from "./pending-claims.ts";
@@ -27,7 +28,8 @@ export interface Assignment {
 
 /**
  * Step 3. Pods without a lease for their current UID get one: their pending claim, else the
- * lowest free id. Pending claims no pod took are abandoned.
+ * lowest free id whose floor has passed (else the lowest free id). Pending claims no pod took
+ * are abandoned.
  */
 export function assignIds(
   input: PlannerInput,
@@ -54,12 +56,19 @@ export function assignIds(
     }
     return true;
   };
-  let nextCandidate = range.min;
+  // Prefer an id its new holder can issue from at once: one whose floor the clock has passed.
+  // The id a pod just released carries that pod's reservation (reserveAhead into the future), so
+  // handing it straight to the replacement of a rolling update would keep the new pod unready
+  // for up to reserveAhead; any older free id serves at once.
+  const nowTick = tickAt(view.math, input.nowMs);
   const pickFree = (): number | null => {
-    for (; nextCandidate <= range.max; nextCandidate++) {
-      if (isClaimable(nextCandidate)) return nextCandidate++;
+    let firstClaimable: number | null = null;
+    for (let w = range.min; w <= range.max; w++) {
+      if (!isClaimable(w)) continue;
+      if (draft.handoverFloor(w) < nowTick) return w;
+      firstClaimable ??= w;
     }
-    return null;
+    return firstClaimable;
   };
 
   for (const pod of [...input.pods].sort((a, b) => a.ordinal - b.ordinal)) {
