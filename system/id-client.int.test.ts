@@ -10,6 +10,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestNamespace } from "../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../e2e/control-plane/user-kubeconfig.ts";
+import { apiServerAccessOf } from "../e2e/control-plane/api-server-access.ts";
 import { fleetObjectNames } from "../operator/src/reconcile/fleet-naming.ts";
 import { createFleet, startTestOperator, waitFor } from "../operator/test/operator-harness.ts";
 import { freePort, startServer, type ServerProcess } from "../bench/http-bench.ts";
@@ -140,11 +141,16 @@ async function leaseModeGenerator(port: number) {
   cleanups.push(() => proxy.close());
   const dir = mkdtempSync(join(tmpdir(), "idfleet-client-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const kubeconfig = JSON.parse(sa.exportConfig()) as { clusters: { cluster: { server: string } }[] };
-  for (const c of kubeconfig.clusters) c.cluster.server = proxy.url;
-  writeFileSync(join(dir, "kubeconfig"), JSON.stringify(kubeconfig));
+  // What a pod has: the API server's address in the environment (here the cuttable proxy's),
+  // the service-account token and CA as files.
+  const access = apiServerAccessOf(sa);
+  writeFileSync(join(dir, "token"), access.token ?? "");
+  writeFileSync(join(dir, "ca.crt"), access.ca ?? "");
+  const viaProxy = new URL(proxy.url);
   const generator = await startGenerator(port, {
-    KUBECONFIG: join(dir, "kubeconfig"),
+    KUBERNETES_SERVICE_HOST: viaProxy.hostname,
+    KUBERNETES_SERVICE_PORT: viaProxy.port,
+    IDGEN_SERVICE_ACCOUNT_DIR: dir,
     IDGEN_FLEET: FLEET,
     POD_NAME: pod,
     POD_UID: uid,

@@ -91,7 +91,7 @@ describe("config/install.yaml", () => {
       expect(l.workerId).toBeLessThanOrEqual(range[1]!);
     }
     expect(new Set(leases.map((l) => l.workerId)).size).toBe(4);
-    await core.readNamespacedConfigMap({ name: "orders-worker-ids", namespace: ns });
+    await core.readNamespacedConfigMap({ name: "orders-worker-ids", namespace: "idfleet-system" });
 
     const sample = await waitFor("sample status", async () => {
       const f = await readFleet(admin, ns, "idfleet-sample");
