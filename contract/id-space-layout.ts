@@ -1,4 +1,4 @@
-import { encodeId, layoutMath, tickStartMs, type IdLayout, type LayoutMath } from "./id-layout-math.ts";
+import { layoutMath, tickStartMs, type IdLayout, type LayoutMath } from "./id-layout-math.ts";
 
 /*
  * One id space, one layout at a time (docs/design.md, invariant 8). Disjoint worker ids keep
@@ -62,8 +62,11 @@ export function describeSpaceLayout(layout: SpaceLayout): string {
  * highest worker id in that tick (a bound over every worker id, so it needs no claim detail).
  */
 export function highWaterIdAt(math: LayoutMath, tick: number): bigint {
-  const t = Math.max(0, Math.min(tick, math.maxTick));
-  return encodeId(math, t, math.maxWorkerId, math.maxSequence);
+  // In bigints: a tick near 2^61 is not exact as a number.
+  const t = tick <= 0 ? 0n : BigInt(Math.floor(Math.min(tick, Number.MAX_SAFE_INTEGER)));
+  const clamped = t > math.maxTimestamp ? math.maxTimestamp : t;
+  const below = BigInt(math.layout.workerIdBits + math.layout.sequenceBits);
+  return (clamped << below) | ((1n << below) - 1n);
 }
 
 /** Where a successor layout starts, or why it cannot. */
@@ -98,8 +101,16 @@ export function successionStart(highWaterId: bigint, successor: SpaceLayout, now
       message: `layout ${describe} can never issue IDs above ${highWaterId}, the highest ID this id space may already hold: its largest ID is ${highWaterIdAt(math, math.maxTick)}. Use more timestampBits, fewer workerIdBits+sequenceBits or an earlier epoch`,
     };
   }
-  const firstTickStartMs = tickStartMs(math, Number(firstTick));
+  const firstTickStartMs =
+    firstTick > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : tickStartMs(math, Number(firstTick));
   const waitMs = firstTickStartMs - nowMs;
+  // Past what a Date can hold (year 275760) no clock will ever get there.
+  if (!(Math.abs(firstTickStartMs) <= 8.64e15)) {
+    return {
+      ok: false,
+      message: `layout ${describe} would first issue IDs above ${highWaterId}, the highest ID this id space may already hold, only after the year 275760. Use more bits below the timestamp or an earlier epoch`,
+    };
+  }
   if (waitMs > MAX_SUCCESSION_WAIT_MS) {
     const earlierEpoch = new Date(successor.epochMs - Math.ceil(waitMs / 1000) * 1000).toISOString();
     return {
