@@ -1,12 +1,17 @@
 /**
- * Chaos end-to-end run (issue 5): clients pull ID batches from every generator pod by pod IP while
- * the run deletes pods (graceful and forced), freezes a generator past its lease, skews a pod's
- * wall clock with libfaketime, restarts the operator and the kube-apiserver and scales the fleet
- * to zero and back. Every ID received is kept and checked: no duplicates, no two pod instances
- * interleaving ticks on one worker id, every worker id backed by a lease naming that pod.
+ * Chaos end-to-end run (issues 5 and 13): clients pull ID batches from every generator pod by pod
+ * IP, and through the fleet's Service, while the run deletes pods (graceful and forced), freezes a
+ * generator past its lease, skews a pod's wall clock with libfaketime, restarts the operator and
+ * the kube-apiserver, scales the fleet to zero and back, deletes the ledger, cuts a holder off
+ * from the API server, runs clocks at the wrong rate, restarts generators with the clock set back
+ * or after overload, and restores etcd from a snapshot (docs/chaos.md). Every ID received is kept
+ * and checked: no duplicates, no two pod instances interleaving ticks on one worker id, every
+ * worker id backed by a lease naming that pod.
  *
- * Length: CHAOS_DURATION_SECONDS (default 150; `npm run e2e:chaos` runs the long form).
- * Needs the local cluster (host faults: SIGSTOP, API server restart, hostPath libfaketime).
+ * Length: CHAOS_DURATION_SECONDS (default 150: one cycle; `npm run e2e:chaos` runs the long form);
+ * CHAOS_FAULTS="part,part" runs only the faults whose names contain one of the parts.
+ * Needs the local cluster (host faults: SIGSTOP, kill -9, nsenter, etcd and API server restarts,
+ * hostPath libfaketime).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { V1Service } from "@kubernetes/client-node";

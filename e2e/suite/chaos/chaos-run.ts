@@ -232,7 +232,7 @@ const FAULTS: (Fault | FaultVariants)[] = [
   { variants: [clockRate({ monotonicToo: true }), clockRate({ monotonicToo: false })] },
   { variants: [clockBehindOnRestart("past"), clockBehindOnRestart("inside")] },
   overloadThenKill,
-  etcdRestore,
+  { variants: [etcdRestore({ replacePodMeanwhile: false }), etcdRestore({ replacePodMeanwhile: true })] },
 ];
 
 /**
