@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { IDFLEET_TMP } from "../../../cluster/paths.ts";
@@ -44,7 +44,11 @@ export function etcdRestore({ replacePodMeanwhile }: { replacePodMeanwhile: bool
       await sleep(Math.max(0, snapshotAt + ctx.reserveAheadMs + RUN_PAST_RESERVATION_MS - Date.now()));
       const beforeRestore = await fleetLeases(ctx);
       const stoppedAt = Date.now();
-      await restoreEtcdSnapshot(file);
+      try {
+        await restoreEtcdSnapshot(file);
+      } finally {
+        rmSync(file, { force: true });
+      }
       const outageS = (Date.now() - stoppedAt) / 1000;
       const afterRestore = await fleetLeases(ctx);
       // Leases whose renewal counter went back (or that vanished): what the holders find next.
