@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { LedgerEntryState, ledgerNameForIdSpace, parseLedgerData } from "../../../contract/lease-record.ts";
 import { k, kJson } from "../../../cluster/client/cluster-access.ts";
+import { OPERATOR_NAMESPACE } from "../../../cluster/client/operator-install.ts";
 import { waitFor } from "../../../cluster/client/wait-for.ts";
 import {
   fleetLeases,
@@ -110,12 +111,13 @@ export const apiPartitionPodReplaced: Fault = {
 };
 
 async function idIsFree(ctx: ChaosContext, workerId: number): Promise<boolean> {
-  // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace).
+  // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace); its ledger
+  // lives in the operator's namespace.
   const ledger = await kJson<V1ConfigMap>([
     "get",
     "configmap",
     "-n",
-    ctx.namespace,
+    OPERATOR_NAMESPACE,
     ledgerNameForIdSpace(ctx.fleet),
   ]);
   const entry = parseLedgerData(ledger.data).entries.get(workerId);

@@ -198,12 +198,14 @@ const FAULTS: (Fault | FaultVariants)[] = [
       // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace).
       const ledger = ledgerNameForIdSpace(ctx.fleet);
       const before = await leaseAssignments(ctx);
-      await k(["delete", "configmap", "-n", ctx.namespace, ledger]);
+      // The ledger lives in the operator's namespace (one per id space, cluster-wide).
+      await k(["delete", "configmap", "-n", OPERATOR_NAMESPACE, ledger]);
       const baseFloor = await waitFor(
         `${ledger} recreated`,
         async () =>
-          parseLedgerData((await kJson<V1ConfigMap>(["get", "configmap", "-n", ctx.namespace, ledger])).data)
-            .baseFloor,
+          parseLedgerData(
+            (await kJson<V1ConfigMap>(["get", "configmap", "-n", OPERATOR_NAMESPACE, ledger])).data,
+          ).baseFloor,
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       // None of the old leases is backed by the new ledger: each pod gets a new assignment.
