@@ -7,6 +7,9 @@ import { waitFor } from "../../../cluster/client/wait-for.ts";
 import { fleetLeases, pickPod, type Fault } from "./chaos-fault.ts";
 import { restoreEtcdSnapshot, saveEtcdSnapshot } from "./etcd-restore.ts";
 
+/** The fleet's renew interval (the default). */
+const RENEW_INTERVAL_MS = 5_000;
+
 /** Beyond the reserve-ahead window, so every holder's renewals have reserved past the snapshot. */
 const RUN_PAST_RESERVATION_MS = 5_000;
 
@@ -55,6 +58,9 @@ export function etcdRestore({ replacePodMeanwhile }: { replacePodMeanwhile: bool
       const wentBack = [...beforeRestore].filter(
         ([name, lease]) => (afterRestore.get(name)?.renewCount ?? -1) < lease.renewCount,
       ).length;
+      // Holders find out on their next renewal and go unready (RolledBack) for a while; wait until
+      // each has renewed once, so the recovery the run measures next includes that.
+      await sleep(RENEW_INTERVAL_MS + 2_000);
       const seconds = ((stoppedAt - snapshotAt) / 1000).toFixed(0);
       return {
         detail:
