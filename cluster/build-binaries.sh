@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, the Kubernetes components, metrics-server and CoreDNS from the Go module proxy.
+# Builds etcd (with etcdctl and etcdutl), the Kubernetes components, metrics-server and CoreDNS from the Go module proxy.
 # Output is cached outside the repo, keyed by version, and reused when present.
 set -euo pipefail
 
@@ -18,8 +18,11 @@ WRAPPED_BINARIES=("${K8S_BINARIES[@]}" metrics-server coredns)
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 
+# etcdctl saves a snapshot of the running etcd, etcdutl restores one (the chaos run's rollback fault).
+ETCD_TOOLS=(etcdctl etcdutl)
+
 all_present() {
-  for b in "${WRAPPED_BINARIES[@]}" etcd; do
+  for b in "${WRAPPED_BINARIES[@]}" etcd "${ETCD_TOOLS[@]}"; do
     [ -x "$BIN_DIR/$b" ] || return 1
   done
 }
@@ -70,6 +73,19 @@ GO
     && go build -trimpath -ldflags "$STRIP_LDFLAGS" -o "$BIN_DIR/etcd.tmp" . && mv "$BIN_DIR/etcd.tmp" "$BIN_DIR/etcd")
   log "etcd built after $(( $(date +%s) - start ))s"
 fi
+
+# --- etcdctl and etcdutl: their own modules at the same release (a cache built before they were
+# added gets only these two) ---
+for tool in "${ETCD_TOOLS[@]}"; do
+  [ -x "$BIN_DIR/$tool" ] && continue
+  log "building $tool $ETCD_VERSION"
+  mkdir -p "$WORK/$tool"
+  (cd "$WORK/$tool" && go mod init "idfleet.local/$tool" >/dev/null 2>&1 \
+    && go get "go.etcd.io/etcd/$tool/v3@$ETCD_VERSION" >/dev/null \
+    && go build -trimpath -ldflags "$STRIP_LDFLAGS" -o "$BIN_DIR/$tool.tmp" "go.etcd.io/etcd/$tool/v3" \
+    && mv "$BIN_DIR/$tool.tmp" "$BIN_DIR/$tool")
+  log "$tool built after $(( $(date +%s) - start ))s"
+done
 
 # --- kubernetes, metrics-server, coredns: one wrapper module replacing every staging module with
 # v0.X.Y, built by one `go build` so shared packages compile once ---

@@ -127,7 +127,24 @@ export class SimProcess {
   }
 
   wallMs(): number {
-    return this.kernel.now + this.wallOffsetMs;
+    return (
+      this.kernel.now +
+      this.wallOffsetMs +
+      this.wallDriftMs +
+      (this.kernel.now - this.wallRateSince) * (this.wallRate - 1)
+    );
+  }
+
+  /** Wall-clock rate (1: true time) since `wallRateSince`, and what earlier rates added up to. */
+  private wallRate = 1;
+  private wallRateSince = 0;
+  private wallDriftMs = 0;
+
+  /** From now on the wall clock runs at `rate`, continuing from its current reading (steps still apply). */
+  setWallRate(rate: number): void {
+    this.wallDriftMs += (this.kernel.now - this.wallRateSince) * (this.wallRate - 1);
+    this.wallRateSince = this.kernel.now;
+    this.wallRate = rate;
   }
 
   monoMs(): number {

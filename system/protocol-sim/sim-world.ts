@@ -40,7 +40,14 @@ export type Fault =
    */
   | { at: number; kind: "lease-loss"; target: number; crashClockStepMs: number | null }
   /** From now on the target's monotonic clock runs at `rate` (1 = true time; the fleet's timing tolerates 1 ± toleratedRateDrift). */
-  | { at: number; kind: "rate-skew"; target: number; rate: number }
+  | {
+      at: number;
+      kind: "rate-skew";
+      target: number;
+      rate: number;
+      /** "both": the wall clock too (a bad clock source); default: the monotonic clock alone. */
+      clocks?: "monotonic" | "both";
+    }
   /**
    * The API server's storage is restored from a snapshot taken `ageMs` earlier: every
    * ConfigMap (ledger and leases) goes back, resourceVersions bumped past the old ones, with
@@ -374,7 +381,8 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         }
         case "rate-skew": {
           const p = pick(processes(), fault.target);
-          if (p) p.proc.setMonoRate(fault.rate);
+          p?.proc.setMonoRate(fault.rate);
+          if (fault.clocks === "both") p?.proc.setWallRate(fault.rate);
           break;
         }
       }

@@ -1,115 +1,61 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { parseFleetSpec } from "../../../contract/fleet-spec.ts";
 import { layoutMath, tickStartMs } from "../../../contract/id-layout-math.ts";
-import {
-  LEASE_COMPONENT,
-  LeaseLabel,
-  ledgerNameForIdSpace,
-  parseLeaseData,
-  parseLedgerData,
-} from "../../../contract/lease-record.ts";
-import { IDFLEET_TMP } from "../../../cluster/paths.ts";
+import { ledgerNameForIdSpace, parseLedgerData } from "../../../contract/lease-record.ts";
 import { k, kJson } from "../../../cluster/client/cluster-access.ts";
 import { OPERATOR_DEPLOYMENT, OPERATOR_NAMESPACE } from "../../../cluster/client/operator-install.ts";
 import { waitFor } from "../../../cluster/client/wait-for.ts";
-import type { FleetObserver, FleetPod } from "./fleet-observer.ts";
+import { apiPartition, apiPartitionPodReplaced } from "./api-partition-faults.ts";
 import {
-  FAKETIME_LIB_DIR,
-  findPodProcess,
-  freezeProcess,
-  processMaps,
-  restartApiServer,
-} from "./host-faults.ts";
-import type { IdCollector } from "./id-audit.ts";
-import type { IdPullers } from "./id-pullers.ts";
+  delta,
+  fleetLeases,
+  generatorPid,
+  pickPod,
+  type ChaosContext,
+  type Fault,
+  type FaultOutcome,
+  type FaultVariants,
+} from "./chaos-fault.ts";
+import { clockBehindOnRestart } from "./clock-behind-restart-fault.ts";
+import { clockRate } from "./clock-rate-faults.ts";
+import { etcdRestore } from "./etcd-restore-fault.ts";
+import { setClockOffset } from "./faketime-setup.ts";
+import { freezeProcess, processMaps, restartApiServer } from "./host-faults.ts";
+import type { PullTotals } from "./id-pullers.ts";
+import { overloadThenKill } from "./overload-restart-fault.ts";
+
+export type { ChaosContext } from "./chaos-fault.ts";
+
+/** What one path of the clients (by pod IP, through the Service) saw during one fault. */
+export type PathRecord = {
+  requests: number;
+  /** Share of requests answered with IDs. */
+  availability: number;
+  refusals: Record<string, number>;
+  failures: Record<string, number>;
+};
 
 /** One fault of the run, as printed in the timeline. */
 export type FaultRecord = {
   fault: string;
   detail: string;
   startS: number;
+  /** How long the injection took (it may include the fault's own waiting). */
   faultS: number;
+  /** From the end of the injection until every pod was ready again. */
   recoveredS: number;
   ids: number;
+  /** By pod IP, as podIp.refusals and podIp.failures (kept for readers of older reports). */
   refusals: Record<string, number>;
   failures: Record<string, number>;
+  podIp: PathRecord;
+  service: PathRecord;
+  /** The fault's own measurements (drift, exhaustions, outage...). */
+  notes: Record<string, number | string>;
 };
 
-/** What a chaos run needs from the test: where the fleet is and the running clients. */
-export type ChaosContext = {
-  namespace: string;
-  fleet: string;
-  replicas: number;
-  leaseDurationSeconds: number;
-  observer: FleetObserver;
-  pullers: IdPullers;
-  collector: IdCollector;
-  faketimeDir: string;
-  /** Every step is logged here as it happens. */
-  log: (line: string) => void;
-};
-
-const GENERATOR_PROCESS = "main.js";
 const CLOCK_SKEW = "-30s";
-
-/** Host directory holding one libfaketime offset file per pod name (mounted into the pods). */
-export function faketimeDirFor(namespace: string): string {
-  const dir = join(IDFLEET_TMP, "chaos", namespace, "faketime");
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o755);
-  return dir;
-}
-
-/** Writes a pod's libfaketime offset ("+0", "-30s"); the pod re-reads it within a second. */
-export function setClockOffset(dir: string, podName: string, offset: string): void {
-  const file = join(dir, podName);
-  writeFileSync(file, `${offset}\n`);
-  chmodSync(file, 0o644);
-}
-
-/**
- * Adds libfaketime to the fleet's generator container (a server-side apply under our own field
- * manager, beside the operator's fields; the entries it adds to env, volumeMounts and volumes are
- * ours, and the operator leaves them alone instead of re-applying its StatefulSet): LD_PRELOAD from the host's Debian package, the wall
- * clock offset read from a per-pod file every second, the monotonic clock left alone (the
- * lease fence runs on it; only the wall clock is skewed).
- */
-export function faketimeStatefulSetPatch(namespace: string, fleet: string): object {
-  return {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata: { name: fleet, namespace },
-    spec: {
-      template: {
-        spec: {
-          containers: [
-            {
-              name: "generator",
-              env: [
-                { name: "CHAOS_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                { name: "LD_PRELOAD", value: "/chaos-faketime-lib/libfaketime.so.1" },
-                { name: "FAKETIME_TIMESTAMP_FILE", value: "/chaos-faketime/$(CHAOS_POD_NAME)" },
-                { name: "FAKETIME_CACHE_DURATION", value: "1" },
-                { name: "FAKETIME_DONT_FAKE_MONOTONIC", value: "1" },
-              ],
-              volumeMounts: [
-                { name: "chaos-faketime-lib", mountPath: "/chaos-faketime-lib", readOnly: true },
-                { name: "chaos-faketime", mountPath: "/chaos-faketime", readOnly: true },
-              ],
-            },
-          ],
-          volumes: [
-            { name: "chaos-faketime-lib", hostPath: { path: FAKETIME_LIB_DIR, type: "Directory" } },
-            { name: "chaos-faketime", hostPath: { path: faketimeDirFor(namespace), type: "Directory" } },
-          ],
-        },
-      },
-    },
-  };
-}
 
 /** Waits until the fleet has `replicas` ready pods (as the observer last saw them). */
 export async function waitFleetReady(ctx: ChaosContext, timeoutMs = 240_000): Promise<void> {
@@ -123,41 +69,33 @@ export async function waitFleetReady(ctx: ChaosContext, timeoutMs = 240_000): Pr
 }
 
 function snapshot(ctx: ChaosContext) {
-  const t = ctx.pullers.totals;
-  return { ids: ctx.collector.size, refusals: { ...t.refusals }, failures: { ...t.failures } };
+  const copy = (t: PullTotals): PullTotals => ({
+    ...t,
+    refusals: { ...t.refusals },
+    failures: { ...t.failures },
+  });
+  return {
+    ids: ctx.collector.size,
+    podIp: copy(ctx.pullers.totals),
+    service: copy(ctx.pullers.serviceTotals),
+  };
 }
 
-function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const d: Record<string, number> = {};
-  for (const [key, v] of Object.entries(after))
-    if (v - (before[key] ?? 0) > 0) d[key] = v - (before[key] ?? 0);
-  return d;
+function pathRecord(after: PullTotals, before: PullTotals): PathRecord {
+  const requests = after.requests - before.requests;
+  const ok = after.okBatches - before.okBatches;
+  return {
+    requests,
+    availability: requests === 0 ? 1 : ok / requests,
+    refusals: delta(after.refusals, before.refusals),
+    failures: delta(after.failures, before.failures),
+  };
 }
 
 /** Assignment of each of the fleet's lease ConfigMaps, by name. */
 async function leaseAssignments(ctx: ChaosContext): Promise<Map<string, number>> {
-  const list = await kJson<{ items: V1ConfigMap[] }>([
-    "get",
-    "configmap",
-    "-n",
-    ctx.namespace,
-    "-l",
-    `${LeaseLabel.fleet}=${ctx.fleet},${LeaseLabel.component}=${LEASE_COMPONENT}`,
-  ]);
-  return new Map(list.items.map((cm) => [cm.metadata?.name ?? "", parseLeaseData(cm.data).assignment]));
+  return new Map([...(await fleetLeases(ctx))].map(([name, lease]) => [name, lease.assignment]));
 }
-
-function pickPod(ctx: ChaosContext, round: number): FleetPod {
-  const ready = ctx.observer.pods
-    .filter((p) => p.ready && !p.terminating)
-    .sort((a, b) => a.name.localeCompare(b.name));
-  const pod = ready[round % Math.max(ready.length, 1)];
-  if (!pod) throw new Error(`no ready pod in ${ctx.namespace}/${ctx.fleet} to inject a fault into`);
-  return pod;
-}
-
-/** A fault: does its damage, returns a description; the run then waits for the fleet to recover. */
-type Fault = { name: string; inject: (ctx: ChaosContext, round: number) => Promise<string> };
 
 const deletePod = (force: boolean): Fault => ({
   name: force ? "force-delete pod" : "delete pod",
@@ -176,15 +114,14 @@ const deletePod = (force: boolean): Fault => ({
   },
 });
 
-const FAULTS: Fault[] = [
+const FAULTS: (Fault | FaultVariants)[] = [
   deletePod(false),
   deletePod(true),
   {
     name: "freeze generator (SIGSTOP past its lease)",
     inject: async (ctx, round) => {
       const pod = pickPod(ctx, round);
-      const pid = findPodProcess(pod.uid, GENERATOR_PROCESS);
-      if (pid === undefined) throw new Error(`no generator process of ${pod.name} (${pod.uid}) on this host`);
+      const pid = generatorPid(pod);
       const ms = (ctx.leaseDurationSeconds + 5) * 1000;
       await freezeProcess(pid, ms);
       return `${pod.name} pid ${pid} stopped ${ms / 1000}s, then SIGCONT`;
@@ -194,16 +131,15 @@ const FAULTS: Fault[] = [
     name: `clock skew (libfaketime ${CLOCK_SKEW})`,
     inject: async (ctx, round) => {
       const pod = pickPod(ctx, round);
-      const pid = findPodProcess(pod.uid, GENERATOR_PROCESS);
-      if (pid === undefined || !processMaps(pid, "libfaketime"))
+      if (!processMaps(generatorPid(pod), "libfaketime"))
         throw new Error(`the generator of ${pod.name} does not have libfaketime loaded`);
-      const before = snapshot(ctx).refusals;
-      setClockOffset(ctx.faketimeDir, pod.name, CLOCK_SKEW);
+      const before = { ...ctx.pullers.totals.refusals };
+      setClockOffset(ctx.faketimeDir, pod.uid, CLOCK_SKEW);
       await sleep(20_000);
       const clockRefusals = Object.entries(delta(ctx.pullers.totals.refusals, before))
         .filter(([code]) => code.startsWith("CLOCK_"))
         .reduce((sum, [, n]) => sum + n, 0);
-      setClockOffset(ctx.faketimeDir, pod.name, "+0");
+      setClockOffset(ctx.faketimeDir, pod.uid, "+0");
       if (clockRefusals === 0)
         throw new Error(`${pod.name} answered no CLOCK_* refusal in 20 s with its clock set back 30 s`);
       return `${pod.name} wall clock ${CLOCK_SKEW} for 20 s (${clockRefusals} CLOCK_* refusals), then back`;
@@ -262,12 +198,14 @@ const FAULTS: Fault[] = [
       // The fleet's id space is its own name (the chaos fleet sets no spec.idSpace).
       const ledger = ledgerNameForIdSpace(ctx.fleet);
       const before = await leaseAssignments(ctx);
-      await k(["delete", "configmap", "-n", ctx.namespace, ledger]);
+      // The ledger lives in the operator's namespace (one per id space, cluster-wide).
+      await k(["delete", "configmap", "-n", OPERATOR_NAMESPACE, ledger]);
       const baseFloor = await waitFor(
         `${ledger} recreated`,
         async () =>
-          parseLedgerData((await kJson<V1ConfigMap>(["get", "configmap", "-n", ctx.namespace, ledger])).data)
-            .baseFloor,
+          parseLedgerData(
+            (await kJson<V1ConfigMap>(["get", "configmap", "-n", OPERATOR_NAMESPACE, ledger])).data,
+          ).baseFloor,
         { timeoutMs: 60_000, intervalMs: 500 },
       );
       // None of the old leases is backed by the new ledger: each pod gets a new assignment.
@@ -292,27 +230,46 @@ const FAULTS: Fault[] = [
       return `${ledger} deleted; recreated with baseFloor tick ${baseFloor}; ${before.size} leases reassigned`;
     },
   },
+  { variants: [apiPartition, apiPartitionPodReplaced] },
+  { variants: [clockRate({ monotonicToo: true }), clockRate({ monotonicToo: false })] },
+  { variants: [clockBehindOnRestart("past"), clockBehindOnRestart("inside")] },
+  overloadThenKill,
+  { variants: [etcdRestore({ replacePodMeanwhile: false }), etcdRestore({ replacePodMeanwhile: true })] },
 ];
 
 /**
  * Injects the faults one after another while the clients pull IDs, waiting for the fleet to be
  * whole again after each; repeats the cycle until `durationMs` has passed (at least one cycle).
  */
-export async function runFaults(ctx: ChaosContext, durationMs: number): Promise<FaultRecord[]> {
+export async function runFaults(
+  ctx: ChaosContext,
+  durationMs: number,
+  only?: readonly string[],
+): Promise<FaultRecord[]> {
+  const every = FAULTS.flatMap((f) => ("variants" in f ? f.variants : [f]));
+  // With a selection, every variant it names runs in each cycle.
+  const selected = only?.length ? every.filter((f) => only.some((part) => f.name.includes(part))) : undefined;
+  if (selected?.length === 0)
+    throw new Error(`no fault matches ${only?.join(", ")}; faults: ${every.map((f) => f.name).join("; ")}`);
+  const cycle = (round: number): Fault[] =>
+    selected ?? FAULTS.map((f) => ("variants" in f ? f.variants[round % f.variants.length]! : f));
   const t0 = Date.now();
   const s = () => (Date.now() - t0) / 1000;
   const timeline: FaultRecord[] = [];
   for (let round = 0; round === 0 || Date.now() - t0 < durationMs; round++) {
-    for (const [index, fault] of FAULTS.entries()) {
+    const faults = cycle(round);
+    for (const [index, fault] of faults.entries()) {
       const before = snapshot(ctx);
       const startS = s();
       ctx.log(`[${startS.toFixed(0)}s] ${fault.name} ...`);
       // Rotate the victim pod across faults and rounds.
-      const detail = await fault.inject(ctx, round * FAULTS.length + index);
+      const outcome: FaultOutcome = await fault.inject(ctx, round * faults.length + index);
+      const { detail, notes } = typeof outcome === "string" ? { detail: outcome, notes: {} } : outcome;
       const faultS = s();
       await sleep(2_000); // let the observer see the damage before waiting for recovery
       await waitFleetReady(ctx);
       const after = snapshot(ctx);
+      const podIp = pathRecord(after.podIp, before.podIp);
       const record: FaultRecord = {
         fault: fault.name,
         detail,
@@ -320,17 +277,30 @@ export async function runFaults(ctx: ChaosContext, durationMs: number): Promise<
         faultS: faultS - startS,
         recoveredS: s() - faultS,
         ids: after.ids - before.ids,
-        refusals: delta(after.refusals, before.refusals),
-        failures: delta(after.failures, before.failures),
+        refusals: podIp.refusals,
+        failures: podIp.failures,
+        podIp,
+        service: pathRecord(after.service, before.service),
+        notes,
       };
       timeline.push(record);
-      ctx.log(
-        `[${s().toFixed(0)}s] ${fault.name}: ${detail}; recovered in ${record.recoveredS.toFixed(1)}s; ` +
-          `${record.ids.toLocaleString("en-US")} IDs; refused ${JSON.stringify(record.refusals)}; ` +
-          `failed ${JSON.stringify(record.failures)}`,
-      );
+      ctx.log(`[${s().toFixed(0)}s] ${describeRecord(record)}`);
       await sleep(3_000); // some steady issuing between faults
     }
   }
   return timeline;
+}
+
+const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** One timeline row in words. */
+export function describeRecord(r: FaultRecord): string {
+  const notes = Object.keys(r.notes).length > 0 ? `; ${JSON.stringify(r.notes)}` : "";
+  return (
+    `${r.fault}: ${r.detail}; injected in ${r.faultS.toFixed(1)}s, recovered in ${r.recoveredS.toFixed(1)}s; ` +
+    `${r.ids.toLocaleString("en-US")} IDs; by pod IP ${percent(r.podIp.availability)} of ${r.podIp.requests} answered, ` +
+    `refused ${JSON.stringify(r.podIp.refusals)}, failed ${JSON.stringify(r.podIp.failures)}; ` +
+    `through the Service ${percent(r.service.availability)} of ${r.service.requests}, ` +
+    `refused ${JSON.stringify(r.service.refusals)}, failed ${JSON.stringify(r.service.failures)}${notes}`
+  );
 }

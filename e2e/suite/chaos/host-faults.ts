@@ -57,26 +57,37 @@ export async function freezeProcess(pid: number, ms: number): Promise<void> {
   }
 }
 
+/** A stopped control-plane component, ready to be started again exactly as it ran. */
+export type StoppedComponent = { name: string; command: string; args: string[] };
+
 /**
- * Stops the running kube-apiserver and starts it again exactly as `cluster:up` did: the same
- * binary and arguments (read back from /proc), the same log and pid file. Resolves once a new
- * process runs; the caller waits for /readyz.
+ * Stops a component `cluster:up` started (etcd, kube-apiserver), remembering its binary and
+ * arguments (read back from /proc) so startAgain runs it the same way.
  */
-export async function restartApiServer(): Promise<number> {
-  const name = ControlPlaneComponent.apiServer;
+export async function stopComponent(name: string): Promise<StoppedComponent> {
   const pidFile = join(CLUSTER_DIRS.pids, `${name}.pid`);
   const pid = readPidFile(pidFile);
   if (pid === undefined) throw new Error(`no ${pidFile}: is the local cluster up (npm run cluster:up)?`);
   const [command, ...args] = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
   if (!command) throw new Error(`cannot read the command line of ${name} (pid ${pid})`);
   await stopPid(pid, 30_000);
-  const started = startComponent({
-    name,
-    command,
-    args,
-    logFile: join(CLUSTER_DIRS.logs, `${name}.log`),
+  return { name, command, args };
+}
+
+/** Starts a stopped component again with the same binary, arguments, log and pid file; returns its pid. */
+export function startAgain(stopped: StoppedComponent): number {
+  return startComponent({
+    ...stopped,
+    logFile: join(CLUSTER_DIRS.logs, `${stopped.name}.log`),
     detached: true,
-    pidFile,
-  });
-  return started.pid;
+    pidFile: join(CLUSTER_DIRS.pids, `${stopped.name}.pid`),
+  }).pid;
+}
+
+/**
+ * Stops the running kube-apiserver and starts it again exactly as `cluster:up` did. Resolves
+ * once a new process runs; the caller waits for /readyz.
+ */
+export async function restartApiServer(): Promise<number> {
+  return startAgain(await stopComponent(ControlPlaneComponent.apiServer));
 }

@@ -88,6 +88,19 @@ describe("chaos ID audit", () => {
     ).toEqual([]);
   });
 
+  it("checks IDs pulled through the Service for duplicates, though no pod is named for them", () => {
+    const c = new IdCollector(math);
+    const ids = batch(6, 300, 3, 4);
+    c.addBatch("uid-a", "f-0", ids, 0);
+    c.addUnattributed(ids.slice(5, 7)); // the same pod answered through the Service
+    c.addUnattributed(batch(6, 400, 1, 2));
+    const report = auditRun(math, c, [{ podUid: "uid-a", workerId: 6 }]);
+    expect(report.idsChecked).toBe(16);
+    expect(report.duplicates).toBe(2);
+    expect(report.unleasedBatches).toEqual([]);
+    expect(report.podInstancesSeen).toBe(1);
+  });
+
   it("flags IDs carrying a worker id no lease named for that pod", () => {
     const c = new IdCollector(math);
     c.addBatch("uid-a", "f-0", batch(4, 10, 1, 5), 0);

@@ -34,6 +34,14 @@ export class IdCollector {
       this.batches.push({ podUid, podName, workerId, minTick, maxTick, count: ids.length, receivedAtMs });
   }
 
+  /**
+   * Stores IDs whose sender is unknown (pulled through the Service): they count for duplicates,
+   * but carry no batch record for the per-holder checks.
+   */
+  addUnattributed(ids: readonly bigint[]): void {
+    for (const id of ids) this.push(id);
+  }
+
   private readonly shift: bigint;
   private readonly sequenceBits: bigint;
   private readonly workerMask: bigint;

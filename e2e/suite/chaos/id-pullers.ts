@@ -13,9 +13,12 @@ export type PullSettings = {
   /** Spread maxIds over this long: clients pause while ahead of that pace, so faults late in a long run still see traffic. */
   paceOverMs: number;
   requestTimeoutMs: number;
+  /** Also pull through the fleet's Service (http://cluster-ip:port), `serviceLoops` requests at a time. */
+  serviceUrl?: string;
+  serviceLoops?: number;
 };
 
-/** What the clients saw besides IDs: answers that were not IDs, by reason. */
+/** What the clients of one path (pod IP or Service) saw besides IDs: answers that were not IDs, by reason. */
 export type PullTotals = {
   requests: number;
   okBatches: number;
@@ -35,7 +38,10 @@ const bump = (m: Record<string, number>, key: string) => {
  * process that answered; a loop ends when its pod leaves the observer's list.
  */
 export class IdPullers {
-  readonly totals: PullTotals = { requests: 0, okBatches: 0, refusals: {}, failures: {} };
+  /** Pulls by pod IP (every pod, terminating ones included). */
+  readonly totals: PullTotals = emptyTotals();
+  /** Pulls through the Service (what an application sees: only ready pods get traffic). */
+  readonly serviceTotals: PullTotals = emptyTotals();
   private readonly loops = new Map<string, Promise<void>>();
   private stopped = false;
   private supervisor: Promise<void> | undefined;
@@ -52,6 +58,9 @@ export class IdPullers {
 
   start(): void {
     this.startedAt = Date.now();
+    const { serviceUrl, serviceLoops = 0 } = this.settings;
+    for (let i = 0; serviceUrl && i < serviceLoops; i++)
+      this.loops.set(`service#${i}`, this.pullService(serviceUrl));
     this.supervisor = (async () => {
       while (!this.stopped) {
         for (const pod of this.observer.pods) {
@@ -96,28 +105,55 @@ export class IdPullers {
         await sleep(50);
         continue;
       }
-      this.totals.requests++;
-      let pause = 0;
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(this.settings.requestTimeoutMs) });
-        const body = await response.text();
-        if (response.status === 200) {
-          const ids = (JSON.parse(body) as { ids: string[] }).ids.map((s) => BigInt(s));
-          this.collector.addBatch(pod.uid, pod.name, ids, Date.now());
-          this.totals.okBatches++;
-        } else if (response.status === 503) {
-          bump(this.totals.refusals, errorCode(body) ?? "503");
-          pause = 100;
-        } else {
-          bump(this.totals.failures, `HTTP ${response.status} ${errorCode(body) ?? ""}`.trim());
-          pause = 200;
-        }
-      } catch (error) {
-        bump(this.totals.failures, networkReason(error));
-        pause = 250;
-      }
-      if (pause) await sleep(pause);
+      const answer = await pullOnce(url, this.totals, this.settings.requestTimeoutMs);
+      if (answer.ids) this.collector.addBatch(pod.uid, pod.name, answer.ids, Date.now());
+      if (answer.pauseMs) await sleep(answer.pauseMs);
     }
+  }
+
+  /**
+   * One client of the Service, at a tenth of the pod batches: the answering pod is unknown, so
+   * its IDs join the duplicate check only (not the per-holder checks).
+   */
+  private async pullService(serviceUrl: string): Promise<void> {
+    const url = `${serviceUrl}/v1/ids?count=${Math.max(1, Math.floor(this.settings.batchSize / 10))}`;
+    while (!this.stopped && this.collector.size < this.settings.maxIds) {
+      const answer = await pullOnce(url, this.serviceTotals, this.settings.requestTimeoutMs);
+      if (answer.ids) this.collector.addUnattributed(answer.ids);
+      await sleep(answer.pauseMs || 20);
+    }
+  }
+}
+
+function emptyTotals(): PullTotals {
+  return { requests: 0, okBatches: 0, refusals: {}, failures: {} };
+}
+
+/** One request; counted into `totals`. Returns the IDs (on 200) and how long to pause before the next. */
+async function pullOnce(
+  url: string,
+  totals: PullTotals,
+  timeoutMs: number,
+): Promise<{ ids?: bigint[]; pauseMs: number }> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = await response.text();
+    // Counted when answered, so a fault's window never holds more answers than requests.
+    totals.requests++;
+    if (response.status === 200) {
+      totals.okBatches++;
+      return { ids: (JSON.parse(body) as { ids: string[] }).ids.map((s) => BigInt(s)), pauseMs: 0 };
+    }
+    if (response.status === 503) {
+      bump(totals.refusals, errorCode(body) ?? "503");
+      return { pauseMs: 100 };
+    }
+    bump(totals.failures, `HTTP ${response.status} ${errorCode(body) ?? ""}`.trim());
+    return { pauseMs: 200 };
+  } catch (error) {
+    totals.requests++;
+    bump(totals.failures, networkReason(error));
+    return { pauseMs: 250 };
   }
 }
 

@@ -238,6 +238,8 @@ describe("generator HTTP API", () => {
     const res = await app.inject("/v1/ids?count=3");
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: { code: "FENCED" } });
+    // Keep-alive clients behind a Service reconnect (to a ready pod) instead of staying here.
+    expect(res.headers.connection).toBe("close");
     const metrics = await app.inject("/metrics");
     expect(metrics.body).toMatch(/^idgen_refusals_total\{code="FENCED"\} 1$/m);
   });
