@@ -24,6 +24,7 @@ import { setClockOffset } from "./faketime-setup.ts";
 import { freezeProcess, processMaps, restartApiServer } from "./host-faults.ts";
 import type { PullTotals } from "./id-pullers.ts";
 import { overloadThenKill } from "./overload-restart-fault.ts";
+import { leaseLoss } from "./lease-loss-fault.ts";
 
 export type { ChaosContext } from "./chaos-fault.ts";
 
@@ -230,6 +231,7 @@ const FAULTS: (Fault | FaultVariants)[] = [
       return `${ledger} deleted; recreated with baseFloor tick ${baseFloor}; ${before.size} leases reassigned`;
     },
   },
+  leaseLoss,
   { variants: [apiPartition, apiPartitionPodReplaced] },
   { variants: [clockRate({ monotonicToo: true }), clockRate({ monotonicToo: false })] },
   { variants: [clockBehindOnRestart("past"), clockBehindOnRestart("inside")] },
