@@ -93,11 +93,18 @@ async function expectReleasedDownTo(fleet: string, replicas: number): Promise<vo
     `${fleet}: only ${replicas} lease(s) left and the ledger's other ids no longer leased`,
     async () => {
       const leases = (await leasesOf(fleet)).filter((l) => l.data?.state !== "Released");
-      const ledger = await kJson<ConfigMap>(["get", "configmap", "-n", ns.name, `${fleet}-worker-ids`]);
+      // Ledgers live in the operator's namespace; they name fleets as namespace/name.
+      const ledger = await kJson<ConfigMap>([
+        "get",
+        "configmap",
+        "-n",
+        "idfleet-system",
+        `${fleet}-worker-ids`,
+      ]);
       const leased = Object.values(ledger.data ?? {}).filter((v) => {
         try {
           const entry = JSON.parse(v) as { state?: string; fleet?: string };
-          return entry.state === "leased" && entry.fleet === fleet;
+          return entry.state === "leased" && entry.fleet === `${ns.name}/${fleet}`;
         } catch {
           return false;
         }

@@ -14,8 +14,8 @@ describe("worker-id range overlaps", () => {
     const b = f("b", { idSpace: { name: "orders", workerIdRange: { min: 9, max: 20 } } });
     const c = f("c", { idSpace: { name: "orders", workerIdRange: { min: 21, max: 30 } } });
     const d = f("d", { idSpace: { name: "invoices", workerIdRange: { min: 0, max: 30 } } });
-    expect(findRangeOverlaps(a, [a, b, c, d])).toEqual(["ns/b"]);
-    expect(findRangeOverlaps(b, [a, b, c, d])).toEqual(["ns/a"]);
+    expect(findRangeOverlaps(a, [a, b, c, d])).toEqual(["b"]);
+    expect(findRangeOverlaps(b, [a, b, c, d])).toEqual(["a"]);
     expect(findRangeOverlaps(c, [a, b, c, d])).toEqual([]);
   });
 
@@ -24,7 +24,7 @@ describe("worker-id range overlaps", () => {
     const b = f("b", {});
     expect(findRangeOverlaps(b, [a, b])).toEqual([]);
     const named = f("x", { idSpace: { name: "a" } });
-    expect(findRangeOverlaps(named, [a, named])).toEqual(["ns/a"]);
+    expect(findRangeOverlaps(named, [a, named])).toEqual(["a"]);
   });
 
   it("sees an id space across namespaces, and tells two fleets of one name apart", () => {
