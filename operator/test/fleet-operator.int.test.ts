@@ -343,6 +343,21 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     expect(after.status?.sequenceUtilization).toBeUndefined();
   });
 
+  it("reports a spec no retry can fix (an epoch in the future) once, without retrying it with backoff", async () => {
+    const { ns, kubeConfig, op } = await namespaceWithLeader("fleet-terminal");
+    await createFleet(kubeConfig, ns, "later", { replicas: 0, layout: { epoch: "2999-01-01T00:00:00Z" } });
+    const degraded = await waitFor("Degraded", async () => {
+      const c = condition(await readFleet(kubeConfig, ns, "later"), "Degraded");
+      return c?.status === "True" ? c : undefined;
+    });
+    expect(degraded.message).toContain("spec.layout.epoch 2999-01-01T00:00:00Z is in the future");
+    await waitFor("a terminal reconcile", async () => ((await reconcileResults(op)).terminal ?? 0) > 0);
+    await reconcileAgain(op, `${ns}/later`);
+    const results = await reconcileResults(op);
+    expect(results.error ?? 0).toBe(0);
+    expect((await op.metrics.reconcileErrors.get()).values[0]?.value ?? 0).toBe(0);
+  });
+
   it("finishes deleting a fleet whose namespace is deleted, where no ledger can be created any more", async () => {
     // The operator elects in a namespace of its own: the fleet's namespace is about to go.
     const { name: home, kubeConfig } = await createTestNamespace("fleet-ns-delete-op");
@@ -561,6 +576,11 @@ async function reconcileAgain(op: RunningOperator, key: string) {
     await new Promise((r) => setTimeout(r, 300));
   }
   await waitFor("reconciles ran", async () => (await reconcileCount(op)) >= reconciles + 1);
+}
+
+async function reconcileResults(op: RunningOperator): Promise<Record<string, number>> {
+  const metric = await op.metrics.reconcileTotal.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.result), v.value]));
 }
 
 async function reconcileCount(op: RunningOperator): Promise<number> {
