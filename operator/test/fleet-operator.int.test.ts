@@ -12,9 +12,8 @@ import { GeneratorEnv } from "../../contract/generator-env.ts";
 import {
   ledgerNameForIdSpace,
   parseLeaseData,
-  parseLedgerData,
   serializeLeaseData,
-  type LeaseData,
+  parseLedgerData,
 } from "../../contract/lease-record.ts";
 import { layoutMath, tickAt } from "../../contract/id-layout-math.ts";
 import { parseFleetSpec } from "../../contract/fleet-spec.ts";
@@ -30,6 +29,7 @@ import {
   startTestOperator,
   waitFor,
   writeCount,
+  renewAsHolder,
 } from "./operator-harness.ts";
 
 const running: RunningOperator[] = [];
@@ -522,20 +522,6 @@ describe("the operator reconciles an IdGeneratorFleet", () => {
     expect(await writeCount(standby)).toBeGreaterThan(0);
   });
 });
-
-/** Confirms or renews a lease as its holder's generator would (Active, one more renewal), with `report`. */
-async function renewAsHolder(core: CoreV1Api, namespace: string, name: string, report: Partial<LeaseData>) {
-  const current = await core.readNamespacedConfigMap({ name, namespace });
-  const lease = parseLeaseData(current.data);
-  return core.replaceNamespacedConfigMap({
-    name,
-    namespace,
-    body: {
-      ...current,
-      data: serializeLeaseData({ ...lease, state: "Active", renewCount: lease.renewCount + 1, ...report }),
-    },
-  });
-}
 
 /** A test namespace with one operator watching it, once it leads. */
 async function namespaceWithLeader(prefix: string) {

@@ -8,13 +8,12 @@ import {
   ledgerNameForIdSpace,
   parseLeaseData,
   parseLedgerData,
-  serializeLeaseData,
   type LeaseData,
 } from "../../contract/lease-record.ts";
 import { kubectl } from "../../cluster/kubectl.ts";
 import { createTestNamespace } from "../../e2e/control-plane/test-namespace.ts";
 import type { RunningOperator } from "../src/operator.ts";
-import { createFleet, readFleet, startTestOperator, waitFor } from "./operator-harness.ts";
+import { createFleet, renewAsHolder, readFleet, startTestOperator, waitFor } from "./operator-harness.ts";
 
 /*
  * One id space, one pool, one layout (docs/design.md, invariant 8), and state that goes
@@ -61,19 +60,6 @@ async function leasesOf(core: CoreV1Api, ns: string, fleet: string): Promise<Lea
 async function readLedger(core: CoreV1Api, ns: string, idSpace: string) {
   const cm = await core.readNamespacedConfigMap({ name: ledgerNameForIdSpace(idSpace), namespace: ns });
   return parseLedgerData(cm.data);
-}
-
-async function renewAsHolder(core: CoreV1Api, namespace: string, name: string, change: Partial<LeaseData>) {
-  const current = await core.readNamespacedConfigMap({ name, namespace });
-  const lease = parseLeaseData(current.data);
-  await core.replaceNamespacedConfigMap({
-    name,
-    namespace,
-    body: {
-      ...current,
-      data: serializeLeaseData({ ...lease, state: "Active", renewCount: lease.renewCount + 1, ...change }),
-    },
-  });
 }
 
 const condition = (fleet: Awaited<ReturnType<typeof readFleet>>, type: string) =>

@@ -1,4 +1,5 @@
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { parseLeaseData, serializeLeaseData, type LeaseData } from "../../contract/lease-record.ts";
 import { FleetResource } from "../../contract/fleet-spec.ts";
 import { startOperator, type RunningOperator } from "../src/operator.ts";
 
@@ -116,4 +117,23 @@ export async function readFleet(kubeConfig: KubeConfig, namespace: string, name:
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;
   }
+}
+
+/** Confirms or renews a lease as its holder's generator would (Active, one more renewal), with `change`. */
+export async function renewAsHolder(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  change: Partial<LeaseData>,
+) {
+  const current = await core.readNamespacedConfigMap({ name, namespace });
+  const lease = parseLeaseData(current.data);
+  return core.replaceNamespacedConfigMap({
+    name,
+    namespace,
+    body: {
+      ...current,
+      data: serializeLeaseData({ ...lease, state: "Active", renewCount: lease.renewCount + 1, ...change }),
+    },
+  });
 }

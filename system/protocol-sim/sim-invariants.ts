@@ -186,7 +186,4 @@ export class InvariantTracker {
       );
     }
   }
-
-  /** End of run (every check is made as IDs are issued). */
-  finish(): void {}
 }

@@ -390,7 +390,6 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   }
 
   await kernel.runUntil(s.horizonMs + s.tailMs);
-  tracker.finish();
 
   const liveness: string[] = [];
   // Every id the fleets want and the range has must be serving by the end of the quiet tail.
