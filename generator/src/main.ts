@@ -1,7 +1,9 @@
+import { performance } from "node:perf_hooks";
 import { parseGeneratorEnv, type GeneratorConfig, type LeaseMode } from "../../contract/generator-env.ts";
 import { layoutMath } from "../../contract/id-layout-math.ts";
 import { fleetKey, leaseNameForPod, ledgerNameForIdSpace } from "../../contract/lease-record.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
+import type { ServerTimeSample } from "../../contract/server-time.ts";
 import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
@@ -48,10 +50,14 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
     mode.renewIntervalSeconds * 1000,
     reserveAheadTicks * math.layout.timeUnitMs,
   );
+  // Every answer's Date header checks the clock when no NTP servers are configured.
+  const onServerTime = (sample: ServerTimeSample) =>
+    runtime.clock.recordServerTime(sample, performance.now());
   const store = kubernetesConfigMapStore(
     new KubeApiClient(inClusterAccess()),
     mode.podNamespace,
     requestTimeoutMs,
+    { onServerTime },
   );
   const ledgerStore =
     mode.ledgerNamespace === mode.podNamespace
@@ -60,6 +66,7 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
           new KubeApiClient(inClusterAccess()),
           mode.ledgerNamespace,
           requestTimeoutMs,
+          { onServerTime },
         );
   const keeper = new LeaseKeeper({
     store,

@@ -1,5 +1,8 @@
 import type { Server } from "node:http";
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { performance } from "node:perf_hooks";
+import { ApiServerClock } from "./clock/api-server-clock.ts";
+import { startApiServerClockProbe } from "./clock/api-server-clock-probe.ts";
 import { LeaseSync } from "./leases/lease-sync.ts";
 import { kubeLeaseStore } from "./leases/kube-lease-store.ts";
 import type { OperatorConfig } from "./config/operator-config.ts";
@@ -41,6 +44,11 @@ export async function startOperator(
   let controller: FleetController | undefined;
   const enqueue = (key: string) => controller?.enqueue(key);
   const caches = startFleetCaches(kubeConfig, enqueue, log, config.watchNamespace);
+  // Lost-state floors come from this clock: never behind the API server's (docs/lease-protocol.md, "Clocks").
+  const serverClock = new ApiServerClock();
+  const stopClockProbe = startApiServerClockProbe(kubeConfig, serverClock, log, (offsetMs) =>
+    metrics.clockOffset.set(offsetMs / 1000),
+  );
   const enqueueAll = () => {
     for (const f of caches.fleets.list())
       if (f.metadata?.namespace && f.metadata.name) enqueue(`${f.metadata.namespace}/${f.metadata.name}`);
@@ -61,7 +69,11 @@ export async function startOperator(
             ledgerNamespace: config.ledgerNamespace,
             ...(config.watchNamespace ? { watchNamespace: config.watchNamespace } : {}),
           });
-          const leaseSync = new LeaseSync(store, { metrics, isLeader: () => elector.isLeader });
+          const leaseSync = new LeaseSync(store, {
+            metrics,
+            isLeader: () => elector.isLeader,
+            clock: { wallMs: () => serverClock.notBehindMs(), monoMs: () => performance.now() },
+          });
           controller = new FleetController(
             {
               caches,
@@ -112,6 +124,7 @@ export async function startOperator(
     stoppedLeading,
     async stop() {
       clearInterval(resync);
+      stopClockProbe();
       abort.abort();
       await electing;
       await controller?.stop();

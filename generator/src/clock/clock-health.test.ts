@@ -16,6 +16,53 @@ describe("ClockHealth", () => {
     });
   });
 
+  describe("without NTP, against the API server's Date header", () => {
+    const noNtp = () => new ClockHealth({ servers: [], maxDriftMs: 100, staleAfterMs: 60_000 });
+    // The server's clock read 12:00:00.000–.999 when it answered a request sent and answered
+    // at the local times below.
+    const at = (sentWallMs: number, receivedWallMs: number) => ({
+      sentWallMs,
+      receivedWallMs,
+      serverDateMs: 1_000_000,
+    });
+
+    it("stays healthy when the answer allows a correct clock, and reports the offset as 0", () => {
+      const h = noNtp();
+      h.recordServerTime(at(1_000_400, 1_000_420), 10);
+      expect(h.evaluate(20)).toEqual({ offsetMs: 0, healthy: true, status: { ok: true } });
+    });
+
+    it("turns unhealthy when the answer proves the clock more than maxDrift ahead", () => {
+      const h = noNtp();
+      // Sent 6 s after the server's second began: at least 5000 ms ahead.
+      h.recordServerTime(at(1_007_000, 1_007_010), 10);
+      const state = h.evaluate(20);
+      expect(state.healthy).toBe(false);
+      expect(state.offsetMs).toBe(6000);
+      expect(state.status).toMatchObject({ ok: false, reason: ClockReason.Drift });
+      expect(state.status.ok ? "" : state.status.message).toContain(
+        "at least 6000 ms ahead of the API server's",
+      );
+    });
+
+    it("reports a clock proven behind but keeps it healthy: floors, not the check, hold it back", () => {
+      const h = noNtp();
+      h.recordServerTime(at(997_000, 997_050), 10);
+      expect(h.evaluate(20)).toEqual({ offsetMs: -2950, healthy: true, status: { ok: true } });
+    });
+
+    it("ignores slow answers, forgets stale ones and those older than a jump", () => {
+      const h = noNtp();
+      h.recordServerTime(at(1_007_000, 1_007_000 + 600), 10);
+      expect(h.evaluate(20).healthy).toBe(true);
+      h.recordServerTime(at(1_007_000, 1_007_010), 10);
+      expect(h.evaluate(60_011).offsetMs).toBeNull();
+      h.recordServerTime(at(1_007_000, 1_007_010), 70_000);
+      h.recordJump(-6000, 70_001);
+      expect(h.evaluate(70_002)).toEqual({ offsetMs: null, healthy: true, status: { ok: true } });
+    });
+  });
+
   it("is unsynced until a server answers, naming the errors", () => {
     const h = health();
     h.recordFailure("a:123", "no reply within 1000 ms");

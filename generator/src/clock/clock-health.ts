@@ -1,3 +1,11 @@
+import {
+  ClockReference,
+  offsetBoundsOf,
+  offsetExceeds,
+  provenOffsetMs,
+  type OffsetBounds,
+  type ServerTimeSample,
+} from "../../../contract/server-time.ts";
 import type { ConditionStatus } from "../health/readiness-gate.ts";
 import { OK } from "../health/readiness-gate.ts";
 import type { SntpSample } from "./sntp-packet.ts";
@@ -10,7 +18,7 @@ export const ClockReason = {
 } as const;
 
 export interface ClockHealthOptions {
-  /** Server names (host:port), in configuration order. Empty: no NTP, offset unknown. */
+  /** Server names (host:port), in configuration order. Empty: no NTP, the API server's clock is the reference. */
   servers: readonly string[];
   maxDriftMs: number;
   /** A sample older than this (monotonic ms) no longer counts. */
@@ -19,7 +27,10 @@ export interface ClockHealthOptions {
 
 /** The clock's state as the lease and /readyz see it. */
 export interface ClockState {
-  /** Local minus reference, ms (median of fresh samples); null when no NTP is configured or none answered. */
+  /**
+   * Local minus reference, ms: the median of fresh NTP samples; without NTP the offset nearest
+   * zero that the API server's `Date` allows; null when no fresh sample exists.
+   */
   offsetMs: number | null;
   healthy: boolean;
   status: ConditionStatus;
@@ -34,14 +45,17 @@ interface ServerRecord {
 /**
  * Turns NTP samples and wall-clock jumps into clock health. With servers configured the
  * clock is healthy only when fresh samples exist, their median offset is within
- * maxDrift, and no jump happened since the newest sample. Without servers the offset
- * is unknown and only jumps are reported (as counts, not unreadiness: there is nothing
- * to say which clock was right, and the issuer already refuses to go back in time).
+ * maxDrift, and no jump happened since the newest sample. Without servers the API
+ * server's `Date` headers are the reference (contract/server-time.ts): the clock is
+ * unhealthy when the newest answer proves it more than maxDrift ahead; with no fresh
+ * answer the offset is unknown and the clock counts as healthy, since a holder that
+ * cannot reach the API server stops issuing when its lease runs out anyway.
  */
 export class ClockHealth {
   private readonly options: ClockHealthOptions;
   private readonly records = new Map<string, ServerRecord>();
   private lastJump: { monoMs: number; stepMs: number } | null = null;
+  private serverTime: { bounds: OffsetBounds; monoMs: number } | null = null;
   jumps = 0;
 
   constructor(options: ClockHealthOptions) {
@@ -59,13 +73,19 @@ export class ClockHealth {
     if (record) record.lastError = error;
   }
 
+  /** An API server answer's `Date`; answers too slow to say much are ignored. */
+  recordServerTime(sample: ServerTimeSample, monoMs: number): void {
+    const bounds = offsetBoundsOf(sample);
+    if (bounds) this.serverTime = { bounds, monoMs };
+  }
+
   recordJump(stepMs: number, monoMs: number): void {
     this.jumps += 1;
     this.lastJump = { monoMs, stepMs };
   }
 
   evaluate(monoMs: number): ClockState {
-    if (this.options.servers.length === 0) return { offsetMs: null, healthy: true, status: OK };
+    if (this.options.servers.length === 0) return this.evaluateAgainstServerTime(monoMs);
     const fresh = [...this.records.values()].filter(
       (r) => r.sample && monoMs - r.sampleMonoMs <= this.options.staleAfterMs,
     );
@@ -93,6 +113,24 @@ export class ClockHealth {
         offsetMs,
         ClockReason.Drift,
         `clock offset ${offsetMs.toFixed(1)} ms exceeds the ${this.options.maxDriftMs} ms max drift`,
+      );
+    }
+    return { offsetMs, healthy: true, status: OK };
+  }
+
+  private evaluateAgainstServerTime(monoMs: number): ClockState {
+    const reference = this.serverTime;
+    const fresh =
+      reference !== null &&
+      monoMs - reference.monoMs <= this.options.staleAfterMs &&
+      !(this.lastJump && this.lastJump.monoMs >= reference.monoMs);
+    if (!fresh) return { offsetMs: null, healthy: true, status: OK };
+    const offsetMs = provenOffsetMs(reference.bounds);
+    if (offsetExceeds(offsetMs, this.options.maxDriftMs, ClockReference.ApiServer)) {
+      return unhealthy(
+        offsetMs,
+        ClockReason.Drift,
+        `clock is at least ${offsetMs.toFixed(0)} ms ahead of the API server's (max drift ${this.options.maxDriftMs} ms; no NTP servers configured)`,
       );
     }
     return { offsetMs, healthy: true, status: OK };

@@ -6,13 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { apiServerAccessOf } from "../../../e2e/control-plane/api-server-access.ts";
 import { createTestNamespace } from "../../../e2e/control-plane/test-namespace.ts";
 import { kubeConfigForServiceAccount } from "../../../e2e/control-plane/user-kubeconfig.ts";
+import { offsetBoundsOf, provenOffsetMs, type ServerTimeSample } from "../../../contract/server-time.ts";
 import { KubeApiClient } from "../kube/kube-api-client.ts";
-import {
-  ConfigMapConflict,
-  ConfigMapMissing,
-  kubernetesConfigMapStore,
-  type ServerTimeSample,
-} from "./configmap-store.ts";
+import { ConfigMapConflict, ConfigMapMissing, kubernetesConfigMapStore } from "./configmap-store.ts";
 
 /*
  * The generator's ConfigMap store (its own HTTPS client, no client-node) against a real
@@ -65,6 +61,9 @@ describe("kubernetesConfigMapStore against a real API server", () => {
       expect(s.receivedWallMs).toBeGreaterThanOrEqual(s.sentWallMs);
       // Same host, 1 s resolution of the Date header.
       expect(Math.abs(s.serverDateMs - s.receivedWallMs)).toBeLessThan(2000);
+      // One clock on both sides: the proven offset bounds allow zero.
+      const bounds = offsetBoundsOf(s);
+      if (bounds) expect(provenOffsetMs(bounds)).toBe(0);
     }
   });
 

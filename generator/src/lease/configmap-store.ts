@@ -1,3 +1,4 @@
+import type { ServerTimeSample } from "../../../contract/server-time.ts";
 import { KubeApiTimeout, type KubeApiClient, type KubeApiResponse } from "../kube/kube-api-client.ts";
 
 /** A ConfigMap object as the API server returns it; only the fields the keeper touches are typed. */
@@ -32,15 +33,8 @@ export interface ConfigMapStore {
   replace(previous: StoredConfigMap, data: Record<string, string>): Promise<StoredConfigMap>;
 }
 
-/** The API server's clock as one response showed it (`Date` header, 1 s resolution). */
-export interface ServerTimeSample {
-  sentWallMs: number;
-  receivedWallMs: number;
-  serverDateMs: number;
-}
-
 export interface ConfigMapStoreOptions {
-  /** Called with every response that carries a `Date` header. */
+  /** Called with every response that carries a `Date` header (the clock check without NTP). */
   onServerTime?: (sample: ServerTimeSample) => void;
 }
 

@@ -1,3 +1,4 @@
+import { clockReferenceOf, clockToleranceMs } from "../../../contract/server-time.ts";
 import { performance } from "node:perf_hooks";
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import { idSpaceNameOf, workerIdRangeOf, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
@@ -186,13 +187,14 @@ export class LeaseSync {
       }
     }
     // No lease is left, so no renewal can land any more: a holder reserved at most
-    // reserveAheadMs (by a clock up to maxDrift ahead) past a renewal before this moment.
+    // reserveAheadMs (by a clock up to the tolerance ahead) past a renewal before this moment.
     const leasesGoneAt = this.#leasesGoneAt.get(key) ?? nowMs;
     this.#leasesGoneAt.set(key, leasesGoneAt);
     const math = layoutMath(fleet.spec.layout);
+    const toleranceMs = clockToleranceOf(fleet.spec);
     const fenceEndsMs = Math.max(
-      fence < 0 ? 0 : tickStartMs(math, fence + 1) + fleet.spec.clock.maxDriftMs,
-      leasesGoneAt + fleet.spec.leases.reserveAheadMs + fleet.spec.clock.maxDriftMs,
+      fence < 0 ? 0 : tickStartMs(math, fence + 1) + toleranceMs,
+      leasesGoneAt + fleet.spec.leases.reserveAheadMs + toleranceMs,
     );
     if (nowMs < fenceEndsMs) return fenceEndsMs - nowMs;
     this.forget(fleet);
@@ -231,10 +233,11 @@ export class LeaseSync {
     const { spec } = fleet;
     const nowMs = this.#clock.wallMs();
     const math = layoutMath(spec.layout);
-    // A holder may have issued up to its clock (ahead of ours by up to maxDrift, held a little
-    // longer by a backward step) and reserved reserveAhead past it.
+    // A holder may have issued up to its clock (ahead of true time by up to the tolerance, held
+    // a little longer by a backward step) and reserved reserveAhead past it; our clock is not
+    // behind the reference (ApiServerClock in the operator).
     const lostStateMarginMs =
-      spec.leases.reserveAheadMs + spec.clock.maxDriftMs + spec.clock.maxBackwardWaitMs;
+      spec.leases.reserveAheadMs + clockToleranceOf(spec) + spec.clock.maxBackwardWaitMs;
     // A ledger recreated after a loss starts past any reservation a holder may have written.
     // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
     const newLedgerBaseFloor =
@@ -385,4 +388,9 @@ function describeAction(action: PlanAction): string {
     case "delete-lease":
       return `deleted ${action.configMapName}: ${action.reason}`;
   }
+}
+
+/** How far a healthy holder's clock may be off: NTP-checked, or checked against the API server. */
+function clockToleranceOf(spec: IdGeneratorFleet["spec"]): number {
+  return clockToleranceMs(spec.clock.maxDriftMs, clockReferenceOf(spec.clock.ntpServers));
 }

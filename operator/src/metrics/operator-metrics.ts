@@ -23,6 +23,11 @@ export function createOperatorMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    clockOffset: new Gauge({
+      name: "idfleet_operator_clock_offset_seconds",
+      help: "The operator's clock minus the API server's, the value nearest zero its last Date header allows (1 s resolution)",
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: "idfleet_queue_depth",
       help: "Fleet keys waiting in the work queue",

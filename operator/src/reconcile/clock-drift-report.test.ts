@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LeaseData } from "../../../contract/lease-record.ts";
+import { ClockReference } from "../../../contract/server-time.ts";
 import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";
 
 const lease = (holderPod: string, over: Partial<LeaseData>): LeaseData => ({
@@ -43,6 +44,16 @@ describe("clock drift report", () => {
     expect(message).not.toContain("ids-1");
     expect(message).toContain("spec.clock.ntpServers");
     expect(message).toContain("spec.clock.maxDriftMs");
+  });
+
+  it("without NTP, counts only clocks proven ahead of the API server's, and says 'at least'", () => {
+    const ahead = lease("ids-0", { clockOffsetMs: 5000, clockHealthy: false });
+    const behind = lease("ids-1", { clockOffsetMs: -5000, clockHealthy: true });
+    expect(isOutOfTolerance(ahead, 100, ClockReference.ApiServer)).toBe(true);
+    expect(isOutOfTolerance(behind, 100, ClockReference.ApiServer)).toBe(false);
+    expect(describeClockDrift([ahead, behind], 100, ClockReference.ApiServer)).toContain(
+      "1 pod(s) cannot vouch for their clock and stop issuing IDs: ids-0 is at least 5000 ms ahead of the API server's clock (limit 100 ms)",
+    );
   });
 
   it("names five pods and counts the rest", () => {

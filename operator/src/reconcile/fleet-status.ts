@@ -2,6 +2,7 @@ import { layoutMath } from "../../../contract/id-layout-math.ts";
 import { FleetConditionType, type FleetStatus, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
 import { LeaseState, type LeaseData, type Ledger } from "../../../contract/lease-record.ts";
 import { capacityForecast } from "./capacity-forecast.ts";
+import { ClockReference, clockReferenceOf } from "../../../contract/server-time.ts";
 import { describeClockDrift, isOutOfTolerance } from "./clock-drift-report.ts";
 import { mergeConditions, type ConditionUpdate } from "./conditions.ts";
 import { fleetSelectorString } from "./fleet-naming.ts";
@@ -45,11 +46,12 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
 export function rollUpLeases(
   leases: readonly LeaseData[],
   maxDriftMs: number,
+  reference: ClockReference = ClockReference.Ntp,
 ): Pick<FleetStatus, "clock" | "sequenceUtilization"> {
   const live = leases.filter((l) => l.state !== LeaseState.Released);
   const offsets = live.map((l) => l.clockOffsetMs).filter((o): o is number => o !== undefined);
   const utils = live.map((l) => l.sequenceUtilization).filter((u): u is number => u !== undefined);
-  const outOfTolerance = live.filter((l) => isOutOfTolerance(l, maxDriftMs)).length;
+  const outOfTolerance = live.filter((l) => isOutOfTolerance(l, maxDriftMs, reference)).length;
   return {
     clock: {
       ...(offsets.length ? { maxOffsetMs: round(Math.max(...offsets.map(Math.abs)), 3) } : {}),
@@ -76,7 +78,7 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
   const { spec } = fleet;
   const generation = fleet.metadata.generation ?? 0;
   const math = layoutMath(spec.layout);
-  const rollup = rollUpLeases(o.leases, spec.clock.maxDriftMs);
+  const rollup = rollUpLeases(o.leases, spec.clock.maxDriftMs, clockReferenceOf(spec.clock.ntpServers));
   const desired = spec.replicas;
   const exhausted = o.workerIdShortage !== null;
   const drifting = rollup.clock?.podsOutOfTolerance ?? 0;
@@ -127,13 +129,19 @@ export function computeFleetStatus(fleet: IdGeneratorFleet, o: FleetObservation,
           type: FleetConditionType.ClockDrift,
           status: "True",
           reason: "ClockOffsetExceeded",
-          message: describeClockDrift(o.leases, spec.clock.maxDriftMs),
+          message: describeClockDrift(
+            o.leases,
+            spec.clock.maxDriftMs,
+            clockReferenceOf(spec.clock.ntpServers),
+          ),
         }
       : {
           type: FleetConditionType.ClockDrift,
           status: "False",
           reason: "ClocksInTolerance",
-          message: `all reporting pods are within ${spec.clock.maxDriftMs} ms`,
+          message: spec.clock.ntpServers.length
+            ? `all reporting pods are within ${spec.clock.maxDriftMs} ms`
+            : `no reporting pod is proven more than ${spec.clock.maxDriftMs} ms ahead of the API server's clock (no NTP servers configured)`,
         },
     o.rollingOut || o.pods !== o.runnableReplicas
       ? {
