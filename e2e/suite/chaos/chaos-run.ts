@@ -17,6 +17,7 @@ import {
   type FaultOutcome,
   type FaultVariants,
 } from "./chaos-fault.ts";
+import { clockAhead } from "./clock-ahead-fault.ts";
 import { clockBehindOnRestart } from "./clock-behind-restart-fault.ts";
 import { clockRate } from "./clock-rate-faults.ts";
 import { etcdRestore } from "./etcd-restore-fault.ts";
@@ -235,6 +236,7 @@ const FAULTS: (Fault | FaultVariants)[] = [
   { variants: [apiPartition, apiPartitionPodReplaced] },
   { variants: [clockRate({ monotonicToo: true }), clockRate({ monotonicToo: false })] },
   { variants: [clockBehindOnRestart("past"), clockBehindOnRestart("inside")] },
+  clockAhead,
   overloadThenKill,
   { variants: [etcdRestore({ replacePodMeanwhile: false }), etcdRestore({ replacePodMeanwhile: true })] },
 ];
