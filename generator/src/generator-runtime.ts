@@ -74,11 +74,17 @@ export async function createGeneratorRuntime(
   });
   readiness.define(Condition.clock, () => clock.evaluate(performance.now()).status);
 
-  let cached: { status: ConditionStatus; atMono: number } = { status: OK, atMono: -Infinity };
+  // A new sample or jump invalidates the cache at once: an answer proving the clock ahead must
+  // stop issuing before the renewal it came with unfences the issuer.
+  let cached: { status: ConditionStatus; atMono: number; revision: number } = {
+    status: OK,
+    atMono: -Infinity,
+    revision: -1,
+  };
   const clockStatus = () => {
     const now = performance.now();
-    if (now - cached.atMono > CLOCK_STATUS_CACHE_MS)
-      cached = { status: clock.evaluate(now).status, atMono: now };
+    if (now - cached.atMono > CLOCK_STATUS_CACHE_MS || cached.revision !== clock.revision)
+      cached = { status: clock.evaluate(now).status, atMono: now, revision: clock.revision };
     return cached.status;
   };
 

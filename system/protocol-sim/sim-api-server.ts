@@ -25,10 +25,14 @@ export type SimRequest =
   | { op: "replace"; name: string; resourceVersion: string; data: Record<string, string> }
   | { op: "delete"; name: string; resourceVersion: string };
 
-/** What the client sees. */
-export type SimResponse =
+/** True wall-clock time at simulated time 0: what a correct clock (and the API server's) reads then. */
+export const SIM_WALL_OFFSET = 1_000_000_000 + Date.parse("2024-01-01T00:00:00Z");
+
+/** What the client sees; every answer the server sent carries its `Date` (true time, whole seconds). */
+export type SimResponse = (
   | { ok: true; object: StoredObject | null; list?: Map<string, StoredObject> }
-  | { ok: false; status: 404 | 409 | 500 | "timeout" };
+  | { ok: false; status: 404 | 409 | 500 | "timeout" }
+) & { serverDateMs?: number };
 
 /** Network behaviour between one process and the server, changed by faults. */
 export interface LinkState {
@@ -166,7 +170,10 @@ export class SimApiServer {
       forced ??
       (this.random.chance(this.longDelayChance) ? this.random.int(500, 4000) : this.random.int(1, 25));
     this.kernel.after(delay, () => {
-      const res = this.apply(req, client.name);
+      const res = {
+        ...this.apply(req, client.name),
+        serverDateMs: Math.floor((SIM_WALL_OFFSET + this.kernel.now) / 1000) * 1000,
+      };
       if (this.kernel.now < link.partitionedUntil) return; // response lost
       this.kernel.after(this.random.int(1, 25), () => answer(res));
     });

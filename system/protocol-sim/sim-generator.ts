@@ -4,6 +4,9 @@ import { parseIdLayout } from "../../contract/id-layout.ts";
 import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { fleetKey } from "../../contract/lease-record.ts";
 import { SIM_NAMESPACE } from "./sim-lease-store.ts";
+import { ClockHealth } from "../../generator/src/clock/clock-health.ts";
+import { JUMP_CHECK_EVERY_MS, JUMP_THRESHOLD_MS } from "../../generator/src/clock/clock-monitor.ts";
+import { WallJumpDetector } from "../../generator/src/clock/wall-jump-detector.ts";
 import { ReadinessGate } from "../../generator/src/health/readiness-gate.ts";
 import type { IssueFence } from "../../generator/src/issuing/issue-fence.ts";
 import { Issuer } from "../../generator/src/issuing/issuer.ts";
@@ -29,8 +32,10 @@ export const SIM_SPACE_LAYOUT = spaceLayoutOf(SIM_MATH.layout);
 export interface GeneratorMutation {
   ignoreHandoverFloor?: boolean;
   neverSelfFence?: boolean;
-  /** Trust the monotonic clock across a suspend (no wall-clock anchor on the fence). */
+  /** Trust the monotonic clock across a suspend (no wall-clock anchor on the fence, no fence on a forward jump). */
   ignoreSuspend?: boolean;
+  /** Issue whatever the API server's clock says about this one (no clock check without NTP). */
+  ignoreClockCheck?: boolean;
 }
 
 /** Timings shared by the simulated holders. */
@@ -40,6 +45,8 @@ export interface SimHolderTiming {
   safetyMarginMs: number;
   reserveAheadTicks: number;
   acquirePollMs: number;
+  /** spec.clock.maxDriftMs; the fleet names no NTP servers, so the API server's clock is the reference. */
+  maxDriftMs: number;
 }
 
 const REPORT: HolderReport = {
@@ -71,6 +78,9 @@ export class SimGenerator implements IssuerView {
   /** Client requests refused after this process first issued an ID (lease not confirmed, ceiling reached...). */
   refusedAfterServing = 0;
   private readonly requestTimeoutMs: number;
+  /** The real clock health, fed as main.ts feeds it: every API answer's Date, and wall-clock jumps. */
+  private readonly clock: ClockHealth;
+  private readonly mutation: GeneratorMutation;
 
   constructor(
     proc: SimProcess,
@@ -88,6 +98,13 @@ export class SimGenerator implements IssuerView {
     this.tracker = tracker;
     this.random = random;
     this.id = `${pod.name}/${pod.uid}/${proc.name}`;
+    this.mutation = mutation;
+    // generator-runtime.ts's staleness rule, with the real generator's default NTP poll.
+    this.clock = new ClockHealth({
+      servers: [],
+      maxDriftMs: timing.maxDriftMs,
+      staleAfterMs: 3 * 16_000 + 2000,
+    });
     // The same request timeout the real generator derives from its settings (main.ts).
     this.requestTimeoutMs = renewalRetryTiming(
       timing.renewIntervalMs,
@@ -147,6 +164,11 @@ export class SimGenerator implements IssuerView {
     return fence && workerId !== null ? { workerId, fence } : null;
   }
 
+  /** True when the clock check refuses: the API server's clock proves this one too far ahead. */
+  clockRefuses(): boolean {
+    return !this.mutation.ignoreClockCheck && !this.clock.evaluate(this.proc.monoMs()).healthy;
+  }
+
   /** One line for failure reports. */
   describe(): string {
     const f = this.fence();
@@ -160,6 +182,23 @@ export class SimGenerator implements IssuerView {
   start(): void {
     this.proc.deliver(() => this.keeper.start());
     this.clientLoop();
+    this.watchWallClock(new WallJumpDetector(JUMP_THRESHOLD_MS));
+  }
+
+  /** As clock-monitor.ts and main.ts: a step counts against the clock; one forward fences until renewed. */
+  private watchWallClock(detector: WallJumpDetector): void {
+    detector.observe(this.proc.wallMs(), this.proc.monoMs());
+    const check = () =>
+      this.proc.timer(JUMP_CHECK_EVERY_MS, () => {
+        const stepMs = detector.observe(this.proc.wallMs(), this.proc.monoMs());
+        if (stepMs !== 0) {
+          this.clock.recordJump(stepMs, this.proc.monoMs());
+          if (stepMs > 0 && !this.mutation.ignoreSuspend)
+            this.keeper.fenceUntilRenewed(`the wall clock jumped ${Math.round(stepMs)} ms ahead`);
+        }
+        check();
+      });
+    check();
   }
 
   /** SIGTERM: stop issuing, then release; `exited` runs when the process would exit. */
@@ -186,12 +225,19 @@ export class SimGenerator implements IssuerView {
 
   private request(req: SimRequest): Promise<SimResponse> {
     return new Promise((resolve) => {
+      const sentWallMs = this.proc.wallMs();
       this.api.send(
         this.proc,
         this.link,
         req,
         (res) => {
           this.proc.kernel.settleAfterEvent = true;
+          // As the generator's ConfigMap store: every answer's Date checks the clock.
+          if (res.serverDateMs !== undefined)
+            this.clock.recordServerTime(
+              { sentWallMs, receivedWallMs: this.proc.wallMs(), serverDateMs: res.serverDateMs },
+              this.proc.monoMs(),
+            );
           resolve(res);
         },
         this.requestTimeoutMs,
@@ -249,6 +295,11 @@ export class SimGenerator implements IssuerView {
 
   /** A request that reached the process (also right after a SIGCONT, before any timer). */
   issueOne(): void {
+    // As generator-app.ts: the clock is checked before the issuer is asked.
+    if (this.clockRefuses()) {
+      if (this.lastIssuedAt > -Infinity) this.refusedAfterServing++;
+      return;
+    }
     const decision = this.issuer.next(1, this.proc.wallMs(), this.proc.monoMs());
     if (decision.kind !== "issued") {
       if (decision.kind === "refused" && this.lastIssuedAt > -Infinity) this.refusedAfterServing++;

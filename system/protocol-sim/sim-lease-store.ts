@@ -7,6 +7,7 @@ import {
   serializeLeaseData,
   serializeLedgerData,
 } from "../../contract/lease-record.ts";
+import type { ServerTimeSample } from "../../contract/server-time.ts";
 import type { IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
 import type { PlanAction } from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
@@ -26,15 +27,19 @@ export function simLeaseStore(
   link: LinkState,
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
+  onServerTime: (sample: ServerTimeSample) => void = () => {},
 ): LeaseStore {
   const request = (req: SimRequest) =>
-    new Promise<SimResponse>((resolve) =>
+    new Promise<SimResponse>((resolve) => {
+      const sentWallMs = proc.wallMs();
       api.send(proc, link, req, (res) => {
         // Let the awaiting LeaseSync run before simulated time moves on.
         proc.kernel.settleAfterEvent = true;
+        if (res.serverDateMs !== undefined)
+          onServerTime({ sentWallMs, receivedWallMs: proc.wallMs(), serverDateMs: res.serverDateMs });
         resolve(res);
-      }),
-    );
+      });
+    });
   const ledgerKey = (fleet: IdGeneratorFleet) =>
     `ledger/${ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec))}`;
   return {

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { parseFleetSpec, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import type { Ledger, LedgerEntry } from "../../contract/lease-record.ts";
+import { ApiServerClock } from "../../operator/src/clock/api-server-clock.ts";
 import { createOperatorMetrics } from "../../operator/src/metrics/operator-metrics.ts";
 import { LeaseSync } from "../../operator/src/leases/lease-sync.ts";
 import {
@@ -26,6 +27,8 @@ export interface OperatorMutation {
    * planner did before leases could be lost without losing their reservation).
    */
   forgetLostLeaseReservations?: boolean;
+  /** Compute floors from the operator's own clock, however far behind the API server's it is. */
+  trustOwnClock?: boolean;
 }
 
 /** What a simulated operator manages. */
@@ -149,13 +152,21 @@ export function simLeaseSync(
   idSpaceHadLedger: () => boolean,
   mutation: OperatorMutation,
 ): LeaseSync {
-  return new LeaseSync(simLeaseStore(proc, link, api, idSpaceHadLedger), {
-    metrics: createOperatorMetrics(),
-    // A paused leader has not noticed it lost leadership: it finishes what it was doing.
-    isLeader: () => true,
-    clock: { wallMs: () => proc.wallMs(), monoMs: () => proc.monoMs() },
-    planner: mutatedPlanner(mutation),
-  });
+  // As operator.ts: floors come from a clock never behind the API server's, fed by its answers.
+  const serverClock = new ApiServerClock(() => proc.wallMs());
+  return new LeaseSync(
+    simLeaseStore(proc, link, api, idSpaceHadLedger, (sample) => serverClock.record(sample)),
+    {
+      metrics: createOperatorMetrics(),
+      // A paused leader has not noticed it lost leadership: it finishes what it was doing.
+      isLeader: () => true,
+      clock: {
+        wallMs: () => (mutation.trustOwnClock ? proc.wallMs() : serverClock.notBehindMs()),
+        monoMs: () => proc.monoMs(),
+      },
+      planner: mutatedPlanner(mutation),
+    },
+  );
 }
 
 function mutatedPlanner(mutation: OperatorMutation): (input: PlannerInput) => Plan {

@@ -1,7 +1,7 @@
 import { MIN_TOLERATED_RATE_DRIFT } from "../../contract/lease-fencing.ts";
 import { LeaseState, parseLeaseData } from "../../contract/lease-record.ts";
 import type { FleetPod } from "../../operator/src/leases/worker-id-planner.ts";
-import { SimApiServer, type LinkState } from "./sim-api-server.ts";
+import { SIM_WALL_OFFSET, SimApiServer, type LinkState } from "./sim-api-server.ts";
 import { SIM_MATH, SimGenerator, type GeneratorMutation, type SimHolderTiming } from "./sim-generator.ts";
 import { InvariantTracker } from "./sim-invariants.ts";
 import { Kernel, Random, SimProcess } from "./sim-kernel.ts";
@@ -153,7 +153,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     maxDriftMs: Math.max(1, 2 * s.skewMs),
     reconcileEveryMs: 250,
   });
-  const holderTiming: SimHolderTiming = SIM_TIMING;
+  const holderTiming: SimHolderTiming = { ...SIM_TIMING, maxDriftMs: specOf(fleetNames[0]!).maxDriftMs };
   const pods = new Map<string, PodState>();
   const zombies: SimGenerator[] = [];
   const allGenerators: SimGenerator[] = [];
@@ -392,11 +392,14 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   await kernel.runUntil(s.horizonMs + s.tailMs);
 
   const liveness: string[] = [];
-  // Every id the fleets want and the range has must be serving by the end of the quiet tail.
+  // Every id the fleets want and the range has must be serving by the end of the quiet tail,
+  // unless its holder's clock was left stepped ahead: refusing is then what it should do.
   const totalDesired = [...desired.values()].reduce((a, b) => a + b, 0);
   const expected = Math.min(totalDesired, s.rangeSize);
   const serving = livePods().filter(
-    (p) => p.ordinal < desired.get(p.fleet)! && kernel.now - (p.process?.lastIssuedAt ?? -Infinity) < 1000,
+    (p) =>
+      p.ordinal < desired.get(p.fleet)! &&
+      (kernel.now - (p.process?.lastIssuedAt ?? -Infinity) < 1000 || p.process?.clockRefuses() === true),
   );
   if (serving.length < expected) {
     liveness.push(`${serving.length} of ${expected} pods served in the last second of the quiet tail`);
@@ -421,7 +424,6 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
 }
 
 /** Offset of every simulated wall clock from true time (true time 0 = a recent instant). */
-const SIM_WALL_OFFSET = 1_000_000_000 + Date.parse("2024-01-01T00:00:00Z");
 
 function pick<T>(list: T[], index: number): T | undefined {
   return list.length === 0 ? undefined : list[index % list.length];

@@ -57,6 +57,8 @@ export class ClockHealth {
   private lastJump: { monoMs: number; stepMs: number } | null = null;
   private serverTime: { bounds: OffsetBounds; monoMs: number } | null = null;
   jumps = 0;
+  /** Bumped by every sample, failure and jump, so cached evaluations know they are stale. */
+  revision = 0;
 
   constructor(options: ClockHealthOptions) {
     this.options = options;
@@ -65,10 +67,12 @@ export class ClockHealth {
   }
 
   recordSample(server: string, sample: SntpSample, monoMs: number): void {
+    this.revision++;
     this.records.set(server, { sample, sampleMonoMs: monoMs, lastError: null });
   }
 
   recordFailure(server: string, error: string): void {
+    this.revision++;
     const record = this.records.get(server);
     if (record) record.lastError = error;
   }
@@ -76,11 +80,14 @@ export class ClockHealth {
   /** An API server answer's `Date`; answers too slow to say much are ignored. */
   recordServerTime(sample: ServerTimeSample, monoMs: number): void {
     const bounds = offsetBoundsOf(sample);
-    if (bounds) this.serverTime = { bounds, monoMs };
+    if (!bounds) return;
+    this.serverTime = { bounds, monoMs };
+    this.revision++;
   }
 
   recordJump(stepMs: number, monoMs: number): void {
     this.jumps += 1;
+    this.revision++;
     this.lastJump = { monoMs, stepMs };
   }
 

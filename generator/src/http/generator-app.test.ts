@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseGeneratorEnv } from "../../../contract/generator-env.ts";
 import { decodeIdAs, encodeIdAs } from "../../../contract/id-encoding.ts";
@@ -254,6 +255,21 @@ describe("generator HTTP API", () => {
     expect((await app.inject("/readyz")).json()).toMatchObject({
       failing: [{ condition: "clock", reason: "CLOCK_UNSYNCED" }],
     });
+  });
+
+  it("without NTP, refuses on the very next request once an API answer proves the clock ahead", async () => {
+    const rt = await start();
+    expect((await rt.app.inject("/v1/id")).statusCode).toBe(200);
+    // What a lease renewal's answer would bring: the API server's clock 6 s behind this one.
+    const now = Date.now();
+    rt.clock.recordServerTime(
+      { sentWallMs: now, receivedWallMs: now + 5, serverDateMs: Math.floor((now - 6000) / 1000) * 1000 },
+      performance.now(),
+    );
+    const res = await rt.app.inject("/v1/id");
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: { code: "CLOCK_DRIFT" } });
+    expect(res.json().error.message).toContain("ahead of the API server's");
   });
 
   it("serves liveness, Prometheus metrics and the OpenAPI document", async () => {
