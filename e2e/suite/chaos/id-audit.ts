@@ -159,6 +159,36 @@ export function findDuplicates(
 }
 
 /**
+ * IDs in `sorted` that are not in `issued` (both sorted ascending): what a client handed out
+ * without having received it. Each example is decoded.
+ */
+export function findNotIssued(
+  math: LayoutMath,
+  sorted: BigUint64Array,
+  issued: BigUint64Array,
+  maxExamples = 20,
+): { notIssued: number; examples: Omit<DuplicateExample, "times">[] } {
+  let notIssued = 0;
+  const examples: Omit<DuplicateExample, "times">[] = [];
+  let j = 0;
+  for (const id of sorted) {
+    while (j < issued.length && issued[j]! < id) j++;
+    if (j < issued.length && issued[j] === id) continue;
+    notIssued++;
+    if (examples.length < maxExamples) {
+      const d = decodeId(math, id);
+      examples.push({
+        id: id.toString(),
+        timestamp: d.timestamp,
+        workerId: d.workerId,
+        sequence: d.sequence,
+      });
+    }
+  }
+  return { notIssued, examples };
+}
+
+/**
  * Per worker id, the batches of different pod instances must not interleave in time: sorted by
  * first tick, no batch may start at or before the highest tick another instance already issued
  * on that worker id (successive holders' tick ranges are disjoint, docs/lease-protocol.md).
