@@ -70,6 +70,28 @@ describe("IdClient", () => {
     await client.close();
   });
 
+  it("asks another endpoint when a refill hangs, before the buffer runs dry", async () => {
+    const { clock, fleet, client } = setup(["10.0.0.1", "10.0.0.2"], {});
+    let longestWaitMs = 0;
+    /** 20 next() calls a millisecond for `ms`; records the longest any call waited. */
+    const consume = async (ms: number) => {
+      for (let t = 0; t < ms; t++) {
+        const calledAt = clock.now();
+        for (let n = 0; n < 20; n++)
+          void client.next().then(() => (longestWaitMs = Math.max(longestWaitMs, clock.now() - calledAt)));
+        await clock.advance(1);
+      }
+    };
+    await consume(2000);
+    longestWaitMs = 0; // the cold start waits a round trip or two
+    // A pod gone without a reset (or stopped): its refills hang until requestTimeoutMs (1000 ms).
+    fleet.generators.get("http://10.0.0.1:8080")!.behaviour = FakeBehaviour.Hang;
+    await consume(4000);
+    expect(client.stats().failovers).toBeGreaterThan(0);
+    expect(longestWaitMs).toBeLessThan(20);
+    await client.close();
+  });
+
   it("rejects only after no endpoint served for failAfterMs, saying what it tried", async () => {
     const { clock, fleet, client } = setup(["10.0.0.1"]);
     await advanceUntil(clock, client.next());

@@ -7,6 +7,7 @@
  * answer came from a pod instance that a lease named for the answer's worker id, with no two
  * instances interleaving ticks on one worker id (the chaos run's audit, e2e/suite/chaos/id-audit.ts).
  */
+import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, test } from "vitest";
 import { FleetResource } from "../../contract/fleet-spec.ts";
@@ -23,7 +24,7 @@ import {
 } from "../../cluster/client/operator-install.ts";
 import { waitFor } from "../../cluster/client/wait-for.ts";
 import { FleetObserver } from "./chaos/fleet-observer.ts";
-import { auditRun, findDuplicates, findNotIssued, IdCollector } from "./chaos/id-audit.ts";
+import { auditRun, findDuplicates, findNotIssued, IdCollector, leaseHoldersAt } from "./chaos/id-audit.ts";
 import { waitForRollout } from "./support/fleet-rollout.ts";
 import { startIdConsumer, type ConsumerRecord } from "./support/id-consumer-pod.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
@@ -92,6 +93,7 @@ describe("the client through routine operations", () => {
       ratePerSecond: RATE,
       maxSeconds: 600,
       record: true,
+      progressMs: 2000,
     });
     const timeline: string[] = [];
     const started = Date.now();
@@ -99,7 +101,7 @@ describe("the client through routine operations", () => {
       const t0 = Date.now();
       await run();
       timeline.push(
-        `${((t0 - started) / 1000).toFixed(0).padStart(4)} s  ${what} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+        `${new Date(t0).toISOString()} (+${((t0 - started) / 1000).toFixed(0)} s) ${what}, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
       );
     };
     let result;
@@ -143,17 +145,25 @@ describe("the client through routine operations", () => {
     const record: ConsumerRecord = await app.collect();
     await app.remove();
 
-    // Every answer the client received, attributed to the pod instance that had the answering IP.
+    // Every answer the client received, attributed to the pod instance that had the answering IP;
+    // an answer fetched by the Service's name (the first, before the client resolved it) to the
+    // pod instance a lease named for its worker id at the time.
     const collector = new IdCollector(math);
+    const sightings = [...observer.sightings.values()];
     let offset = 0;
     for (const b of record.batches) {
-      const pod = observer.addresses.at(b.ip, b.atMs);
       const ids = Array.from(record.fetched.subarray(offset, offset + b.count));
-      collector.addBatch(pod?.uid ?? `unknown pod at ${b.ip}`, pod?.name ?? b.ip, ids, b.atMs);
       offset += b.count;
+      let pod: { uid: string; name: string } | undefined;
+      if (isIP(b.ip)) pod = observer.addresses.at(b.ip, b.atMs);
+      else if (ids.length) {
+        const holders = leaseHoldersAt(sightings, decodeId(math, ids[0]!).workerId, b.atMs, 1000);
+        if (holders.length === 1) pod = { uid: holders[0]!, name: `${b.ip} (by lease)` };
+      }
+      collector.addBatch(pod?.uid ?? `unknown pod at ${b.ip}`, pod?.name ?? b.ip, ids, b.atMs);
     }
     const fetchedSorted = record.fetched.slice().sort();
-    const fetchedAudit = auditRun(math, collector, [...observer.sightings.values()]);
+    const fetchedAudit = auditRun(math, collector, sightings);
     const delivered = record.delivered.slice().sort();
     const deliveredDuplicates = findDuplicates(math, delivered);
     const notIssued = findNotIssued(math, delivered, fetchedSorted);
@@ -175,7 +185,12 @@ describe("the client through routine operations", () => {
         ...timeline.map((t) => `[client e2e] ${t}`),
       ].join("\n"),
     );
-    if (result.errorSamples.length) console.log(`  first errors:\n    ${result.errorSamples.join("\n    ")}`);
+    for (const [what, lines] of [
+      ["first errors", result.errorSamples],
+      ["failovers", result.failoverSamples],
+      ["calls slower than 250 ms", result.slowCalls],
+    ] as const)
+      if (lines.length) console.log(`[client e2e] ${what}:\n    ${lines.join("\n    ")}`);
 
     expect(result.errors).toEqual({});
     expect(result.delivered).toBe(delivered.length);

@@ -65,14 +65,21 @@ export class FleetObserver {
       const pod = toFleetPod(p);
       return pod ? [pod] : [];
     });
-    this.addresses.note(this.pods, Date.now());
+    const polledAt = Date.now();
+    this.addresses.note(this.pods, polledAt);
     for (const cm of leases.items) {
       try {
         const lease = parseLeaseData(cm.data);
-        this.sightings.set(`${lease.holderUid}/${lease.workerId}`, {
-          podUid: lease.holderUid,
-          workerId: lease.workerId,
-        });
+        const key = `${lease.holderUid}/${lease.workerId}`;
+        const seen = this.sightings.get(key);
+        if (seen) seen.lastSeenMs = polledAt;
+        else
+          this.sightings.set(key, {
+            podUid: lease.holderUid,
+            workerId: lease.workerId,
+            firstSeenMs: polledAt,
+            lastSeenMs: polledAt,
+          });
       } catch {
         // A lease mid-write by hand or of another version: not a sighting.
       }

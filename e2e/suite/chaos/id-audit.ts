@@ -89,8 +89,32 @@ export type BatchRecord = {
   receivedAtMs: number;
 };
 
-/** A (pod instance, worker id) pair some lease ConfigMap was seen to name during the run. */
-export type LeaseSighting = { podUid: string; workerId: number };
+/**
+ * A (pod instance, worker id) pair some lease ConfigMap was seen to name during the run, with
+ * when it was first and last seen (an observer's polls) where known.
+ */
+export type LeaseSighting = { podUid: string; workerId: number; firstSeenMs?: number; lastSeenMs?: number };
+
+/**
+ * The pod instances leases named for `workerId` around `atMs` (seen from at most `slackMs` after
+ * it to at least `slackMs` before it: the observer polls). For answers whose sender is known only
+ * by the worker id in its IDs.
+ */
+export function leaseHoldersAt(
+  sightings: readonly LeaseSighting[],
+  workerId: number,
+  atMs: number,
+  slackMs: number,
+): string[] {
+  return sightings
+    .filter(
+      (s) =>
+        s.workerId === workerId &&
+        (s.firstSeenMs ?? -Infinity) - slackMs <= atMs &&
+        atMs <= (s.lastSeenMs ?? Infinity) + slackMs,
+    )
+    .map((s) => s.podUid);
+}
 
 /** One repeated ID, decoded. */
 export type DuplicateExample = {

@@ -6,7 +6,7 @@
  * kept-alive connections, the way an application without the client does.
  *
  * Settings come as JSON in IDFLEET_CONSUMER; its files are in IDFLEET_CONSUMER_DIR (default /tmp,
- * the paths below). It prints `PROGRESS {...}` every 2 s and, once /tmp/stop appears or maxSeconds pass, `RESULT {...}` (ConsumerResult). With `record`, every ID
+ * the paths below). It prints `PROGRESS {...}` every progressMs and, once /tmp/stop appears or maxSeconds pass, `RESULT {...}` (ConsumerResult). With `record`, every ID
  * handed to the application goes to /tmp/delivered.bin, and every /v1/ids answer the client's
  * transport received to /tmp/fetched.bin (IDs in answer order) with one line per answer in
  * /tmp/batches.json (which pod IP answered, when, how many IDs), for the audit on the host.
@@ -34,6 +34,18 @@ export type ConsumerSettings = {
   maxSeconds: number;
   /** Keep every ID for the audit (files above). */
   record: boolean;
+  /** How often to print PROGRESS. */
+  progressMs: number;
+};
+
+/** One `PROGRESS {json}` line. */
+export type ConsumerProgress = {
+  /** The pod's clock (the node's), when the line was printed. */
+  atMs: number;
+  delivered: number;
+  errors: Record<string, number>;
+  failovers: number;
+  refills: number;
 };
 
 /** One /v1/ids answer the client received: its IDs are the next `count` in /tmp/fetched.bin. */
@@ -54,6 +66,9 @@ export type ConsumerResult = {
   refilledIds: number;
   failovers: number;
   failoverReasons: Record<string, number>;
+  /** The first failovers and calls slower than 250 ms, with their time. */
+  failoverSamples: string[];
+  slowCalls: string[];
   staleDrops: number;
   endpointChanges: number;
   /** The client's stats() at the end (client source only). */
@@ -113,6 +128,8 @@ async function main(): Promise<void> {
     refilledIds: 0,
     failovers: 0,
     failoverReasons: {},
+    failoverSamples: [],
+    slowCalls: [],
     staleDrops: 0,
     endpointChanges: 0,
     stats: null,
@@ -146,6 +163,8 @@ async function main(): Promise<void> {
     } finally {
       const ms = performance.now() - t0;
       if (ms > r.maxCallMs) r.maxCallMs = Math.round(ms);
+      if (ms > 250 && r.slowCalls.length < 30)
+        r.slowCalls.push(`${new Date().toISOString()} ${String(Math.round(ms))} ms`);
     }
   };
   const keep = (id: string) => {
@@ -188,6 +207,10 @@ async function main(): Promise<void> {
           r.failovers++;
           // "503 FENCED: ...", "unreachable: ECONNREFUSED", "timeout: ...": the part before the colon.
           bump(r.failoverReasons, e.reason.split(":")[0] ?? e.reason);
+          if (r.failoverSamples.length < 30)
+            r.failoverSamples.push(
+              `${new Date().toISOString()} ${e.endpoint} ${e.reason} (rests ${String(e.restMs)} ms)`,
+            );
         },
         staleDrop: () => r.staleDrops++,
         endpointsChanged: () => r.endpointChanges++,
@@ -247,8 +270,9 @@ async function main(): Promise<void> {
 
   const progress = setInterval(() => {
     const { delivered: n, errors, failovers, refills } = r;
-    console.log(`PROGRESS ${JSON.stringify({ delivered: n, errors, failovers, refills })}`);
-  }, 2000);
+    const line: ConsumerProgress = { atMs: Date.now(), delivered: n, errors, failovers, refills };
+    console.log(`PROGRESS ${JSON.stringify(line)}`);
+  }, s.progressMs || 2000);
   const watch = setInterval(() => {
     if (existsSync(`${dir}/stop`) || Date.now() - started > s.maxSeconds * 1000) stopping = true;
   }, 100);

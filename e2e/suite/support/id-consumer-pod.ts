@@ -6,10 +6,10 @@ import { apply, k, kJson, suiteKubeconfig } from "../../../cluster/client/cluste
 import { waitFor } from "../../../cluster/client/wait-for.ts";
 import { kubectlPath } from "../../../cluster/kubectl.ts";
 import { REPO_ROOT } from "../../../cluster/paths.ts";
-import type { ConsumerResult, ConsumerSettings, FetchedBatch } from "./id-consumer-app.ts";
+import type { ConsumerProgress, ConsumerResult, ConsumerSettings, FetchedBatch } from "./id-consumer-app.ts";
 import { applyNodeScriptPod } from "./node-script-pod.ts";
 
-export type { ConsumerResult, ConsumerSettings, FetchedBatch } from "./id-consumer-app.ts";
+export type { ConsumerProgress, ConsumerResult, ConsumerSettings, FetchedBatch } from "./id-consumer-app.ts";
 
 const CONFIG_MAP = "idfleet-consumer-app";
 const MOUNT = "/opt/idfleet";
@@ -29,6 +29,8 @@ export type ConsumerRecord = {
 export type IdConsumerPod = {
   /** Resolves once the application has been handed `n` IDs. */
   flowing(n?: number): Promise<void>;
+  /** Every PROGRESS line printed so far. */
+  progress(): Promise<ConsumerProgress[]>;
   /** Stops consuming and returns what the application saw. */
   stop(): Promise<ConsumerResult>;
   /** After stop(), with `record`: copies the recorded IDs out of the pod. */
@@ -125,6 +127,11 @@ export async function startIdConsumer(
     timeoutMs: 130_000,
   });
   const logs = () => k(["logs", "-n", namespace, name]);
+  const progress = async () =>
+    (await logs())
+      .split("\n")
+      .filter((l) => l.startsWith("PROGRESS "))
+      .map((l) => JSON.parse(l.slice("PROGRESS ".length)) as ConsumerProgress);
   const touch = (file: string) =>
     k(["exec", "-n", namespace, name, "--", "node", "-e", `require("fs").writeFileSync("${file}", "")`]);
   return {
@@ -132,19 +139,14 @@ export async function startIdConsumer(
       await waitFor(
         `${name}: ${String(n)} IDs handed out`,
         async () => {
-          const last = (await logs())
-            .split("\n")
-            .filter((l) => l.startsWith("PROGRESS "))
-            .at(-1);
-          const got = last
-            ? (JSON.parse(last.slice("PROGRESS ".length)) as { delivered: number }).delivered
-            : 0;
+          const got = (await progress()).at(-1)?.delivered ?? 0;
           if (got < n) throw new Error(`${String(got)} so far`);
           return true;
         },
         { timeoutMs: 60_000 },
       );
     },
+    progress,
     stop: async () => {
       await touch("/tmp/stop");
       const line = await waitFor(
