@@ -24,6 +24,7 @@ const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 2);
 /** Measured seconds per run, after WARMUP_S. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP_S = 3;
+const IDLE_S = 10;
 /** Runs of each kind, alternating, so a change in the machine's load shows in both. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CLIENT_LOOPS = 4;
@@ -64,7 +65,7 @@ type RunFigure = {
   what: string;
   idsPerSecond: number;
   generatorCores: number;
-  /** Generator CPU per 1,000 IDs, µs. */
+  /** Generator CPU above idle per 1,000 IDs, µs. */
   cpuPer1000: number;
   appCpuPer1000: number;
   maxCallMs: number;
@@ -73,6 +74,7 @@ type RunFigure = {
 
 /** One application pod consuming as fast as it can for WARMUP_S + SECONDS; the figures of the last SECONDS. */
 async function measure(
+  idleCores: number,
   what: string,
   name: string,
   settings: Omit<ConsumerSettings, "maxSeconds" | "record" | "progressMs">,
@@ -98,7 +100,7 @@ async function measure(
       what,
       idsPerSecond,
       generatorCores,
-      cpuPer1000: (generatorCores * 1e9) / idsPerSecond,
+      cpuPer1000: (Math.max(0, generatorCores - idleCores) * 1e9) / idsPerSecond,
       appCpuPer1000: (result.cpuSeconds * 1e9) / Math.max(1, result.delivered),
       maxCallMs: result.maxCallMs,
       errors: Object.values(result.errors).reduce((a, b) => a + b, 0),
@@ -130,10 +132,16 @@ async function main(): Promise<void> {
     });
     await waitForFleetReady(NAMESPACE, FLEET, 300_000);
     const load0 = loadavg();
+    // What the pods use with no traffic (lease renewals, metrics): subtracted from the per-ID cost.
+    const idle0 = await generatorCpuNs();
+    await sleep(IDLE_S * 1000);
+    const idle1 = await generatorCpuNs();
+    const idleCores = (idle1.ns - idle0.ns) / 1e6 / (idle1.atMs - idle0.atMs);
     const figures: RunFigure[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(
         await measure(
+          idleCores,
           `@idfleet/client next(), ${String(CLIENT_LOOPS)} loops, headless Service`,
           `bench-client-${String(round)}`,
           {
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
       );
       figures.push(
         await measure(
+          idleCores,
           `GET /v1/id, ${String(GET_CONNECTIONS)} kept-alive connections, client Service`,
           `bench-get-id-${String(round)}`,
           {
@@ -166,15 +175,20 @@ async function main(): Promise<void> {
     );
     console.log(
       `fleet: ${String(REPLICAS)} generator pods (CPU request 100m, no CPU limit); one application pod per run; ` +
-        `${String(SECONDS)} s measured after ${String(WARMUP_S)} s warm-up; generator CPU from the containers' cgroups`,
+        `${String(SECONDS)} s measured after ${String(WARMUP_S)} s warm-up; generator CPU from the containers' cgroups, ` +
+        `idle ${idleCores.toFixed(3)} cores (subtracted from the per-ID cost)`,
     );
     for (const f of figures)
       console.log(
         `  ${f.what.padEnd(62)} ${fmt(f.idsPerSecond).padStart(10)} IDs/s  generator ${f.generatorCores.toFixed(2)} cores = ` +
-          `${f.cpuPer1000.toFixed(1).padStart(7)} µs CPU per 1,000 IDs; application ${f.appCpuPer1000.toFixed(1)} µs per 1,000 IDs; ` +
+          `${f.cpuPer1000.toFixed(1).padStart(7)} µs CPU above idle per 1,000 IDs; application ${f.appCpuPer1000.toFixed(1)} µs per 1,000 IDs; ` +
           `longest call ${String(f.maxCallMs)} ms; ${String(f.errors)} errors`,
       );
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
     const client = figures.filter((f) => f.what.startsWith("@idfleet"));
     const get = figures.filter((f) => f.what.startsWith("GET"));
     console.log(
