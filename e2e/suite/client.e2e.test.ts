@@ -126,14 +126,21 @@ describe("the client through routine operations", () => {
         await k(["delete", "pod", "-n", ns.name, victim.metadata.name, "--grace-period=0", "--force"]);
         await waitForPods(REPLICAS, new Set([victim.metadata.uid]));
       });
-      await step("operator restart (its pod deleted)", async () => {
+      await step("operator restart (its pod deleted, a new one ready)", async () => {
         const label = `app.kubernetes.io/name=${OPERATOR_DEPLOYMENT}`;
+        const operatorPods = async () =>
+          (await kJson<{ items: Pod[] }>(["get", "pods", "-n", OPERATOR_NAMESPACE, "-l", label])).items;
+        const before = new Set((await operatorPods()).map((p) => p.metadata.uid));
         await k(["delete", "pod", "-n", OPERATOR_NAMESPACE, "-l", label, "--wait=false"]);
-        await k(
-          ["rollout", "status", "-n", OPERATOR_NAMESPACE, `deploy/${OPERATOR_DEPLOYMENT}`, "--timeout=180s"],
-          {
-            timeoutMs: 190_000,
+        await waitFor(
+          "a new operator pod ready",
+          async () => {
+            const pods = await operatorPods();
+            if (!pods.some((p) => !before.has(p.metadata.uid) && isReady(p)))
+              throw new Error(pods.map((p) => `${p.metadata.name} ready=${String(isReady(p))}`).join(", "));
+            return true;
           },
+          { timeoutMs: 180_000, intervalMs: 1000 },
         );
         await waitForFleetReady(ns.name, FLEET, 120_000);
       });
