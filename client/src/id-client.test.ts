@@ -70,6 +70,47 @@ describe("IdClient", () => {
     await client.close();
   });
 
+  /** Three pods at 100 ms round trips (batches of four round trips of consumption), consumed steadily. */
+  async function steadyConsumer() {
+    const s = setup(["10.0.0.1", "10.0.0.2", "10.0.0.3"], {});
+    for (const g of s.fleet.generators.values()) g.latencyMs = 100;
+    let longestWaitMs = 0;
+    /** 8 to 12 next() calls a millisecond for `ms`; returns the longest any call waited. */
+    const consume = async (ms: number) => {
+      longestWaitMs = 0;
+      for (let t = 0; t < ms; t++) {
+        const calledAt = s.clock.now();
+        for (let n = 0; n < 10; n++)
+          void s.client
+            .next()
+            .then(() => (longestWaitMs = Math.max(longestWaitMs, s.clock.now() - calledAt)));
+        await s.clock.advance(1);
+      }
+      return longestWaitMs;
+    };
+    await consume(3000); // the cold start waits a round trip or two
+    return { ...s, consume };
+  }
+
+  it("keeps a steady consumer's buffer from running dry while a pod refuses", async () => {
+    const { client, fleet, consume } = await steadyConsumer();
+    // Each refusal plans a refill out of turn, with the rate measured then.
+    fleet.generators.get("http://10.0.0.3:8080")!.behaviour = FakeBehaviour.Fenced;
+    expect(await consume(10_000)).toBe(0);
+    await client.close();
+  });
+
+  it("asks another endpoint when refills hang, before the buffer runs dry", async () => {
+    const { client, fleet, consume } = await steadyConsumer();
+    // Scaled down: two pods gone without a reset while still in DNS; refills to them hang
+    // until requestTimeoutMs (1000 ms), longer than the buffer's cover.
+    for (const a of ["10.0.0.2", "10.0.0.3"])
+      fleet.generators.get(`http://${a}:8080`)!.behaviour = FakeBehaviour.Hang;
+    expect(await consume(5000)).toBe(0);
+    expect(client.stats().failovers).toBeGreaterThan(0);
+    await client.close();
+  });
+
   it("rejects only after no endpoint served for failAfterMs, saying what it tried", async () => {
     const { clock, fleet, client } = setup(["10.0.0.1"]);
     await advanceUntil(clock, client.next());

@@ -42,6 +42,8 @@ export function createIdClient(options: IdClientOptions): IdClient {
 /** The hot path reads the clock once per this many calls (a power of two), besides a timer. */
 const FRESHNESS_STRIDE_MASK = 63;
 const MAX_TAKE = 1_000_000;
+/** A refill is overdue after at least this long (see overdueAfterMs). */
+const OVERDUE_MIN_MS = 100;
 
 const WaiterKind = { String: 0, BigInt: 1, Take: 2 } as const;
 type WaiterKind = (typeof WaiterKind)[keyof typeof WaiterKind];
@@ -405,6 +407,11 @@ class PrefetchingIdClient implements IdClient {
     this.lowWatermark = plan.lowWatermark;
     const batches =
       plan.batches.length || !atLeast ? plan.batches : [Math.max(atLeast, this.settings.minBatch)];
+    // Nothing to ask for and nothing on its way that will report back: the hot path must be
+    // able to signal again. (The plan's low watermark moves with the rate, so the call that
+    // crossed the old one may find the buffer at the new one; left set, the flag let the
+    // buffer run dry before anything refilled it.)
+    if (batches.length === 0 && this.inFlightIds === 0) this.refillSignalled = false;
     for (const size of batches) {
       const endpoint = this.pool.pick(now, plan.perEndpointInFlight);
       if (!endpoint) {
@@ -434,6 +441,17 @@ class PrefetchingIdClient implements IdClient {
     endpoint.breaker.onRequest(startedAt);
     this.refillsInFlight++;
     this.inFlightIds += count;
+    // A refill far slower than usual (a pod gone without a reset, still in DNS; a stopped
+    // process) stops counting as on its way, so the next plan asks another endpoint instead
+    // of letting the buffer run dry while this one waits out requestTimeoutMs. If it answers
+    // after all, its IDs are as good as any.
+    let counted = true;
+    const overdue = this.clock.setTimeout(() => {
+      if (!counted || this.closed) return;
+      counted = false;
+      this.inFlightIds -= count;
+      this.refill();
+    }, this.overdueAfterMs());
     let problem: RefillProblem | undefined;
     try {
       problem = endpoint.layoutChecked ? undefined : await this.checkLayout(endpoint);
@@ -447,9 +465,10 @@ class PrefetchingIdClient implements IdClient {
     } catch (error) {
       problem = { reason: `client error: ${(error as Error).message}` };
     } finally {
+      this.clock.clearTimeout(overdue);
       endpoint.inFlight--;
       this.refillsInFlight--;
-      this.inFlightIds -= count;
+      if (counted) this.inFlightIds -= count;
     }
     if (this.closed) return;
     const now = this.clock.now();
@@ -466,6 +485,14 @@ class PrefetchingIdClient implements IdClient {
     this.serveWaiters();
     this.refill();
     this.armRetry();
+  }
+
+  /**
+   * When a refill in flight counts as lost: two typical round trips (the low watermark covers
+   * three, so another endpoint's answer still lands in time), at least OVERDUE_MIN_MS.
+   */
+  private overdueAfterMs(): number {
+    return Math.min(this.settings.requestTimeoutMs, Math.max(OVERDUE_MIN_MS, 2 * this.latencyMs));
   }
 
   /** Puts a batch into the buffer; returns why it is a failure otherwise. */

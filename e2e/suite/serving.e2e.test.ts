@@ -19,6 +19,7 @@ import {
   type PullerSettings,
 } from "./support/service-pullers.ts";
 import { useE2eNamespace } from "./support/test-namespace.ts";
+import { waitForRollout } from "./support/fleet-rollout.ts";
 import { waitFor } from "../../cluster/client/wait-for.ts";
 
 const ns = useE2eNamespace("e2e-serving");
@@ -84,35 +85,6 @@ function expectClean(what: string, r: PullerResult): void {
   expect(r.duplicates, what).toBe(0);
 }
 
-/** Waits until the StatefulSet has rolled every pod to its current revision and the fleet is Ready again. */
-async function waitForRollout(name: string, replicas: number): Promise<void> {
-  await waitFor(
-    `${name} rolled out`,
-    async () => {
-      const sts = await kJson<{
-        metadata: { generation: number };
-        status: {
-          observedGeneration?: number;
-          updatedReplicas?: number;
-          readyReplicas?: number;
-          currentRevision?: string;
-          updateRevision?: string;
-        };
-      }>(["get", "statefulset", "-n", ns.name, name]);
-      const s = sts.status;
-      const done =
-        s.observedGeneration === sts.metadata.generation &&
-        s.updatedReplicas === replicas &&
-        s.readyReplicas === replicas &&
-        s.currentRevision === s.updateRevision;
-      if (!done) throw new Error(JSON.stringify(s));
-      return true;
-    },
-    { timeoutMs: 300_000 },
-  );
-  await waitForFleetReady(ns.name, name, 120_000);
-}
-
 describe("serving through routine operations", () => {
   beforeAll(async () => {
     await installOperator();
@@ -137,7 +109,7 @@ describe("serving through routine operations", () => {
       "-p",
       JSON.stringify({ spec: { podAnnotations: { "idfleet.dev/e2e-rollout": String(started) } } }),
     ]);
-    await waitForRollout("roll", 3);
+    await waitForRollout(ns.name, "roll", 3);
     const after = await fleetPods("roll");
     expect(after.filter((p) => before.has(p.metadata.uid))).toEqual([]); // every pod was replaced
     console.log(

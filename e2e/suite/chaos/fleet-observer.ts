@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { LEASE_COMPONENT, LeaseLabel, parseLeaseData } from "../../../contract/lease-record.ts";
 import { fleetSelectorString } from "../../../operator/src/reconcile/fleet-naming.ts";
 import type { LeaseSighting } from "./id-audit.ts";
+import { PodAddresses } from "./pod-addresses.ts";
 
 /** A fleet pod as the chaos run addresses it. */
 export type FleetPod = { name: string; uid: string; ip: string; ready: boolean; terminating: boolean };
@@ -14,6 +15,8 @@ export type FleetPod = { name: string; uid: string; ip: string; ready: boolean; 
 export class FleetObserver {
   pods: FleetPod[] = [];
   readonly sightings = new Map<string, LeaseSighting>();
+  /** Which pod instance had which IP when (to attribute answers a client only knows by IP). */
+  readonly addresses = new PodAddresses();
   apiErrors = 0;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -62,13 +65,21 @@ export class FleetObserver {
       const pod = toFleetPod(p);
       return pod ? [pod] : [];
     });
+    const polledAt = Date.now();
+    this.addresses.note(this.pods, polledAt);
     for (const cm of leases.items) {
       try {
         const lease = parseLeaseData(cm.data);
-        this.sightings.set(`${lease.holderUid}/${lease.workerId}`, {
-          podUid: lease.holderUid,
-          workerId: lease.workerId,
-        });
+        const key = `${lease.holderUid}/${lease.workerId}`;
+        const seen = this.sightings.get(key);
+        if (seen) seen.lastSeenMs = polledAt;
+        else
+          this.sightings.set(key, {
+            podUid: lease.holderUid,
+            workerId: lease.workerId,
+            firstSeenMs: polledAt,
+            lastSeenMs: polledAt,
+          });
       } catch {
         // A lease mid-write by hand or of another version: not a sighting.
       }

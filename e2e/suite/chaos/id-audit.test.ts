@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeId, layoutMath } from "../../../contract/id-layout-math.ts";
 import { parseIdLayout } from "../../../contract/id-layout.ts";
-import { auditRun, findDuplicates, IdCollector } from "./id-audit.ts";
+import { auditRun, findDuplicates, findNotIssued, IdCollector } from "./id-audit.ts";
 
 const math = layoutMath(parseIdLayout({}));
 const batch = (worker: number, fromTick: number, ticks: number, perTick: number): bigint[] => {
@@ -107,5 +107,17 @@ describe("chaos ID audit", () => {
     const report = auditRun(math, c, [{ podUid: "uid-a", workerId: 5 }]);
     expect(report.unleasedBatches).toHaveLength(1);
     expect(report.unleasedBatches[0]).toMatchObject({ podUid: "uid-a", workerId: 4, count: 5 });
+  });
+
+  it("finds IDs handed out that were never issued, and decodes them", () => {
+    const issued = new BigUint64Array(batch(4, 100, 3, 5)).sort();
+    const stray = encodeId(math, 101, 4, 7);
+    const handed = new BigUint64Array([issued[0]!, issued[3]!, stray, issued[14]!]).sort();
+    expect(findNotIssued(math, handed, issued)).toEqual({
+      notIssued: 1,
+      examples: [{ id: stray.toString(), timestamp: 101, workerId: 4, sequence: 7 }],
+    });
+    expect(findNotIssued(math, issued, issued).notIssued).toBe(0);
+    expect(findNotIssued(math, new BigUint64Array([stray]), new BigUint64Array(0)).notIssued).toBe(1);
   });
 });

@@ -89,8 +89,32 @@ export type BatchRecord = {
   receivedAtMs: number;
 };
 
-/** A (pod instance, worker id) pair some lease ConfigMap was seen to name during the run. */
-export type LeaseSighting = { podUid: string; workerId: number };
+/**
+ * A (pod instance, worker id) pair some lease ConfigMap was seen to name during the run, with
+ * when it was first and last seen (an observer's polls) where known.
+ */
+export type LeaseSighting = { podUid: string; workerId: number; firstSeenMs?: number; lastSeenMs?: number };
+
+/**
+ * The pod instances leases named for `workerId` around `atMs` (seen from at most `slackMs` after
+ * it to at least `slackMs` before it: the observer polls). For answers whose sender is known only
+ * by the worker id in its IDs.
+ */
+export function leaseHoldersAt(
+  sightings: readonly LeaseSighting[],
+  workerId: number,
+  atMs: number,
+  slackMs: number,
+): string[] {
+  return sightings
+    .filter(
+      (s) =>
+        s.workerId === workerId &&
+        (s.firstSeenMs ?? -Infinity) - slackMs <= atMs &&
+        atMs <= (s.lastSeenMs ?? Infinity) + slackMs,
+    )
+    .map((s) => s.podUid);
+}
 
 /** One repeated ID, decoded. */
 export type DuplicateExample = {
@@ -156,6 +180,36 @@ export function findDuplicates(
     }
   }
   return { duplicates, duplicateExamples, distinctIds };
+}
+
+/**
+ * IDs in `sorted` that are not in `issued` (both sorted ascending): what a client handed out
+ * without having received it. Each example is decoded.
+ */
+export function findNotIssued(
+  math: LayoutMath,
+  sorted: BigUint64Array,
+  issued: BigUint64Array,
+  maxExamples = 20,
+): { notIssued: number; examples: Omit<DuplicateExample, "times">[] } {
+  let notIssued = 0;
+  const examples: Omit<DuplicateExample, "times">[] = [];
+  let j = 0;
+  for (const id of sorted) {
+    while (j < issued.length && issued[j]! < id) j++;
+    if (j < issued.length && issued[j] === id) continue;
+    notIssued++;
+    if (examples.length < maxExamples) {
+      const d = decodeId(math, id);
+      examples.push({
+        id: id.toString(),
+        timestamp: d.timestamp,
+        workerId: d.workerId,
+        sequence: d.sequence,
+      });
+    }
+  }
+  return { notIssued, examples };
 }
 
 /**
