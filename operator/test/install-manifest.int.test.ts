@@ -25,19 +25,24 @@ function samples(file: string, namespace: string): string {
     .join("");
 }
 
+/**
+ * install.yaml without its APIServices. They are cluster-wide and point at a Service nobody
+ * serves here: left behind they would break discovery for every other test, and
+ * custom-metrics-server.int.test.ts registers the same two (as shipped) against a real server.
+ */
+function installWithoutApiServices(): string {
+  return parseAllDocuments(readFileSync("config/install.yaml", "utf8"))
+    .filter((d) => (d.toJS() as { kind?: string } | null)?.kind !== "APIService")
+    .map((d) => `---\n${d.toString()}`)
+    .join("");
+}
+
 describe("config/install.yaml", () => {
   it("installs, and its least-privilege RBAC is all the operator needs to run the samples", async () => {
     const kubeconfig = inject("kubeconfig");
     await kubectl(
-      [
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        "--field-manager=idfleet-install-test",
-        "-f",
-        "config/install.yaml",
-      ],
-      { kubeconfig },
+      ["apply", "--server-side", "--force-conflicts", "--field-manager=idfleet-install-test", "-f", "-"],
+      { kubeconfig, input: installWithoutApiServices() },
     );
     const { name: ns, kubeConfig: admin } = await createTestNamespace("install");
     const asOperator = await kubeConfigForServiceAccount(admin, "idfleet-system", "idfleet-operator");
