@@ -39,8 +39,8 @@ export function createIdClient(options: IdClientOptions): IdClient {
   return new PrefetchingIdClient(options);
 }
 
-/** The hot path reads the clock once per this many calls (a power of two), besides a timer. */
-const FRESHNESS_STRIDE_MASK = 63;
+/** The hot path reads the clock once per this many calls, besides a timer. */
+const FRESHNESS_STRIDE = 64;
 const MAX_TAKE = 1_000_000;
 
 const WaiterKind = { String: 0, BigInt: 1, Take: 2 } as const;
@@ -69,12 +69,22 @@ class PrefetchingIdClient implements IdClient {
   private readonly rate = new ConsumptionRate(200);
   private batchFloor = 0;
 
-  // Hot-path state.
-  private lowWatermark = 0;
-  private calls = 0;
+  /**
+   * Calls that may take straight from the buffer without looking at anything else: never
+   * more than the IDs beyond what waiting calls are owed, than the IDs above the refill
+   * threshold, or than FRESHNESS_STRIDE - 1 (then a call reads the clock). Zeroed whenever
+   * the buffer, the waiting calls or the threshold change otherwise, so the next call looks.
+   */
+  private budget = 0;
+  /**
+   * The buffer level below which a call asks for a refill: where the last plan would start
+   * one, given what is in flight; -Infinity while a refill is scheduled or a planned one
+   * found no endpoint (a refill reporting back, or the retry timer, plans again).
+   */
+  private refillBelow = 0;
+  private refillScheduled = false;
 
   private closed = false;
-  private refillSignalled = false;
   private maxBatch: number;
   private inFlightIds = 0;
   private refillsInFlight = 0;
@@ -128,35 +138,40 @@ class PrefetchingIdClient implements IdClient {
     );
   }
 
-  // The hot path: two small methods V8 inlines around one take from the buffer.
+  // The hot path: one counter, one take from the buffer, one resolved promise; every other
+  // concern is in checkedTake, which a call reaches once the budget is spent.
   next(): Promise<string> {
-    if (!this.canTake()) return this.wait(WaiterKind.String, 1) as Promise<string>;
-    const id = this.runs.takeString();
-    this.tookOne();
-    return Promise.resolve(id);
+    if (this.budget > 0) {
+      this.budget--;
+      return Promise.resolve(this.runs.takeString());
+    }
+    return this.checkedTake(WaiterKind.String) as Promise<string>;
   }
 
   nextBigInt(): Promise<bigint> {
-    if (!this.canTake()) return this.wait(WaiterKind.BigInt, 1) as Promise<bigint>;
-    const id = this.runs.takeBigInt();
-    this.tookOne();
-    return Promise.resolve(id);
+    if (this.budget > 0) {
+      this.budget--;
+      return Promise.resolve(this.runs.takeBigInt());
+    }
+    return this.checkedTake(WaiterKind.BigInt) as Promise<bigint>;
   }
 
   /**
-   * Whether a call may take from the buffer now: only beyond what waiting calls are owed (a
-   * take(n) waiting for its n IDs is not starved by calls after it), and, every 64th call,
-   * after dropping what went stale.
+   * One ID with every check: drops what went stale, takes only beyond what waiting calls are
+   * owed (a take(n) waiting for its n IDs is not starved by calls after it), asks for a
+   * refill below the threshold, and grants the calls after it their budget.
    */
-  private canTake(): boolean {
-    return (
-      this.runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())
+  private checkedTake(kind: typeof WaiterKind.String | typeof WaiterKind.BigInt): Promise<unknown> {
+    this.dropStale(this.clock.now());
+    if (this.runs.level <= this.waitingIds) return this.wait(kind, 1);
+    const id = kind === WaiterKind.String ? this.runs.takeString() : this.runs.takeBigInt();
+    const level = this.runs.level;
+    if (level < this.refillBelow) this.refillSoon();
+    this.budget = Math.max(
+      0,
+      Math.min(FRESHNESS_STRIDE - 1, level - this.waitingIds, level - this.refillBelow),
     );
-  }
-
-  /** After a take: below the low watermark, plan a refill (once until one reports back). */
-  private tookOne(): void {
-    if (this.runs.level < this.lowWatermark && !this.refillSignalled) this.signalLow();
+    return Promise.resolve(id);
   }
 
   take(count: number): Promise<string[]> {
@@ -168,7 +183,7 @@ class PrefetchingIdClient implements IdClient {
     this.dropStale(this.clock.now());
     if (this.runs.level >= count && this.waiterHead === this.waiters.length) {
       const ids = this.takeStrings(count);
-      if (this.runs.level < this.lowWatermark) this.signalLow();
+      if (this.runs.level < this.refillBelow) this.refillSoon();
       return Promise.resolve(ids);
     }
     return this.wait(WaiterKind.Take, count) as Promise<string[]>;
@@ -221,6 +236,7 @@ class PrefetchingIdClient implements IdClient {
     }
     this.transport.close();
     this.runs.clear();
+    this.budget = 0;
     const error = new IdClientClosedError();
     for (const w of this.waiters.splice(0).slice(this.waiterHead)) w.reject(error);
     for (const w of this.layoutWaiters.splice(0)) w.reject(error);
@@ -234,16 +250,11 @@ class PrefetchingIdClient implements IdClient {
     return this.counts.fetched - this.counts.droppedStale - this.runs.level;
   }
 
-  /** The hot path's periodic freshness check; true when IDs are left beyond what waiting calls are owed. */
-  private fresh(): boolean {
-    this.dropStale(this.clock.now());
-    return this.runs.level > this.waitingIds;
-  }
-
   private dropStale(now: number): void {
     // An ID as old as maxAgeMs is stale: the timer at oldest + maxAgeMs drops it.
     const dropped = this.runs.dropFetchedUpTo(now - this.settings.maxAgeMs);
     if (dropped > 0) {
+      this.budget = 0;
       this.counts.droppedStale += dropped;
       // No refill here: an idle client should not fetch IDs only to drop them again; the
       // next call below the low watermark refills.
@@ -269,6 +280,7 @@ class PrefetchingIdClient implements IdClient {
   }
 
   private takeStrings(count: number): string[] {
+    this.budget = 0;
     const ids = new Array<string>(count);
     for (let k = 0; k < count; k++) ids[k] = this.runs.takeString();
     return ids.sort(byNumber);
@@ -286,6 +298,7 @@ class PrefetchingIdClient implements IdClient {
       });
     });
     this.waitingIds += count;
+    this.budget = 0;
     this.counts.waited++;
     this.serveWaiters();
     this.refill();
@@ -302,6 +315,7 @@ class PrefetchingIdClient implements IdClient {
       if (this.runs.level < w.count) break;
       this.waiters[this.waiterHead++] = undefined as unknown as Waiter;
       this.waitingIds -= w.count;
+      this.budget = 0;
       const value =
         w.kind === WaiterKind.String
           ? this.runs.takeString()
@@ -372,16 +386,27 @@ class PrefetchingIdClient implements IdClient {
 
   // ---- refills ------------------------------------------------------------------------
 
-  /** Below the low watermark: plan a refill (once until a refill in flight reports back). */
-  private signalLow(): void {
-    if (this.refillSignalled || this.closed) return;
-    this.refillSignalled = true;
-    this.refill();
+  /**
+   * Below the threshold: plan a refill once the calling code yields to the event loop, not
+   * inside the call (starting a request takes far longer than handing out an ID, and a hot
+   * loop's next calls would wait behind it). Calls keep taking meanwhile.
+   */
+  private refillSoon(): void {
+    this.refillBelow = -Infinity;
+    if (this.refillScheduled || this.closed) return;
+    this.refillScheduled = true;
+    setImmediate(this.scheduledRefill);
   }
+
+  private readonly scheduledRefill = () => {
+    this.refillScheduled = false;
+    this.refill();
+  };
 
   /** Plans and starts refills; `atLeast` forces one batch even with a full buffer (layout). */
   private refill(atLeast = 0): void {
     if (this.closed) return;
+    this.budget = 0;
     const now = this.clock.now();
     this.resolution.due(now);
     this.rate.observe(now, this.delivered());
@@ -402,17 +427,20 @@ class PrefetchingIdClient implements IdClient {
       },
       this.prefetch,
     );
-    this.lowWatermark = plan.lowWatermark;
     const batches =
       plan.batches.length || !atLeast ? plan.batches : [Math.max(atLeast, this.settings.minBatch)];
+    let started = true;
     for (const size of batches) {
       const endpoint = this.pool.pick(now, plan.perEndpointInFlight);
       if (!endpoint) {
+        started = false;
         this.armRetry();
         break;
       }
       void this.refillFrom(endpoint, size, now);
     }
+    // The plan would start a refill once level + in flight - owed falls below the low watermark.
+    this.refillBelow = started ? plan.lowWatermark - this.inFlightIds + this.waitingIds : -Infinity;
   }
 
   /** When every endpoint rests, plan again as soon as the first one may be probed. */
@@ -462,7 +490,6 @@ class PrefetchingIdClient implements IdClient {
       this.emit(() => this.events.failover?.({ endpoint: endpoint.url, reason: problem.reason, restMs }));
       this.resolution.failed(endpoint.source, now);
     }
-    this.refillSignalled = false;
     this.serveWaiters();
     this.refill();
     this.armRetry();
