@@ -74,6 +74,18 @@ async function awaitNewPromise(value: string, calls: number): Promise<number> {
   return length;
 }
 
+const LOW_DIGITS = Array.from({ length: LOW_MOD }, (_, k) => String(k).padStart(4, "0"));
+
+/**
+ * The same loop awaiting a new resolved promise of a new string each call (a head plus four
+ * digits, as the client makes an ID's string): the least a next() returning a new ID can do.
+ */
+async function awaitNewString(head: string, calls: number): Promise<number> {
+  let length = 0;
+  for (let k = 0; k < calls; k++) length += (await Promise.resolve(head + LOW_DIGITS[k % LOW_MOD])).length;
+  return length;
+}
+
 /** Wall-clock and main-thread CPU milliseconds that `loop` takes (CPU time leaves out descheduling). */
 async function timed(loop: () => Promise<number>): Promise<{ wallMs: number; cpuMs: number }> {
   const cpu = process.threadCpuUsage();
@@ -98,7 +110,7 @@ export interface LoopRate {
  */
 export async function warmBufferRate(
   seconds: number,
-): Promise<{ next: LoopRate; floor: LoopRate; newPromise: LoopRate; ids: number }> {
+): Promise<{ next: LoopRate; floor: LoopRate; newPromise: LoopRate; newString: LoopRate; ids: number }> {
   // Below minBatch, the low watermark: a round always leaves the buffer asking for a refill.
   const ROUND = 90_000;
   const client = createIdClient({
@@ -112,6 +124,7 @@ export async function warmBufferRate(
     next: { wallMs: 0, cpuMs: 0 },
     floor: { wallMs: 0, cpuMs: 0 },
     newPromise: { wallMs: 0, cpuMs: 0 },
+    newString: { wallMs: 0, cpuMs: 0 },
   };
   const add = (total: { wallMs: number; cpuMs: number }, round: { wallMs: number; cpuMs: number }) => {
     total.wallMs += round.wallMs;
@@ -128,6 +141,7 @@ export async function warmBufferRate(
     }
     add(totals.floor, await timed(() => awaitResolved(resolved, ROUND)));
     add(totals.newPromise, await timed(() => awaitNewPromise(id, ROUND)));
+    add(totals.newString, await timed(() => awaitNewString("38719079418586", ROUND)));
     add(totals.next, await timed(() => awaitNext(client, ROUND)));
     ids += ROUND;
   }
@@ -136,7 +150,13 @@ export async function warmBufferRate(
     perSecond: (ids / t.wallMs) * 1000,
     perCpuSecond: (ids / t.cpuMs) * 1000,
   });
-  return { next: rate(totals.next), floor: rate(totals.floor), newPromise: rate(totals.newPromise), ids };
+  return {
+    next: rate(totals.next),
+    floor: rate(totals.floor),
+    newPromise: rate(totals.newPromise),
+    newString: rate(totals.newString),
+    ids,
+  };
 }
 
 /** Latencies of next() in 0.1 µs buckets up to 100 µs, plus the maximum and calls over 1 ms. */
@@ -332,10 +352,11 @@ export async function runClientBenchmarks(repo: string): Promise<void> {
     `  next() from a warm buffer:        ${fmt(warm.next.perSecond).padStart(11)} IDs/s wall clock, ${fmt(warm.next.perCpuSecond)} per CPU-second of the main thread (target >= 20,000,000; ${fmt(warm.ids)} awaited calls)`,
   );
   console.log(
-    `  the floor, loops alternating with the above: awaiting one resolved promise ${fmt(warm.floor.perSecond)} /s wall clock (${fmt(warm.floor.perCpuSecond)} per CPU-second), a new resolved promise each call ${fmt(warm.newPromise.perSecond)} /s (${fmt(warm.newPromise.perCpuSecond)})`,
+    `  the floors, loops alternating with the above: awaiting one resolved promise ${fmt(warm.floor.perSecond)} /s wall clock (${fmt(warm.floor.perCpuSecond)} per CPU-second), a new resolved promise each call ${fmt(warm.newPromise.perSecond)} /s (${fmt(warm.newPromise.perCpuSecond)}), a new promise of a new ID-like string each call ${fmt(warm.newString.perSecond)} /s (${fmt(warm.newString.perCpuSecond)})`,
   );
+  const beyond = (floor: LoopRate) => (ns(warm.next.perCpuSecond) - ns(floor.perCpuSecond)).toFixed(0);
   console.log(
-    `  next() per CPU-second at ${(warm.next.perCpuSecond / warm.floor.perCpuSecond).toFixed(2)} of the floor: ${(ns(warm.next.perCpuSecond) - ns(warm.floor.perCpuSecond)).toFixed(0)} ns beyond the await itself, ${(ns(warm.next.perCpuSecond) - ns(warm.newPromise.perCpuSecond)).toFixed(0)} ns beyond awaiting a new promise`,
+    `  next() per CPU-second at ${(warm.next.perCpuSecond / warm.floor.perCpuSecond).toFixed(2)} of the floor: ${beyond(warm.floor)} ns beyond the await itself, ${beyond(warm.newPromise)} ns beyond awaiting a new promise, ${beyond(warm.newString)} ns beyond a new promise of a new string`,
   );
   const steady = await steadyFromOneGenerator(repo, 10);
   const h = steady.histogram;
