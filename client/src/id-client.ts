@@ -39,8 +39,8 @@ export function createIdClient(options: IdClientOptions): IdClient {
   return new PrefetchingIdClient(options);
 }
 
-/** The hot path reads the clock once per this many calls, besides a timer. */
-const FRESHNESS_STRIDE = 64;
+/** The hot path reads the clock once per this many calls (a power of two), besides a timer. */
+const FRESHNESS_STRIDE_MASK = 63;
 const MAX_TAKE = 1_000_000;
 
 const WaiterKind = { String: 0, BigInt: 1, Take: 2 } as const;
@@ -69,13 +69,8 @@ class PrefetchingIdClient implements IdClient {
   private readonly rate = new ConsumptionRate(200);
   private batchFloor = 0;
 
-  /**
-   * Calls that may take straight from the buffer without looking at anything else: never
-   * more than the IDs beyond what waiting calls are owed, than the IDs above the refill
-   * threshold, or than FRESHNESS_STRIDE - 1 (then a call reads the clock). Zeroed whenever
-   * the buffer, the waiting calls or the threshold change otherwise, so the next call looks.
-   */
-  private budget = 0;
+  // Hot-path state.
+  private calls = 0;
   /**
    * The buffer level below which a call asks for a refill: where the last plan would start
    * one, given what is in flight; -Infinity while a refill is scheduled or a planned one
@@ -138,40 +133,35 @@ class PrefetchingIdClient implements IdClient {
     );
   }
 
-  // The hot path: one counter, one take from the buffer, one resolved promise; every other
-  // concern is in checkedTake, which a call reaches once the budget is spent.
+  // The hot path: two small methods V8 inlines around one take from the buffer.
   next(): Promise<string> {
-    if (this.budget > 0) {
-      this.budget--;
-      return Promise.resolve(this.runs.takeString());
-    }
-    return this.checkedTake(WaiterKind.String) as Promise<string>;
+    if (!this.canTake()) return this.wait(WaiterKind.String, 1) as Promise<string>;
+    const id = this.runs.takeString();
+    this.tookOne();
+    return Promise.resolve(id);
   }
 
   nextBigInt(): Promise<bigint> {
-    if (this.budget > 0) {
-      this.budget--;
-      return Promise.resolve(this.runs.takeBigInt());
-    }
-    return this.checkedTake(WaiterKind.BigInt) as Promise<bigint>;
+    if (!this.canTake()) return this.wait(WaiterKind.BigInt, 1) as Promise<bigint>;
+    const id = this.runs.takeBigInt();
+    this.tookOne();
+    return Promise.resolve(id);
   }
 
   /**
-   * One ID with every check: drops what went stale, takes only beyond what waiting calls are
-   * owed (a take(n) waiting for its n IDs is not starved by calls after it), asks for a
-   * refill below the threshold, and grants the calls after it their budget.
+   * Whether a call may take from the buffer now: only beyond what waiting calls are owed (a
+   * take(n) waiting for its n IDs is not starved by calls after it), and, every 64th call,
+   * after dropping what went stale.
    */
-  private checkedTake(kind: typeof WaiterKind.String | typeof WaiterKind.BigInt): Promise<unknown> {
-    this.dropStale(this.clock.now());
-    if (this.runs.level <= this.waitingIds) return this.wait(kind, 1);
-    const id = kind === WaiterKind.String ? this.runs.takeString() : this.runs.takeBigInt();
-    const level = this.runs.level;
-    if (level < this.refillBelow) this.refillSoon();
-    this.budget = Math.max(
-      0,
-      Math.min(FRESHNESS_STRIDE - 1, level - this.waitingIds, level - this.refillBelow),
+  private canTake(): boolean {
+    return (
+      this.runs.level > this.waitingIds && ((++this.calls & FRESHNESS_STRIDE_MASK) !== 0 || this.fresh())
     );
-    return Promise.resolve(id);
+  }
+
+  /** After a take: below the refill threshold, ask for a refill. */
+  private tookOne(): void {
+    if (this.runs.level < this.refillBelow) this.refillSoon();
   }
 
   take(count: number): Promise<string[]> {
@@ -236,7 +226,6 @@ class PrefetchingIdClient implements IdClient {
     }
     this.transport.close();
     this.runs.clear();
-    this.budget = 0;
     const error = new IdClientClosedError();
     for (const w of this.waiters.splice(0).slice(this.waiterHead)) w.reject(error);
     for (const w of this.layoutWaiters.splice(0)) w.reject(error);
@@ -250,11 +239,16 @@ class PrefetchingIdClient implements IdClient {
     return this.counts.fetched - this.counts.droppedStale - this.runs.level;
   }
 
+  /** The hot path's periodic freshness check; true when IDs are left beyond what waiting calls are owed. */
+  private fresh(): boolean {
+    this.dropStale(this.clock.now());
+    return this.runs.level > this.waitingIds;
+  }
+
   private dropStale(now: number): void {
     // An ID as old as maxAgeMs is stale: the timer at oldest + maxAgeMs drops it.
     const dropped = this.runs.dropFetchedUpTo(now - this.settings.maxAgeMs);
     if (dropped > 0) {
-      this.budget = 0;
       this.counts.droppedStale += dropped;
       // No refill here: an idle client should not fetch IDs only to drop them again; the
       // next call below the low watermark refills.
@@ -280,7 +274,6 @@ class PrefetchingIdClient implements IdClient {
   }
 
   private takeStrings(count: number): string[] {
-    this.budget = 0;
     const ids = new Array<string>(count);
     for (let k = 0; k < count; k++) ids[k] = this.runs.takeString();
     return ids.sort(byNumber);
@@ -298,7 +291,6 @@ class PrefetchingIdClient implements IdClient {
       });
     });
     this.waitingIds += count;
-    this.budget = 0;
     this.counts.waited++;
     this.serveWaiters();
     this.refill();
@@ -315,7 +307,6 @@ class PrefetchingIdClient implements IdClient {
       if (this.runs.level < w.count) break;
       this.waiters[this.waiterHead++] = undefined as unknown as Waiter;
       this.waitingIds -= w.count;
-      this.budget = 0;
       const value =
         w.kind === WaiterKind.String
           ? this.runs.takeString()
@@ -406,7 +397,6 @@ class PrefetchingIdClient implements IdClient {
   /** Plans and starts refills; `atLeast` forces one batch even with a full buffer (layout). */
   private refill(atLeast = 0): void {
     if (this.closed) return;
-    this.budget = 0;
     const now = this.clock.now();
     this.resolution.due(now);
     this.rate.observe(now, this.delivered());
