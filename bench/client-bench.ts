@@ -8,7 +8,8 @@ import { createIdClient, type IdClient } from "../client/src/index.ts";
 import type { GeneratorTransport } from "../client/src/generator-transport.ts";
 import { decimalOf, LOW_MOD } from "../client/src/id-runs.ts";
 import { freePort, startServer, type ServerProcess } from "./http-bench.ts";
-import { countCauses, recordGcPauses, runqueueWaitClock, type SlowCall } from "./slow-call-causes.ts";
+import { countCauses, recordGcPauses, type SlowCall } from "./slow-call-causes.ts";
+import { runqueueWaitClock } from "./thread-schedstat.ts";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -92,6 +93,8 @@ async function timed(loop: () => Promise<number>): Promise<{ wallMs: number; cpu
   const start = performance.now();
   if ((await loop()) <= 0) throw new Error("the loop handed out nothing");
   const wallMs = performance.now() - start;
+  // getrusage: a busy thread's CPU time advances by scheduler ticks (4 ms here), so one
+  // round's figure is coarse; summed over the run's rounds the errors mostly cancel.
   const used = process.threadCpuUsage(cpu);
   return { wallMs, cpuMs: (used.user + used.system) / 1000 };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { causeOf, countCauses, runqueueWaitClock, SlowCallCause, type SlowCall } from "./slow-call-causes.ts";
+import { causeOf, countCauses, SlowCallCause, type SlowCall } from "./slow-call-causes.ts";
 
 const call = (over: Partial<SlowCall>): SlowCall => ({
   startMs: 100,
@@ -31,16 +31,5 @@ describe("causeOf", () => {
       descheduled: 1,
       other: 1,
     });
-  });
-});
-
-describe("runqueueWaitClock", () => {
-  it.runIf(process.platform === "linux")("reads a wait time that never goes back", () => {
-    const clock = runqueueWaitClock()!;
-    const first = clock.read();
-    const second = clock.read();
-    clock.close();
-    expect(first).toBeGreaterThanOrEqual(0);
-    expect(second).toBeGreaterThanOrEqual(first);
   });
 });

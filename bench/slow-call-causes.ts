@@ -1,6 +1,5 @@
 // Why a call to next() took long: what the client could change (an empty buffer, its own
 // work) as opposed to what no client design avoids (a GC pause, this process descheduled).
-import { closeSync, openSync, readSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 
 /** One slow call, and what was seen around it. */
@@ -60,26 +59,4 @@ export function recordGcPauses(): { pauses: GcPause[]; stop: () => void } {
   });
   observer.observe({ entryTypes: ["gc"] });
   return { pauses, stop: () => observer.disconnect() };
-}
-
-/**
- * The main thread's time spent waiting on a run queue (ms), from Linux's
- * /proc/thread-self/schedstat (run ns, wait ns, timeslices); undefined elsewhere. Opened on
- * the main thread, read with one pread (under a microsecond).
- */
-export function runqueueWaitClock(): { read: () => number; close: () => void } | undefined {
-  let fd: number;
-  try {
-    fd = openSync("/proc/thread-self/schedstat", "r");
-  } catch {
-    return undefined;
-  }
-  const buffer = Buffer.alloc(64);
-  return {
-    read() {
-      const n = readSync(fd, buffer, 0, buffer.length, 0);
-      return Number(buffer.toString("latin1", 0, n).split(" ")[1]) / 1e6;
-    },
-    close: () => closeSync(fd),
-  };
 }
