@@ -198,11 +198,14 @@ async function steadyConsumer(client: IdClient, rate: number, seconds: number) {
   const start = performance.now();
   let taken = 0;
   let waited = client.stats().waited;
+  // The buffer's low point, seen once a millisecond: near 0 with misses means refills fell behind.
+  let lowestBuffered = Infinity;
   for (;;) {
     const elapsed = performance.now() - start;
     if (elapsed >= seconds * 1000) break;
     const due = Math.floor((elapsed / 1000) * rate);
     const stretch: SlowCall[] = [];
+    lowestBuffered = Math.min(lowestBuffered, client.stats().buffered);
     const waitBefore = runqueue?.read() ?? 0;
     while (taken < due) {
       const t0 = performance.now();
@@ -232,6 +235,7 @@ async function steadyConsumer(client: IdClient, rate: number, seconds: number) {
     gcPauses: gcMs.length,
     gcMaxMs: Math.max(0, ...gcMs),
     gcOver1ms: gcMs.filter((ms) => ms > 1).length,
+    lowestBuffered,
     idsPerSecond,
   };
 }
@@ -270,6 +274,7 @@ export async function steadyFromOneGenerator(repo: string, seconds: number) {
       bufferedAtStart: before.buffered,
       waited: after.waited - before.waited,
       refills: after.refills - before.refills,
+      fetchedPerSecond: (after.fetched - before.fetched) / seconds,
       failovers: after.failovers - before.failovers,
     };
   } finally {
@@ -368,7 +373,7 @@ export async function runClientBenchmarks(repo: string): Promise<void> {
     `  1 M IDs/s from one generator, 10 s: ${fmt(steady.idsPerSecond)} IDs/s; next() p50 ${h.quantileMicros(0.5)} µs, p99 ${h.quantileMicros(0.99)} µs, p99.9 ${h.quantileMicros(0.999)} µs, max ${(h.max * 1000).toFixed(0)} µs (targets p99 <= 2 µs, none over 1 ms); calls that found the buffer empty: ${steady.waited}; load average ${loadavg()[0]?.toFixed(1)}; ${steady.refills} refills, ${steady.failovers} failovers (after ${steady.warmUpSeconds} s of warm-up at the same rate, ${fmt(steady.bufferedAtStart)} IDs buffered then)`,
   );
   console.log(
-    `    calls over 1 ms: ${h.over1ms}: ${c["buffer miss"]} buffer miss, ${c["GC pause"]} in a GC pause, ${c.descheduled} descheduled (main thread waiting for a CPU), ${c.other} other; GC pauses ${steady.gcPauses}, ${steady.gcOver1ms} over 1 ms, longest ${steady.gcMaxMs.toFixed(1)} ms`,
+    `    calls over 1 ms: ${h.over1ms}: ${c["buffer miss"]} buffer miss, ${c["GC pause"]} in a GC pause, ${c.descheduled} descheduled (main thread waiting for a CPU), ${c.other} other; buffer low point ${fmt(steady.lowestBuffered)} IDs, refills brought ${fmt(steady.fetchedPerSecond)} IDs/s; GC pauses ${steady.gcPauses}, ${steady.gcOver1ms} over 1 ms, longest ${steady.gcMaxMs.toFixed(1)} ms`,
   );
   const failover = await failoverUnderLoad(repo, 10, 8);
   console.log(
