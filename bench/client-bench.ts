@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createIdClient, type IdClient } from "../client/src/index.ts";
 import type { GeneratorTransport } from "../client/src/generator-transport.ts";
 import { decimalOf, LOW_MOD } from "../client/src/id-runs.ts";
+import { readBatchBody } from "../client/src/batch-body.ts";
 import { freePort, startServer, type ServerProcess } from "./http-bench.ts";
 import { countCauses, recordGcPauses, type SlowCall } from "./slow-call-causes.ts";
 import { runqueueWaitClock } from "./thread-schedstat.ts";
@@ -160,6 +161,28 @@ export async function warmBufferRate(
     newString: rate(totals.newString),
     ids,
   };
+}
+
+/**
+ * Milliseconds to read a 10,000-ID /v1/ids body into runs (the main thread's work when a
+ * refill lands), median of `rounds`. The body is shaped like a generator's: runs of 4,096
+ * consecutive IDs (one tick's sequence) with a jump to the next tick between them.
+ */
+export function batchBodyReadMs(rounds: number): number {
+  const ids: string[] = [];
+  let id = 387190794185867264n;
+  for (let k = 0; k < 10_000; k++) {
+    ids.push(String(id));
+    id += k % 4096 === 4095 ? 1n << 22n : 1n;
+  }
+  const body = new TextEncoder().encode(JSON.stringify({ ids }));
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    if (readBatchBody(body, () => {}) !== ids.length) throw new Error("the body was not read whole");
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[times.length >> 1] as number;
 }
 
 /** Latencies of next() in 0.1 µs buckets up to 100 µs, plus the maximum and calls over 1 ms. */
@@ -365,6 +388,9 @@ export async function runClientBenchmarks(repo: string): Promise<void> {
   const beyond = (floor: LoopRate) => (ns(warm.next.perCpuSecond) - ns(floor.perCpuSecond)).toFixed(0);
   console.log(
     `  next() per CPU-second at ${(warm.next.perCpuSecond / warm.floor.perCpuSecond).toFixed(2)} of the floor: ${beyond(warm.floor)} ns beyond the await itself, ${beyond(warm.newPromise)} ns beyond awaiting a new promise, ${beyond(warm.newString)} ns beyond a new promise of a new string`,
+  );
+  console.log(
+    `  reading a 10,000-ID /v1/ids body into runs (what a landing refill costs the main thread): ${batchBodyReadMs(300).toFixed(3)} ms (median of 300)`,
   );
   const steady = await steadyFromOneGenerator(repo, 10);
   const h = steady.histogram;
