@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
 import { createIdClient, type IdClient } from "../client/src/index.ts";
 import type { GeneratorTransport } from "../client/src/generator-transport.ts";
 import { decimalOf, LOW_MOD } from "../client/src/id-runs.ts";
+import { readBatchBody } from "../client/src/batch-body.ts";
 import { freePort, startServer, type ServerProcess } from "./http-bench.ts";
+import { countCauses, recordGcPauses, type SlowCall } from "./slow-call-causes.ts";
+import { runqueueWaitClock } from "./thread-schedstat.ts";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -49,14 +52,69 @@ function memoryTransport(): GeneratorTransport {
   };
 }
 
+/** `calls` awaited next() calls in a loop of their own, as an application's hot path runs them. */
+async function awaitNext(client: IdClient, calls: number): Promise<number> {
+  let length = 0;
+  for (let k = 0; k < calls; k++) length += (await client.next()).length;
+  return length;
+}
+
+/** The same loop awaiting one already resolved promise: the floor under any promise-returning call. */
+async function awaitResolved(promise: Promise<string>, calls: number): Promise<number> {
+  let length = 0;
+  for (let k = 0; k < calls; k++) length += (await promise).length;
+  return length;
+}
+
+/**
+ * The same loop awaiting a new resolved promise each call: the floor under a call that hands
+ * out a different value each time, as next() must (one promise allocated per call).
+ */
+async function awaitNewPromise(value: string, calls: number): Promise<number> {
+  let length = 0;
+  for (let k = 0; k < calls; k++) length += (await Promise.resolve(value)).length;
+  return length;
+}
+
+const LOW_DIGITS = Array.from({ length: LOW_MOD }, (_, k) => String(k).padStart(4, "0"));
+
+/**
+ * The same loop awaiting a new resolved promise of a new string each call (a head plus four
+ * digits, as the client makes an ID's string): the least a next() returning a new ID can do.
+ */
+async function awaitNewString(head: string, calls: number): Promise<number> {
+  let length = 0;
+  for (let k = 0; k < calls; k++) length += (await Promise.resolve(head + LOW_DIGITS[k % LOW_MOD])).length;
+  return length;
+}
+
+/** Wall-clock and main-thread CPU milliseconds that `loop` takes (CPU time leaves out descheduling). */
+async function timed(loop: () => Promise<number>): Promise<{ wallMs: number; cpuMs: number }> {
+  const cpu = process.threadCpuUsage();
+  const start = performance.now();
+  if ((await loop()) <= 0) throw new Error("the loop handed out nothing");
+  const wallMs = performance.now() - start;
+  // getrusage: a busy thread's CPU time advances by scheduler ticks (4 ms here), so one
+  // round's figure is coarse; summed over the run's rounds the errors mostly cancel.
+  const used = process.threadCpuUsage(cpu);
+  return { wallMs, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** Calls per second of wall clock and per second of the main thread's CPU time. */
+export interface LoopRate {
+  perSecond: number;
+  perCpuSecond: number;
+}
+
 /**
  * next() from a warm buffer: rounds of ROUND calls timed, refills landing between rounds.
  * Each round is paired with ROUND awaits of an already resolved promise (the floor under any
- * promise-returning next()), so a machine whose load changes shows in both alike.
+ * promise-returning next()) and ROUND awaits of a new resolved promise each, so a machine
+ * whose load changes shows in all alike. Each is a loop in a small function of its own.
  */
 export async function warmBufferRate(
   seconds: number,
-): Promise<{ idsPerSecond: number; idsPerCpuSecond: number; floorPerSecond: number; ids: number }> {
+): Promise<{ next: LoopRate; floor: LoopRate; newPromise: LoopRate; newString: LoopRate; ids: number }> {
   // Below minBatch, the low watermark: a round always leaves the buffer asking for a refill.
   const ROUND = 90_000;
   const client = createIdClient({
@@ -66,36 +124,65 @@ export async function warmBufferRate(
     maxBatch: 100_000,
     maxAgeMs: 600_000,
   });
-  let timedMs = 0;
-  let floorMs = 0;
-  let cpuMicros = 0;
+  const totals = {
+    next: { wallMs: 0, cpuMs: 0 },
+    floor: { wallMs: 0, cpuMs: 0 },
+    newPromise: { wallMs: 0, cpuMs: 0 },
+    newString: { wallMs: 0, cpuMs: 0 },
+  };
+  const add = (total: { wallMs: number; cpuMs: number }, round: { wallMs: number; cpuMs: number }) => {
+    total.wallMs += round.wallMs;
+    total.cpuMs += round.cpuMs;
+  };
   let ids = 0;
-  const resolved = Promise.resolve("387190794185867264");
-  let length = 0;
+  const id = "387190794185867264";
+  const resolved = Promise.resolve(id);
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
     while (client.stats().buffered < ROUND) {
       await client.next(); // makes sure a refill is asked for
       await sleep(1);
     }
-    const floorStart = performance.now();
-    for (let k = 0; k < ROUND; k++) length += (await resolved).length;
-    floorMs += performance.now() - floorStart;
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    for (let k = 0; k < ROUND; k++) await client.next();
-    timedMs += performance.now() - start;
-    const used = process.cpuUsage(cpu);
-    cpuMicros += used.user + used.system;
+    add(totals.floor, await timed(() => awaitResolved(resolved, ROUND)));
+    add(totals.newPromise, await timed(() => awaitNewPromise(id, ROUND)));
+    add(totals.newString, await timed(() => awaitNewString("38719079418586", ROUND)));
+    add(totals.next, await timed(() => awaitNext(client, ROUND)));
     ids += ROUND;
   }
   await client.close();
+  const rate = (t: { wallMs: number; cpuMs: number }): LoopRate => ({
+    perSecond: (ids / t.wallMs) * 1000,
+    perCpuSecond: (ids / t.cpuMs) * 1000,
+  });
   return {
-    idsPerSecond: (ids / timedMs) * 1000,
-    idsPerCpuSecond: (ids / cpuMicros) * 1e6,
-    floorPerSecond: length > 0 ? (ids / floorMs) * 1000 : 0,
+    next: rate(totals.next),
+    floor: rate(totals.floor),
+    newPromise: rate(totals.newPromise),
+    newString: rate(totals.newString),
     ids,
   };
+}
+
+/**
+ * Milliseconds to read a 10,000-ID /v1/ids body into runs (the main thread's work when a
+ * refill lands), median of `rounds`. The body is shaped like a generator's: runs of 4,096
+ * consecutive IDs (one tick's sequence) with a jump to the next tick between them.
+ */
+export function batchBodyReadMs(rounds: number): number {
+  const ids: string[] = [];
+  let id = 387190794185867264n;
+  for (let k = 0; k < 10_000; k++) {
+    ids.push(String(id));
+    id += k % 4096 === 4095 ? 1n << 22n : 1n;
+  }
+  const body = new TextEncoder().encode(JSON.stringify({ ids }));
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = performance.now();
+    if (readBatchBody(body, () => {}) !== ids.length) throw new Error("the body was not read whole");
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[times.length >> 1] as number;
 }
 
 /** Latencies of next() in 0.1 µs buckets up to 100 µs, plus the maximum and calls over 1 ms. */
@@ -121,19 +208,28 @@ class LatencyHistogram {
   }
 }
 
-/** A consumer at a steady `rate` IDs/s for `seconds` from `client`, timing every next(). */
+/**
+ * A consumer at a steady `rate` IDs/s for `seconds` from `client`, timing every next(). Calls
+ * over 1 ms are kept with whether the buffer was empty meanwhile and how long the main thread
+ * waited for a CPU during its stretch of calls (one stretch a millisecond), to name their cause.
+ */
 async function steadyConsumer(client: IdClient, rate: number, seconds: number) {
   const histogram = new LatencyHistogram();
+  const slow: SlowCall[] = [];
+  const runqueue = runqueueWaitClock();
+  const gc = recordGcPauses();
   const start = performance.now();
   let taken = 0;
-  // Slow calls (over 1 ms) after which the client counted a call that found its buffer empty,
-  // as opposed to ones where this process was only descheduled.
-  let slowWithMiss = 0;
   let waited = client.stats().waited;
+  // The buffer's low point, seen once a millisecond: near 0 with misses means refills fell behind.
+  let lowestBuffered = Infinity;
   for (;;) {
     const elapsed = performance.now() - start;
     if (elapsed >= seconds * 1000) break;
     const due = Math.floor((elapsed / 1000) * rate);
+    const stretch: SlowCall[] = [];
+    lowestBuffered = Math.min(lowestBuffered, client.stats().buffered);
+    const waitBefore = runqueue?.read() ?? 0;
     while (taken < due) {
       const t0 = performance.now();
       await client.next();
@@ -141,14 +237,30 @@ async function steadyConsumer(client: IdClient, rate: number, seconds: number) {
       histogram.record(ms);
       if (ms > 1) {
         const now = client.stats().waited;
-        if (now > waited) slowWithMiss++;
+        stretch.push({ startMs: t0, durationMs: ms, missed: now > waited, runqueueWaitMs: -1 });
         waited = now;
       }
       taken++;
     }
+    const waitMs = runqueue ? runqueue.read() - waitBefore : -1;
+    for (const call of stretch) slow.push({ ...call, runqueueWaitMs: waitMs });
     await yieldToIo();
   }
-  return { histogram, slowWithMiss, idsPerSecond: taken / ((performance.now() - start) / 1000) };
+  const idsPerSecond = taken / ((performance.now() - start) / 1000);
+  // GC entries arrive asynchronously: let the last ones in.
+  await sleep(10);
+  gc.stop();
+  runqueue?.close();
+  const gcMs = gc.pauses.filter((p) => p.startMs >= start).map((p) => p.durationMs);
+  return {
+    histogram,
+    causes: countCauses(slow, gc.pauses),
+    gcPauses: gcMs.length,
+    gcMaxMs: Math.max(0, ...gcMs),
+    gcOver1ms: gcMs.filter((ms) => ms > 1).length,
+    lowestBuffered,
+    idsPerSecond,
+  };
 }
 
 function startGenerator(repo: string, port: number, workerId: number): Promise<ServerProcess> {
@@ -168,15 +280,24 @@ export async function steadyFromOneGenerator(repo: string, seconds: number) {
   const generator = await startGenerator(repo, port, 1);
   const client = createIdClient({ endpoints: [generator.url] });
   try {
-    // Warm-up at the same rate (the cold start's ramp is not the steady state), then measure.
-    await steadyConsumer(client, 1_000_000, 1);
+    // Warm-up at the same rate until the buffer holds what the client keeps at this rate (a
+    // second of consumption, its low watermark), at most 5 s: the cold start's ramp is not the
+    // steady state, and on a loaded machine it takes longer than a second.
+    let warmUpSeconds = 0;
+    do {
+      await steadyConsumer(client, 1_000_000, 1);
+      warmUpSeconds++;
+    } while (warmUpSeconds < 5 && client.stats().buffered < 900_000);
     const before = client.stats();
     const measured = await steadyConsumer(client, 1_000_000, seconds);
     const after = client.stats();
     return {
       ...measured,
+      warmUpSeconds,
+      bufferedAtStart: before.buffered,
       waited: after.waited - before.waited,
       refills: after.refills - before.refills,
+      fetchedPerSecond: (after.fetched - before.fetched) / seconds,
       failovers: after.failovers - before.failovers,
     };
   } finally {
@@ -257,16 +378,28 @@ export async function failoverUnderLoad(repo: string, seconds: number, consumers
 export async function runClientBenchmarks(repo: string): Promise<void> {
   console.log("\nClient library (@idfleet/client):");
   const warm = await warmBufferRate(4);
+  const ns = (rate: number) => 1e9 / rate;
   console.log(
-    `  next() from a warm buffer:        ${fmt(warm.idsPerSecond).padStart(11)} IDs/s wall clock, ${fmt(warm.idsPerCpuSecond)} per CPU-second of this process (target >= 20,000,000; ${fmt(warm.ids)} awaited calls)`,
+    `  next() from a warm buffer:        ${fmt(warm.next.perSecond).padStart(11)} IDs/s wall clock, ${fmt(warm.next.perCpuSecond)} per CPU-second of the main thread (target >= 20,000,000; ${fmt(warm.ids)} awaited calls)`,
   );
   console.log(
-    `  the floor, awaiting a resolved promise in a loop (rounds alternating with the above): ${fmt(warm.floorPerSecond)} /s wall clock; next() costs ${(1e9 / warm.idsPerSecond - 1e9 / warm.floorPerSecond).toFixed(0)} ns beyond the await itself`,
+    `  the floors, loops alternating with the above: awaiting one resolved promise ${fmt(warm.floor.perSecond)} /s wall clock (${fmt(warm.floor.perCpuSecond)} per CPU-second), a new resolved promise each call ${fmt(warm.newPromise.perSecond)} /s (${fmt(warm.newPromise.perCpuSecond)}), a new promise of a new ID-like string each call ${fmt(warm.newString.perSecond)} /s (${fmt(warm.newString.perCpuSecond)})`,
+  );
+  const beyond = (floor: LoopRate) => (ns(warm.next.perCpuSecond) - ns(floor.perCpuSecond)).toFixed(0);
+  console.log(
+    `  next() per CPU-second at ${(warm.next.perCpuSecond / warm.floor.perCpuSecond).toFixed(2)} of the floor: ${beyond(warm.floor)} ns beyond the await itself, ${beyond(warm.newPromise)} ns beyond awaiting a new promise, ${beyond(warm.newString)} ns beyond a new promise of a new string`,
+  );
+  console.log(
+    `  reading a 10,000-ID /v1/ids body into runs (what a landing refill costs the main thread): ${batchBodyReadMs(300).toFixed(3)} ms (median of 300)`,
   );
   const steady = await steadyFromOneGenerator(repo, 10);
   const h = steady.histogram;
+  const c = steady.causes;
   console.log(
-    `  1 M IDs/s from one generator, 10 s: ${fmt(steady.idsPerSecond)} IDs/s; next() p50 ${h.quantileMicros(0.5)} µs, p99 ${h.quantileMicros(0.99)} µs, p99.9 ${h.quantileMicros(0.999)} µs, max ${(h.max * 1000).toFixed(0)} µs, calls over 1 ms: ${h.over1ms}, ${steady.slowWithMiss} of them with a buffer miss, the rest this process descheduled (targets p99 <= 2 µs, none over 1 ms); calls that found the buffer empty: ${steady.waited}; load average ${loadavg()[0]?.toFixed(1)}; ${steady.refills} refills, ${steady.failovers} failovers (after 1 s of warm-up at the same rate)`,
+    `  1 M IDs/s from one generator, 10 s: ${fmt(steady.idsPerSecond)} IDs/s; next() p50 ${h.quantileMicros(0.5)} µs, p99 ${h.quantileMicros(0.99)} µs, p99.9 ${h.quantileMicros(0.999)} µs, max ${(h.max * 1000).toFixed(0)} µs (targets p99 <= 2 µs, none over 1 ms); calls that found the buffer empty: ${steady.waited}; load average ${loadavg()[0]?.toFixed(1)}; ${steady.refills} refills, ${steady.failovers} failovers (after ${steady.warmUpSeconds} s of warm-up at the same rate, ${fmt(steady.bufferedAtStart)} IDs buffered then)`,
+  );
+  console.log(
+    `    calls over 1 ms: ${h.over1ms}: ${c["buffer miss"]} buffer miss, ${c["GC pause"]} in a GC pause, ${c.descheduled} descheduled (main thread waiting for a CPU), ${c.other} other; buffer low point ${fmt(steady.lowestBuffered)} IDs, refills brought ${fmt(steady.fetchedPerSecond)} IDs/s; GC pauses ${steady.gcPauses}, ${steady.gcOver1ms} over 1 ms, longest ${steady.gcMaxMs.toFixed(1)} ms`,
   );
   const failover = await failoverUnderLoad(repo, 10, 8);
   console.log(

@@ -63,4 +63,41 @@ describe("readBatchBody", () => {
   it("reads an empty batch as nothing", () => {
     expect(read(body([]))).toEqual([]);
   });
+
+  it("reads a body with one byte changed exactly as its array says, or refuses it", () => {
+    // Runs of consecutive IDs (the fast path) across a carry, with a jump between them.
+    const ids = [
+      ...Array.from({ length: 30 }, (_, k) => 387190794185869985n + BigInt(k)),
+      ...Array.from({ length: 30 }, (_, k) => 387190794190000000n + BigInt(k)),
+    ];
+    const text = JSON.stringify({ ids: ids.map(String) });
+    const bytes = fc.constantFrom(...'0123456789", ]a'.split("").map((c) => c.charCodeAt(0)));
+    fc.assert(
+      fc.property(fc.nat(text.length - 1), bytes, (at, byte) => {
+        const changed = new TextEncoder().encode(text);
+        changed[at] = byte;
+        let got: bigint[] | undefined;
+        try {
+          got = read(changed);
+        } catch (error) {
+          expect(error).toBeInstanceOf(MalformedBatchError);
+        }
+        const mutated = new TextDecoder().decode(changed);
+        let array: unknown;
+        try {
+          const open = mutated.indexOf("[");
+          array = JSON.parse(mutated.slice(open, mutated.indexOf("]", open) + 1));
+        } catch {
+          array = undefined;
+        }
+        const valid =
+          Array.isArray(array) &&
+          array.every((id) => typeof id === "string" && /^\d{1,19}$/.test(id) && BigInt(id) <= MAX_ID) &&
+          array.every((id, k) => k === 0 || BigInt(id as string) > BigInt(array[k - 1] as string));
+        if (got === undefined) expect(valid).toBe(false);
+        else expect(got).toEqual((array as string[]).map(BigInt));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });

@@ -191,4 +191,27 @@ describe("IdClient", () => {
     await client.close();
     await expect(client.next()).rejects.toThrow(/closed/);
   });
+
+  it("keeps refills ahead of a steady consumer whose rate wobbles: no call finds the buffer empty", async () => {
+    const { clock, client, requests } = setup(["10.0.0.1"]);
+    await advanceUntil(clock, client.next());
+    const calls: Promise<string>[] = [];
+    const consume = async (ms: number) => {
+      for (let t = 0; t < ms; t++) {
+        // 40 to 160 IDs a millisecond, so the rate estimate and the low watermark move.
+        const n = 100 + Math.round(60 * Math.sin(t / 7));
+        for (let k = 0; k < n; k++) calls.push(client.next());
+        await clock.advance(1);
+      }
+    };
+    await consume(500); // the ramp-up from a cold buffer may wait
+    const { waited } = client.stats();
+    const since = requests.length;
+    await consume(1500);
+    expect(client.stats().waited).toBe(waited);
+    expect(requests.length).toBeGreaterThan(since);
+    const ids = await advanceUntil(clock, Promise.all(calls));
+    expect(new Set(ids).size).toBe(ids.length);
+    await client.close();
+  });
 });

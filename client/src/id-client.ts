@@ -72,11 +72,16 @@ class PrefetchingIdClient implements IdClient {
   private batchFloor = 0;
 
   // Hot-path state.
-  private lowWatermark = 0;
   private calls = 0;
+  /**
+   * The buffer level below which a call asks for a refill: where the last plan would start
+   * one, given what is in flight; -Infinity while a refill is scheduled or a planned one
+   * found no endpoint (a refill reporting back, or the retry timer, plans again).
+   */
+  private refillBelow = 0;
+  private refillScheduled = false;
 
   private closed = false;
-  private refillSignalled = false;
   private maxBatch: number;
   private inFlightIds = 0;
   private refillsInFlight = 0;
@@ -156,9 +161,9 @@ class PrefetchingIdClient implements IdClient {
     );
   }
 
-  /** After a take: below the low watermark, plan a refill (once until one reports back). */
+  /** After a take: below the refill threshold, ask for a refill. */
   private tookOne(): void {
-    if (this.runs.level < this.lowWatermark && !this.refillSignalled) this.signalLow();
+    if (this.runs.level < this.refillBelow) this.refillSoon();
   }
 
   take(count: number): Promise<string[]> {
@@ -170,7 +175,7 @@ class PrefetchingIdClient implements IdClient {
     this.dropStale(this.clock.now());
     if (this.runs.level >= count && this.waiterHead === this.waiters.length) {
       const ids = this.takeStrings(count);
-      if (this.runs.level < this.lowWatermark) this.signalLow();
+      if (this.runs.level < this.refillBelow) this.refillSoon();
       return Promise.resolve(ids);
     }
     return this.wait(WaiterKind.Take, count) as Promise<string[]>;
@@ -374,12 +379,22 @@ class PrefetchingIdClient implements IdClient {
 
   // ---- refills ------------------------------------------------------------------------
 
-  /** Below the low watermark: plan a refill (once until a refill in flight reports back). */
-  private signalLow(): void {
-    if (this.refillSignalled || this.closed) return;
-    this.refillSignalled = true;
-    this.refill();
+  /**
+   * Below the threshold: plan a refill once the calling code yields to the event loop, not
+   * inside the call (starting a request takes far longer than handing out an ID, and a hot
+   * loop's next calls would wait behind it). Calls keep taking meanwhile.
+   */
+  private refillSoon(): void {
+    this.refillBelow = -Infinity;
+    if (this.refillScheduled || this.closed) return;
+    this.refillScheduled = true;
+    setImmediate(this.scheduledRefill);
   }
+
+  private readonly scheduledRefill = () => {
+    this.refillScheduled = false;
+    this.refill();
+  };
 
   /** Plans and starts refills; `atLeast` forces one batch even with a full buffer (layout). */
   private refill(atLeast = 0): void {
@@ -404,22 +419,20 @@ class PrefetchingIdClient implements IdClient {
       },
       this.prefetch,
     );
-    this.lowWatermark = plan.lowWatermark;
     const batches =
       plan.batches.length || !atLeast ? plan.batches : [Math.max(atLeast, this.settings.minBatch)];
-    // Nothing to ask for and nothing on its way that will report back: the hot path must be
-    // able to signal again. (The plan's low watermark moves with the rate, so the call that
-    // crossed the old one may find the buffer at the new one; left set, the flag let the
-    // buffer run dry before anything refilled it.)
-    if (batches.length === 0 && this.inFlightIds === 0) this.refillSignalled = false;
+    let started = true;
     for (const size of batches) {
       const endpoint = this.pool.pick(now, plan.perEndpointInFlight);
       if (!endpoint) {
+        started = false;
         this.armRetry();
         break;
       }
       void this.refillFrom(endpoint, size, now);
     }
+    // The plan would start a refill once level + in flight - owed falls below the low watermark.
+    this.refillBelow = started ? plan.lowWatermark - this.inFlightIds + this.waitingIds : -Infinity;
   }
 
   /** When every endpoint rests, plan again as soon as the first one may be probed. */
@@ -481,7 +494,6 @@ class PrefetchingIdClient implements IdClient {
       this.emit(() => this.events.failover?.({ endpoint: endpoint.url, reason: problem.reason, restMs }));
       this.resolution.failed(endpoint.source, now);
     }
-    this.refillSignalled = false;
     this.serveWaiters();
     this.refill();
     this.armRetry();
