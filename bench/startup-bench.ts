@@ -295,8 +295,14 @@ export async function runStartupBench(): Promise<void> {
       },
     ];
     for (const c of configs) console.log(line(c.name, await runs(c.args, { ...standalone, ...c.env })));
+    // The baseline generator reads its ledger from its own namespace under its fleet's bare name;
+    // since id spaces became cluster-wide the ledger lives in the operator's namespace, keyed by
+    // namespace/name, so it would wait forever for a claim. Its figure is the one measured then.
+    const recorded = { cpuSeconds: 0.79, wallSeconds: 1.46, peakRssBytes: 156 * 2 ** 20 };
+    console.log(
+      `${line(`lease mode (real API server), before (${BASELINE_REF})`, [recorded])}  (recorded before the ledger moved; it cannot run against today's)`,
+    );
     const leaseBuilds: { name: string; args: string[]; env: Record<string, string> }[] = [
-      { name: `lease mode (real API server), before (${BASELINE_REF})`, args: [before], env: {} },
       {
         name: "lease mode (real API server), after, as the image runs it",
         args: [...GENERATOR_NODE_FLAGS, after.main],
