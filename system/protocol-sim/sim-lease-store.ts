@@ -7,7 +7,7 @@ import {
   serializeLeaseData,
   serializeLedgerData,
 } from "../../contract/lease-record.ts";
-import type { IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
+import type { IdSpaceFleet, IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
 import type { PlanAction } from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { SimProcess } from "./sim-kernel.ts";
@@ -33,6 +33,7 @@ export function simLeaseStore(
   link: LinkState,
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
+  world: { fleets: () => readonly IdSpaceFleet[] },
 ): LeaseStore {
   const request = (req: SimRequest) =>
     new Promise<SimResponse>((resolve) =>
@@ -80,6 +81,9 @@ export function simLeaseStore(
     },
 
     idSpaceHadHolders: () => idSpaceHadLedger(),
+
+    otherFleetsOfIdSpace: (fleet) =>
+      world.fleets().filter((f) => f.key !== `${fleet.metadata.namespace}/${fleet.metadata.name}`),
   };
 }
 

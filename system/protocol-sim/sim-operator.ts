@@ -2,6 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { parseFleetSpec, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import type { Ledger, LedgerEntry } from "../../contract/lease-record.ts";
 import { createOperatorMetrics } from "../../operator/src/metrics/operator-metrics.ts";
+import type { IdSpaceFleet } from "../../operator/src/leases/lease-store.ts";
 import { LeaseSync } from "../../operator/src/leases/lease-sync.ts";
 import {
   planWorkerIds,
@@ -203,8 +204,9 @@ export function simLeaseSync(
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
   mutation: OperatorMutation,
+  fleets: () => readonly IdSpaceFleet[],
 ): LeaseSync {
-  return new LeaseSync(simLeaseStore(proc, link, api, idSpaceHadLedger), {
+  return new LeaseSync(simLeaseStore(proc, link, api, idSpaceHadLedger, { fleets }), {
     metrics: createOperatorMetrics(),
     // A paused leader has not noticed it lost leadership: it finishes what it was doing.
     isLeader: () => true,

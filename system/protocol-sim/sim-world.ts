@@ -118,6 +118,8 @@ export interface RunResult {
   liveness: string[];
   /** IDs issued per layout. */
   issuedByLayout: Partial<Record<SimLayoutName, number>>;
+  /** The ledger was lost and no fleet of the space may recreate it (fleets of two layouts): nothing serves. */
+  stalledWithoutLedger: boolean;
   /** Client requests refused by generators that had served before (summed over processes). */
   refusedAfterServing: number;
 }
@@ -359,7 +361,21 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       newRate(),
     );
     const link: LinkState = { partitionedUntil: 0 };
-    const leaseSync = simLeaseSync(proc, link, api, () => ledgerWritten, s.operatorMutation ?? {});
+    // The operator's fleet informer: every fleet object that exists (one id space in a run).
+    const fleetObjects = () =>
+      existing().map((f) => ({
+        key: f.key,
+        layout: f.spec.layout.space,
+        layoutSuccession: f.spec.layoutSuccession,
+      }));
+    const leaseSync = simLeaseSync(
+      proc,
+      link,
+      api,
+      () => ledgerWritten,
+      s.operatorMutation ?? {},
+      fleetObjects,
+    );
     operatorProcess = { proc, link, leaseSync };
     operators = [];
     // A new process's informer lists pods afresh.
@@ -565,11 +581,18 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   const ledgerData = api.peek(`ledger/${ledgerName}`)?.data;
   const spaceLayout = ledgerData ? parseLedgerData(ledgerData).layout : undefined;
   const live = existing().filter((f) => f.phase === "live");
-  const owning = live.filter(
-    (f) => spaceLayout === undefined || sameSpaceLayout(f.spec.layout.space, spaceLayout),
-  );
+  // A lost ledger that no fleet may recreate (fleets of two layouts, or a successor, and none of
+  // them serving: layout-gate.ts) leaves the space stalled until someone acts: safe, and expected.
+  const stalledWithoutLedger =
+    ledgerData === undefined &&
+    live.some(
+      (f) => f.spec.layoutSuccession || !sameSpaceLayout(f.spec.layout.space, live[0]!.spec.layout.space),
+    );
+  const owning = stalledWithoutLedger
+    ? []
+    : live.filter((f) => spaceLayout === undefined || sameSpaceLayout(f.spec.layout.space, spaceLayout));
   const successors = live.filter((f) => !owning.includes(f) && f.spec.layoutSuccession);
-  if (owning.length === 0 && successors.length > 0) {
+  if (owning.length === 0 && successors.length > 0 && !stalledWithoutLedger) {
     liveness.push(`layout succession to ${successors.map((f) => f.key).join(", ")} did not happen`);
   }
   const totalDesired = owning.reduce((a, f) => a + f.desired, 0);
@@ -598,6 +621,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
     violations: tracker.violations,
     issued: tracker.issuedTotal,
     issuedByLayout: { ...tracker.issuedByLayout },
+    stalledWithoutLedger,
     duplicates: tracker.duplicates,
     handovers: tracker.handovers,
     liveness,
