@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { randomScenario, SIM_HORIZON_MS } from "./protocol-sim/sim-schedules.ts";
+import { randomScenario, simFaults } from "./protocol-sim/sim-schedules.ts";
 import { runScenario, SIM_TIMING, type Fault, type Scenario } from "./protocol-sim/sim-world.ts";
 
 /*
@@ -13,74 +13,9 @@ import { runScenario, SIM_TIMING, type Fault, type Scenario } from "./protocol-s
  */
 
 const D = SIM_TIMING.leaseDurationMs;
-const HORIZON = SIM_HORIZON_MS;
 
-const at = fc.integer({ min: 0, max: HORIZON });
-const target = fc.nat(20);
-const faultArbs = {
-  graceful: fc.record({ at, kind: fc.constant("graceful-delete" as const), target }),
-  force: fc.record({
-    at,
-    kind: fc.constant("force-delete" as const),
-    target,
-    zombieLifeMs: fc.option(fc.integer({ min: 0, max: 4 * D }), { nil: null }),
-    partitionMs: fc.option(fc.integer({ min: 0, max: 4 * D }), { nil: null }),
-  }),
-  crash: fc.record({ at, kind: fc.constant("crash" as const), target }),
-  pause: fc.record({
-    at,
-    kind: fc.constant("pause" as const),
-    target,
-    durationMs: fc.integer({ min: 50, max: 4 * D }),
-  }),
-  suspend: fc.record({
-    at,
-    kind: fc.constant("suspend" as const),
-    target,
-    durationMs: fc.integer({ min: 50, max: 4 * D }),
-  }),
-  clockStep: fc.record({
-    at,
-    kind: fc.constant("clock-step" as const),
-    target,
-    stepMs: fc.integer({ min: -3000, max: 3000 }),
-  }),
-  partition: fc.record({
-    at,
-    kind: fc.constant("partition" as const),
-    target,
-    durationMs: fc.integer({ min: 50, max: 4 * D }),
-  }),
-  slowRequest: fc.record({
-    at,
-    kind: fc.constant("slow-request" as const),
-    target,
-    delayMs: fc.integer({ min: 100, max: 2 * D }),
-  }),
-  apiOutage: fc.record({
-    at,
-    kind: fc.constant("api-outage" as const),
-    durationMs: fc.integer({ min: 50, max: 2 * D }),
-  }),
-  operatorRestart: fc.record({
-    at,
-    kind: fc.constant("operator-restart" as const),
-    splitBrainMs: fc.option(fc.integer({ min: 100, max: 4 * D }), { nil: null }),
-  }),
-  operatorPartition: fc.record({
-    at,
-    kind: fc.constant("operator-partition" as const),
-    durationMs: fc.integer({ min: 50, max: 3 * D }),
-  }),
-  scale: fc.record({ at, kind: fc.constant("scale" as const), replicas: fc.integer({ min: 0, max: 8 }) }),
-  ledgerLoss: fc.record({ at, kind: fc.constant("ledger-loss" as const) }),
-  leaseLoss: fc.record({
-    at,
-    kind: fc.constant("lease-loss" as const),
-    target,
-    crashClockStepMs: fc.option(fc.integer({ min: -3000, max: 3000 }), { nil: null }),
-  }),
-} satisfies Record<string, fc.Arbitrary<Fault>>;
+// The faults of one fleet's life (etcd restores and slow informers have their own files).
+const { ledgerRollback: _restore, informerLag: _informer, ...faultArbs } = simFaults();
 const anyFault: fc.Arbitrary<Fault> = fc.oneof(...Object.values(faultArbs));
 
 const scenarioArb = (

@@ -3,7 +3,6 @@ import { idSpaceNameOf, type IdGeneratorFleet } from "../../contract/fleet-spec.
 import {
   LEASE_COMPONENT,
   LeaseLabel,
-  ledgerNameForIdSpace,
   serializeLeaseData,
   serializeLedgerData,
 } from "../../contract/lease-record.ts";
@@ -33,7 +32,13 @@ export function simLeaseStore(
   link: LinkState,
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
-  world: { fleets: () => readonly IdSpaceFleet[] },
+  world: {
+    fleets: () => readonly IdSpaceFleet[];
+    /** The ledger's name for a fleet (a mutation may put one in each namespace). */
+    ledgerName: (fleet: IdGeneratorFleet) => string;
+    /** Only the fleet's own namespace's leases are listed (a namespace-scoped install). */
+    namespaceScoped?: boolean;
+  },
 ): LeaseStore {
   const request = (req: SimRequest) =>
     new Promise<SimResponse>((resolve) =>
@@ -43,8 +48,7 @@ export function simLeaseStore(
         resolve(res);
       }),
     );
-  const ledgerKey = (fleet: IdGeneratorFleet) =>
-    `ledger/${ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec))}`;
+  const ledgerKey = (fleet: IdGeneratorFleet) => `ledger/${world.ledgerName(fleet)}`;
   return {
     cached: () => undefined,
 
@@ -58,6 +62,9 @@ export function simLeaseStore(
         leases: [...leases.list]
           .filter(
             ([, obj]) => obj.labels?.[LeaseLabel.idSpace] === idSpaceNameOf(fleet.metadata.name, fleet.spec),
+          )
+          .filter(
+            ([key]) => !world.namespaceScoped || key.startsWith(simLeaseKey(fleet.metadata.namespace, "")),
           )
           .map(([key, obj]) => {
             const [namespace = "", name = ""] = key.slice("lease/".length).split("/");

@@ -2,7 +2,6 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { parseFleetSpec, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import type { Ledger, LedgerEntry } from "../../contract/lease-record.ts";
 import { createOperatorMetrics } from "../../operator/src/metrics/operator-metrics.ts";
-import type { IdSpaceFleet } from "../../operator/src/leases/lease-store.ts";
 import { LeaseSync } from "../../operator/src/leases/lease-sync.ts";
 import {
   planWorkerIds,
@@ -31,6 +30,11 @@ export interface OperatorMutation {
   ignoreLayout?: boolean;
   /** A layout succession starts at once instead of above the space's high-water mark. */
   successorBelowMark?: boolean;
+  /**
+   * Any fleet recreates a lost ledger in its own layout (the rule before the simulation found
+   * that a fleet refused for its layout then takes the space over).
+   */
+  recreateLostLedgerInAnyLayout?: boolean;
 }
 
 /** What a simulated operator manages. */
@@ -204,9 +208,9 @@ export function simLeaseSync(
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
   mutation: OperatorMutation,
-  fleets: () => readonly IdSpaceFleet[],
+  world: Parameters<typeof simLeaseStore>[4],
 ): LeaseSync {
-  return new LeaseSync(simLeaseStore(proc, link, api, idSpaceHadLedger, { fleets }), {
+  return new LeaseSync(simLeaseStore(proc, link, api, idSpaceHadLedger, world), {
     metrics: createOperatorMetrics(),
     // A paused leader has not noticed it lost leadership: it finishes what it was doing.
     isLeader: () => true,
@@ -220,6 +224,10 @@ function mutatedPlanner(mutation: OperatorMutation): (input: PlannerInput) => Pl
     let changed = input;
     if (mutation.ignoreLayout && input.ledger.ledger.layout)
       changed = { ...changed, layout: input.ledger.ledger.layout };
+    if (mutation.recreateLostLedgerInAnyLayout && input.ledger.resourceVersion === null) {
+      const { lastSeenLayout: _forgotten, ...rest } = changed;
+      changed = { ...rest, otherFleets: [], layoutSuccession: false };
+    }
     if (mutation.reclaimWithoutWaiting) changed = { ...changed, reclaimGraceMs: -changed.leaseDurationMs };
     if (mutation.forgetLostLeaseReservations) {
       changed = {

@@ -100,6 +100,11 @@ export interface Scenario {
   operatorMutation?: OperatorMutation;
   /** Chance that any one API request is held 0.5–4 s on its way (default 0.01). */
   longDelayChance?: number;
+  /**
+   * A broken world: each namespace has its own ledger of the id space and its operator sees only
+   * its namespace's leases (namespace-scoped installs before ledgers moved to the operator's namespace).
+   */
+  ledgerPerNamespace?: boolean;
   /** After an etcd restore, the platform team applies its fleets again this much later (default 1 s). */
   restoreReapplyMs?: number;
   /** Add every API write to the liveness report (debugging). */
@@ -190,6 +195,9 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   if (s.longDelayChance !== undefined) api.longDelayChance = s.longDelayChance;
   const idSpace = "ids";
   const ledgerName = `${idSpace}-worker-ids`;
+  // The mutation: a ledger per namespace, as before ledgers moved to the operator's namespace.
+  const ledgerNameIn = (namespace: string) =>
+    s.ledgerPerNamespace ? `${namespace}.${ledgerName}` : ledgerName;
   let fleetCounter = 0;
   const newFleet = (decl: SimFleetDecl): FleetState => {
     const namespace = decl.namespace ?? SIM_NAMESPACE;
@@ -249,7 +257,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         fleet: pod.fleet.spec.fleet,
         name: pod.name,
         uid: pod.uid,
-        ledgerName,
+        ledgerName: ledgerNameIn(pod.fleet.spec.namespace),
         layout: pod.fleet.spec.layout,
       },
       s.generatorMutation ?? {},
@@ -368,14 +376,11 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         layout: f.spec.layout.space,
         layoutSuccession: f.spec.layoutSuccession,
       }));
-    const leaseSync = simLeaseSync(
-      proc,
-      link,
-      api,
-      () => ledgerWritten,
-      s.operatorMutation ?? {},
-      fleetObjects,
-    );
+    const leaseSync = simLeaseSync(proc, link, api, () => ledgerWritten, s.operatorMutation ?? {}, {
+      fleets: fleetObjects,
+      ledgerName: (fleet) => ledgerNameIn(fleet.metadata.namespace),
+      namespaceScoped: s.ledgerPerNamespace === true,
+    });
     operatorProcess = { proc, link, leaseSync };
     operators = [];
     // A new process's informer lists pods afresh.

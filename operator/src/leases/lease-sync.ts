@@ -9,7 +9,7 @@ import {
   parseLedgerData,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout-math.ts";
-import { spaceLayoutOf, type SpaceLayout } from "../../../contract/id-space-layout.ts";
+import { sameSpaceLayout, spaceLayoutOf, type SpaceLayout } from "../../../contract/id-space-layout.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
@@ -85,8 +85,8 @@ export class LeaseSync {
   readonly #deletionFence = new Map<string, number>();
   /** Ledgers (by uid) this process created for new id spaces: it knows their whole past. */
   readonly #vouchedLedgers = new Set<string>();
-  /** The layout last read from each id space's ledger: after a loss, which layout the ledger had. */
-  readonly #lastLayoutSeen = new Map<string, SpaceLayout>();
+  /** The layout and base floor last read from each id space's ledger: after a loss, what it had. */
+  readonly #lastLayoutSeen = new Map<string, { layout: SpaceLayout; baseFloor: number }>();
   /** The highest nextAssignment and resourceVersion seen per id space's ledger (a restore goes below them). */
   readonly #ledgerHighs = new Map<string, LedgerHighs>();
 
@@ -250,11 +250,23 @@ export class LeaseSync {
       spec.leases.reserveAheadMs + spec.clock.maxDriftMs + spec.clock.maxBackwardWaitMs;
     // A ledger recreated after a loss starts past any reservation a holder may have written.
     // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
+    const idSpace = idSpaceNameOf(fleet.metadata.name, spec);
+    const readLayout = snapshot.ledger.ledger.layout;
+    if (readLayout)
+      this.#lastLayoutSeen.set(idSpace, {
+        layout: readLayout,
+        baseFloor: snapshot.ledger.ledger.baseFloor ?? 0,
+      });
+    const lastSeen = this.#lastLayoutSeen.get(idSpace);
+    // ...and past the base floor this process last read from it in this layout: a succession's
+    // floor lies in the future and bounds the old layout's IDs, which no clock of ours does.
     const newLedgerBaseFloor =
       snapshot.ledger.resourceVersion === null && this.#store.idSpaceHadHolders(fleet)
-        ? tickAt(math, nowMs + lostStateMarginMs) + 1
+        ? Math.max(
+            tickAt(math, nowMs + lostStateMarginMs) + 1,
+            lastSeen && sameSpaceLayout(lastSeen.layout, spaceLayoutOf(spec.layout)) ? lastSeen.baseFloor : 0,
+          )
         : undefined;
-    const idSpace = idSpaceNameOf(fleet.metadata.name, spec);
     const uid = snapshot.ledger.uid;
     if (uid !== undefined && this.#noteLedger(idSpace, snapshot)) {
       // An etcd restore (or a hand edit) took the ledger back: trust none of it any more.
@@ -264,9 +276,6 @@ export class LeaseSync {
       }
       this.#metrics.ledgerRollbacks.inc({ idSpace });
     }
-    const readLayout = snapshot.ledger.ledger.layout;
-    if (readLayout) this.#lastLayoutSeen.set(idSpace, readLayout);
-    const lastSeenLayout = this.#lastLayoutSeen.get(idSpace);
     const plan = this.#planner({
       fleet: fleetKey(fleet.metadata.namespace, fleet.metadata.name),
       idSpace,
@@ -298,7 +307,7 @@ export class LeaseSync {
       ...(newLedgerBaseFloor === undefined
         ? {}
         : {
-            ...(lastSeenLayout ? { lastSeenLayout } : {}),
+            ...(lastSeen ? { lastSeenLayout: lastSeen.layout } : {}),
             otherFleets: this.#store.otherFleetsOfIdSpace(fleet).map((f) => ({
               layout: f.layout,
               layoutSuccession: f.layoutSuccession,
