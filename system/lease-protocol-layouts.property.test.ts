@@ -52,12 +52,12 @@ const twoLayouts: fc.Arbitrary<SimFleetDecl[]> = fc
   .map((createAt) => [{ name: "ids" }, { name: "ods", layout: "alternate", createAt }]);
 
 /**
- * Succession runs: faults in the first 25 s, then a long tail, since the successor starts only
+ * Succession runs: faults in the first 20 s, then a long tail, since the successor starts only
  * past twice the time of the predecessor's last reservation (more after a restore or a loss
  * raised the mark to the operator's clock).
  */
-const SUCCESSION_HORIZON_MS = 25_000;
-const SUCCESSION_TAIL_MS = 17 * D;
+const SUCCESSION_HORIZON_MS = 20_000;
+const SUCCESSION_TAIL_MS = 25 * D;
 const successionFaults = simFaults(SUCCESSION_HORIZON_MS);
 const successionWeighted = fc.oneof(
   ...[
