@@ -311,8 +311,29 @@ describe("a fleet deleted and created again with a new layout (layout succession
       { name: "ids", layout: "alternate", layoutSuccession: true, createAt: 4 },
     ],
   };
+  // Found by random exploration: the ledger lost right after a succession and the operator
+  // restarted 13 ms later; a delayed lease write gave the successor a lease, so the new process
+  // recreated the ledger in the successor's layout from its clock, below the succession's floor
+  // that lease carried, and the successor issued below the predecessor's last IDs.
+  const lostAndRestartedAfterSuccession: Scenario = {
+    seed: 0,
+    rangeSize: 2,
+    initialReplicas: 1,
+    skewMs: 0,
+    faults: [
+      { at: 124, kind: "ledger-loss" },
+      { at: 10233, kind: "ledger-loss" },
+      { at: 10246, kind: "operator-restart", splitBrainMs: null },
+    ],
+    horizonMs: SUCCESSION_HORIZON_MS,
+    tailMs: SUCCESSION_TAIL_MS,
+    fleets: [
+      { name: "ids", deleteAt: 7252 },
+      { name: "ods", layout: "alternate", layoutSuccession: true, createAt: 6142 },
+    ],
+  };
   it("regression: a restore to before a succession, and a ledger lost after one, keep the successor above its own past", async () => {
-    for (const s of [restoredBeforeSuccession, lostAfterSuccession]) {
+    for (const s of [restoredBeforeSuccession, lostAfterSuccession, lostAndRestartedAfterSuccession]) {
       const r = await runScenario(s);
       expect(r.violations).toEqual([]);
       expect(r.duplicates).toBe(0);

@@ -123,6 +123,36 @@ describe("lease sync: a ledger that went missing or back", () => {
     expect(ledgerOf(store).baseFloor).toBe(ahead);
   });
 
+  it("recreates a lost ledger above the floors its own leases carry, even after a restart", async () => {
+    const store = new MemoryStore();
+    const ahead = tickAt(math, NOW) + 3_600_000;
+    const lease = {
+      workerId: 0,
+      idSpace: "ids",
+      state: "Assigned" as const,
+      holderPod: "ids-0",
+      holderUid: "u0",
+      assignment: 7,
+      handoverAfter: ahead,
+      reservedUntil: ahead,
+      leaseDurationSeconds: 15,
+      renewCount: 0,
+      renewTime: "",
+    };
+    store.objects.set("ids-0-lease", {
+      metadata: {
+        name: "ids-0-lease",
+        namespace: "team-a",
+        resourceVersion: "5",
+        uid: "l",
+        labels: { [LeaseLabel.fleet]: "ids" },
+      },
+      data: serializeLeaseData(lease),
+    });
+    await leaseSync(store).sync(fleet(), []);
+    expect(ledgerOf(store).baseFloor).toBeGreaterThanOrEqual(ahead);
+  });
+
   it("recreates a lost ledger while a deleted fleet is released, so its layout outlives it", async () => {
     const store = new MemoryStore();
     store.others = [

@@ -258,13 +258,16 @@ export class LeaseSync {
         baseFloor: snapshot.ledger.ledger.baseFloor ?? 0,
       });
     const lastSeen = this.#lastLayoutSeen.get(idSpace);
-    // ...and past the base floor this process last read from it in this layout: a succession's
-    // floor lies in the future and bounds the old layout's IDs, which no clock of ours does.
+    // ...and past the base floor this process last read from it in this layout and every floor
+    // its own leases carry: a succession's floor lies in the future and bounds the old layout's
+    // IDs, which no clock of ours does.
     const newLedgerBaseFloor =
       snapshot.ledger.resourceVersion === null && this.#store.idSpaceHadHolders(fleet)
         ? Math.max(
             tickAt(math, nowMs + lostStateMarginMs) + 1,
             lastSeen && sameSpaceLayout(lastSeen.layout, spaceLayoutOf(spec.layout)) ? lastSeen.baseFloor : 0,
+            // The fleet's own leases carry their floors (after a restart, the only record of one).
+            ...snapshot.leases.map((l) => Math.max(l.lease.handoverAfter, l.lease.reservedUntil)),
           )
         : undefined;
     const uid = snapshot.ledger.uid;
