@@ -248,8 +248,6 @@ export class LeaseSync {
     // longer by a backward step) and reserved reserveAhead past it.
     const lostStateMarginMs =
       spec.leases.reserveAheadMs + spec.clock.maxDriftMs + spec.clock.maxBackwardWaitMs;
-    // A ledger recreated after a loss starts past any reservation a holder may have written.
-    // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
     const idSpace = idSpaceNameOf(fleet.metadata.name, spec);
     const readLayout = snapshot.ledger.ledger.layout;
     if (readLayout)
@@ -258,9 +256,11 @@ export class LeaseSync {
         baseFloor: snapshot.ledger.ledger.baseFloor ?? 0,
       });
     const lastSeen = this.#lastLayoutSeen.get(idSpace);
-    // ...and past the base floor this process last read from it in this layout and every floor
-    // its own leases carry: a succession's floor lies in the future and bounds the old layout's
-    // IDs, which no clock of ours does.
+    // A ledger recreated after a loss starts past any reservation a holder may have written,
+    // past the base floor this process last read from it in this layout and past every floor
+    // the fleet's own leases carry: a succession's floor lies in the future and bounds the old
+    // layout's IDs, which no clock of ours does. A new id space had no holders (and one whose
+    // fleets were all deleted kept its ledger).
     const newLedgerBaseFloor =
       snapshot.ledger.resourceVersion === null && this.#store.idSpaceHadHolders(fleet)
         ? Math.max(

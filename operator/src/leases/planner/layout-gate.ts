@@ -90,14 +90,14 @@ export function gateLayout(input: PlannerInput, view: SnapshotView, draft: Ledge
 /**
  * A lost ledger (missing although a fleet of the space has reported status) took the space's
  * layout and high-water mark with it, and whoever recreates it records its own layout. So only
- * a fleet whose layout the lost ledger recorded may: one whose holders were serving under it (it
- * has leases of its own), or one that is not a declared successor while every fleet of another
- * layout is one and none of them has leases; and this operator's memory of the layout it last
- * read from the ledger overrides the last rule either way. A fleet refused for its layout, or a successor still
+ * a fleet whose layout the lost ledger recorded may: one whose holders were serving under it
+ * (leases of its own), one whose layout this operator last read from the ledger (its memory),
+ * or, with no memory, one that is not a declared successor while every fleet of another layout
+ * is one and none of them has leases. A fleet refused for its layout, or a successor still
  * waiting, would otherwise take the space over without a succession, and its IDs could repeat
- * the old layout's (found by the simulation). A successor without leases never recreates a lost
- * ledger: the old layout's high-water mark is gone, and no clock bounds the IDs of a layout it
- * does not know.
+ * the old layout's (found by the simulation). A successor with neither leases nor memory never
+ * recreates a lost ledger: the old layout's high-water mark is gone, and no clock bounds the IDs
+ * of a layout it does not know.
  */
 function gateLostLedger(input: PlannerInput, open: LayoutGate): LayoutGate {
   if (input.newLedgerBaseFloor === undefined || input.leases.length > 0) return open;
