@@ -15,10 +15,7 @@ import { LeaseKeeper } from "../../generator/src/lease/lease-keeper.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
-import { SIM_LAYOUTS, type SimLayout } from "./sim-layouts.ts";
-
-/** The layout of a simulated fleet unless it names another (1 ms ticks). */
-export const SIM_MATH = SIM_LAYOUTS.primary.math;
+import type { SimLayout } from "./sim-layouts.ts";
 
 /** Deliberate protocol breaks, to prove the checks can fail. */
 export interface GeneratorMutation {
