@@ -230,6 +230,31 @@ describe("fleets of two layouts in one id space", () => {
     tailMs: 6 * D,
     fleets: [{ name: "ids" }, { name: "ods", layout: "alternate", createAt: 11 }],
   };
+  // Found by random exploration (the two fleets are incidental): a force-deleted pod's process
+  // runs on, loses its lease to the replacement pod, and etcd is restored to a snapshot in which
+  // the lease still named it. It took the restored lease back at once, while the replacement
+  // still held a valid fence on the same worker id, and both issued the same ticks.
+  const restoredZombie: Scenario = {
+    seed: 0,
+    rangeSize: 1,
+    initialReplicas: 1,
+    skewMs: 0,
+    faults: [
+      { at: 0, kind: "ledger-rollback", ageMs: 100, outageMs: 4141 },
+      { at: 12094, kind: "ledger-loss" },
+      { at: 16601, kind: "force-delete", target: 0, zombieLifeMs: null, partitionMs: null },
+      { at: 25768, kind: "ledger-rollback", ageMs: 8596, outageMs: 0 },
+    ],
+    horizonMs: 40_000,
+    tailMs: 6 * D,
+    fleets: [{ name: "ids" }, { name: "ods", layout: "alternate", createAt: 2141 }],
+  };
+  it("regression: a process whose lease an etcd restore brings back waits before it serves again", async () => {
+    const r = await runScenario(restoredZombie);
+    expect(r.violations).toEqual([]);
+    expect(r.liveness).toEqual([]);
+  });
+
   it("regression: a lost ledger is recreated in the layout it had, not by the refused fleet", async () => {
     const r = await runScenario(lostLedger);
     expect(r.violations).toEqual([]);

@@ -9,6 +9,7 @@ import {
 import {
   classifyRenewalConflict,
   RenewalConflict,
+  resourceVersionWentBack,
   rollbackHoldOffMs,
   type HeldAssignment,
 } from "../../../contract/lease-rules.ts";
@@ -127,6 +128,8 @@ export class LeaseKeeper {
   private readonly ownReservations = new Map<number, number>();
   /** After a rollback: no acquisition before this monotonic time. */
   private holdOffUntilMono = 0;
+  /** The highest resourceVersion this process read or wrote of its lease ConfigMap. */
+  private highestLeaseVersion: string | undefined;
   private mode: KeeperState["mode"] = "acquiring";
   private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
   private held: HeldAssignment | null = null;
@@ -281,6 +284,19 @@ export class LeaseKeeper {
     }
     const stored = await store.read(settings.leaseName);
     const lease = stored ? parseLeaseData(stored.data) : null;
+    if (stored && this.leaseWentBack(stored.resourceVersion)) {
+      // An etcd restore brought back a lease this process had moved past, perhaps naming an
+      // assignment it held while another pod now holds the worker id: that pod fences itself
+      // within its lease duration, so wait that long before serving from it (found by the
+      // simulation: the old holder took its restored lease back at once, beside the new one).
+      this.holdOffUntilMono =
+        this.o.clock.monoMs() +
+        rollbackHoldOffMs(
+          Math.max(settings.leaseDurationMs, (lease?.leaseDurationSeconds ?? 0) * 1000),
+          settings.safetyMarginMs,
+        );
+      return false;
+    }
     let entry;
     let ledgerLayout;
     if (lease && lease.holderUid === settings.podUid) {
@@ -330,11 +346,22 @@ export class LeaseKeeper {
     return { monoMs: this.o.clock.monoMs(), wallMs: this.o.clock.wallMs() };
   }
 
+  /** Notes a version of the lease ConfigMap; true when it is older than one seen before (a restore). */
+  private leaseWentBack(resourceVersion: string): boolean {
+    const highest = this.highestLeaseVersion;
+    const wentBack = resourceVersionWentBack(highest, resourceVersion);
+    // Higher: remembered. Lower: remembered too, so one restore is noticed once.
+    const higher = highest === undefined || resourceVersionWentBack(resourceVersion, highest);
+    if (wentBack || higher) this.highestLeaseVersion = resourceVersion;
+    return wentBack;
+  }
+
   private confirmed(
     stored: StoredConfigMap,
     written: LeaseData,
     sent: { monoMs: number; wallMs: number },
   ): void {
+    this.leaseWentBack(stored.resourceVersion);
     this.lease = { stored, data: written };
     if (this.held) this.held = { ...this.held, renewCount: written.renewCount };
     this.renewals++;
