@@ -255,11 +255,10 @@ describe("fleets of two layouts in one id space", () => {
     expect(r.liveness).toEqual([]);
   });
 
-  // Found by random exploration, NOT fixed (docs/lease-protocol.md, "still open"): etcd restored
-  // 1 ms after a renewal takes the lease back to the renewal before; the pod's container then
-  // crashes and comes back on a clock 461 ms behind the old process's. The new process starts
-  // above the restored reservedUntil, below ticks the old one issued. `it.fails` keeps the hole
-  // visible: this test starts failing once a fix lands, and should then become a regression.
+  // Found by random exploration: etcd restored 1 ms after a renewal takes the lease back to the
+  // renewal before; the pod's container then crashes and comes back on a clock 461 ms behind the
+  // old process's. The new process started above the restored reservedUntil, below ticks the old
+  // one issued (a duplicate ID). Now the pod's emptyDir remembers what its containers reserved.
   const restoredThenRestarted: Scenario = {
     seed: 0,
     rangeSize: 1,
@@ -274,12 +273,16 @@ describe("fleets of two layouts in one id space", () => {
     tailMs: 6 * D,
     fleets: [{ name: "ids" }, { name: "ods", layout: "alternate", createAt: 6449 }],
   };
-  it.fails(
-    "known hole: a restore that loses a renewal, then a container restart on a clock behind",
-    async () => {
-      expect((await runScenario(restoredThenRestarted)).duplicates).toBe(0);
-    },
-  );
+  it("regression: a container restarted after a restore that lost a renewal starts above what its pod reserved", async () => {
+    const r = await runScenario(restoredThenRestarted);
+    expect(r.violations).toEqual([]);
+    expect(r.duplicates).toBe(0);
+    const forgetful = await runScenario({
+      ...restoredThenRestarted,
+      generatorMutation: { forgetAcrossRestarts: true },
+    });
+    expect(forgetful.duplicates).toBeGreaterThan(0);
+  });
 
   it("regression: a lost ledger is recreated in the layout it had, not by the refused fleet", async () => {
     const r = await runScenario(lostLedger);

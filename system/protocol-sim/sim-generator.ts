@@ -12,6 +12,7 @@ import {
 } from "../../generator/src/lease/configmap-store.ts";
 import { renewalRetryTiming, type HolderReport } from "../../generator/src/lease/lease-holding.ts";
 import { LeaseKeeper } from "../../generator/src/lease/lease-keeper.ts";
+import type { ReservationMemory } from "../../generator/src/lease/reservation-memory.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
@@ -25,6 +26,8 @@ export interface GeneratorMutation {
   ignoreSuspend?: boolean;
   /** Serve a claim whatever layout the id space's ledger records. */
   ignoreLayout?: boolean;
+  /** A new container of a pod knows nothing of what its predecessor reserved (no emptyDir memory). */
+  forgetAcrossRestarts?: boolean;
 }
 
 /** Timings shared by the simulated holders. */
@@ -81,6 +84,8 @@ export class SimGenerator implements IssuerView {
       uid: string;
       ledgerName: string;
       layout: SimLayout;
+      /** The pod's emptyDir: what its containers remember across restarts. */
+      memory: ReservationMemory;
     },
     mutation: GeneratorMutation,
   ) {
@@ -130,6 +135,7 @@ export class SimGenerator implements IssuerView {
       acquirePollMs: timing.acquirePollMs,
       clock: { wallMs: () => proc.wallMs(), monoMs: () => proc.monoMs() },
       sleep: (ms, signal) => this.sleep(ms, signal),
+      reservationMemory: mutation.forgetAcrossRestarts ? undefined : pod.memory,
     });
     tracker.register(this);
   }

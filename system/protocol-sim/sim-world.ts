@@ -159,6 +159,8 @@ interface PodState extends FleetPod {
   restarting: boolean;
   wallOffsetMs: number;
   monoRate: number;
+  /** The pod's emptyDir as its generator containers use it: reservations sent, by worker id. */
+  reservations: Map<number, number>;
 }
 
 /** The fleets of a scenario as declarations. */
@@ -259,6 +261,11 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         uid: pod.uid,
         ledgerName: ledgerNameIn(pod.fleet.spec.namespace),
         layout: pod.fleet.spec.layout,
+        memory: {
+          load: () => pod.reservations,
+          save: (workerId, tick) =>
+            pod.reservations.set(workerId, Math.max(pod.reservations.get(workerId) ?? -1, tick)),
+        },
       },
       s.generatorMutation ?? {},
     );
@@ -278,6 +285,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
       restarting: false,
       wallOffsetMs: SIM_WALL_START_MS + random.int(-s.skewMs, s.skewMs),
       monoRate: newRate(),
+      reservations: new Map(),
     };
     const key = podKey(fleet, pod.name);
     pods.set(key, pod);

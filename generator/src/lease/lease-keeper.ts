@@ -6,6 +6,7 @@ import {
   serializeLeaseData,
   type LeaseData,
 } from "../../../contract/lease-record.ts";
+import type { ReservationMemory } from "./reservation-memory.ts";
 import {
   classifyRenewalConflict,
   RenewalConflict,
@@ -102,6 +103,8 @@ export interface LeaseKeeperOptions {
   log?: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
   /** Called once per renewal that did not confirm the lease (metrics). */
   onRenewFailure?: (reason: RenewFailureReason) => void;
+  /** The pod's memory of reservations sent, across container restarts (none: this process only). */
+  reservationMemory?: ReservationMemory;
 }
 
 /** What the keeper is doing, for logs, tests and metrics. */
@@ -121,11 +124,14 @@ export interface KeeperState {
  * is one of the pure functions in lease-holding.ts; this class only does the I/O and timing.
  */
 export class LeaseKeeper {
-  private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore">> &
+  private readonly o: Required<
+    Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore" | "reservationMemory">
+  > &
     Pick<LeaseKeeperOptions, "log" | "onRenewFailure">;
   private readonly ledgerStore: ConfigMapStore;
   /** The highest reservedUntil this process made durable, per worker id (the issuer forgets a worker id it leaves). */
   private readonly ownReservations = new Map<number, number>();
+  private readonly memory: ReservationMemory | undefined;
   /** After a rollback: no acquisition before this monotonic time. */
   private holdOffUntilMono = 0;
   /** The highest resourceVersion this process read or wrote of its lease ConfigMap. */
@@ -155,6 +161,7 @@ export class LeaseKeeper {
   constructor(options: LeaseKeeperOptions) {
     this.o = { acquirePollMs: 1000, clock: systemClock, sleep: timerSleep, ...options };
     this.ledgerStore = options.ledgerStore ?? options.store;
+    this.memory = options.reservationMemory;
     this.retry = renewalRetryTiming(
       options.renewIntervalMs,
       options.settings.reserveAheadTicks * options.math.layout.timeUnitMs,
@@ -163,6 +170,8 @@ export class LeaseKeeper {
 
   /** Registers the readiness condition and starts acquiring. */
   start(): void {
+    // An earlier container of this pod may have issued up to what it sent: start above it.
+    for (const [workerId, tick] of this.memory?.load() ?? []) this.noteReservation(workerId, tick);
     this.o.readiness.define(LEASE_CONDITION, () => this.condition());
     this.loop = this.run();
   }
@@ -320,6 +329,7 @@ export class LeaseKeeper {
         this.waiting = { ok: false, reason: decision.reason, message: decision.message };
       return false;
     }
+    this.memory?.save(decision.write.workerId, decision.write.reservedUntil);
     const sent = this.sentAt();
     let written: StoredConfigMap;
     try {
@@ -346,6 +356,10 @@ export class LeaseKeeper {
     return { monoMs: this.o.clock.monoMs(), wallMs: this.o.clock.wallMs() };
   }
 
+  private noteReservation(workerId: number, tick: number): void {
+    this.ownReservations.set(workerId, Math.max(this.ownReservations.get(workerId) ?? -1, tick));
+  }
+
   /** Notes a version of the lease ConfigMap; true when it is older than one seen before (a restore). */
   private leaseWentBack(resourceVersion: string): boolean {
     const highest = this.highestLeaseVersion;
@@ -362,6 +376,7 @@ export class LeaseKeeper {
     sent: { monoMs: number; wallMs: number },
   ): void {
     this.leaseWentBack(stored.resourceVersion);
+    this.noteReservation(written.workerId, written.reservedUntil);
     this.lease = { stored, data: written };
     if (this.held) this.held = { ...this.held, renewCount: written.renewCount };
     this.renewals++;
@@ -376,6 +391,7 @@ export class LeaseKeeper {
     const current = this.lease;
     if (!current) return;
     const data = renewalWrite(this.o.settings, current.data, this.nowTick(), this.o.report(), this.nowWall());
+    this.memory?.save(data.workerId, data.reservedUntil);
     const sent = this.sentAt();
     try {
       const stored = await this.o.store.replace(current.stored, serializeLeaseData(data));
