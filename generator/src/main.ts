@@ -5,7 +5,7 @@ import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
-import { fileReservationMemory, RESERVATION_FILE } from "./lease/reservation-memory.ts";
+import { fileReservationMemory, reservationFileOf } from "./lease/reservation-memory.ts";
 import { gracefulShutdownOf } from "./shutdown/graceful-shutdown.ts";
 
 /**
@@ -65,7 +65,9 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
   const keeper = new LeaseKeeper({
     store,
     ledgerStore,
-    reservationMemory: fileReservationMemory(RESERVATION_FILE, (message) => runtime.app.log.warn(message)),
+    reservationMemory: fileReservationMemory(reservationFileOf(mode.podUid), (message) =>
+      runtime.app.log.warn(message),
+    ),
     issuer: runtime.issuer,
     readiness: runtime.readiness,
     report: () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fileReservationMemory } from "./reservation-memory.ts";
+import { fileReservationMemory, reservationFileOf } from "./reservation-memory.ts";
 
 const dirs: string[] = [];
 const fileIn = () => {
@@ -38,5 +38,10 @@ describe("reservation memory (the pod's emptyDir)", () => {
     expect(said[0]).toMatch(/unreadable/);
     memory.save(1, 5);
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({ 1: 5 });
+  });
+
+  it("names the file after the pod, in the pod's /tmp emptyDir", () => {
+    expect(reservationFileOf("6f1c-42")).toBe("/tmp/idgen/lease-reservations-6f1c-42.json");
+    expect(reservationFileOf("../x")).toBe("/tmp/idgen/lease-reservations-___x.json");
   });
 });

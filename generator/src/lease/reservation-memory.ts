@@ -16,8 +16,13 @@ export interface ReservationMemory {
   save(workerId: number, tick: number): void;
 }
 
-/** Default place of the file: the generator container's `/tmp` is an emptyDir of the pod. */
-export const RESERVATION_FILE = "/tmp/idgen/lease-reservations.json";
+/**
+ * Where the file of a pod lives: the generator container's `/tmp` is an emptyDir of the pod. The
+ * pod's UID in the name keeps generators that share one `/tmp` (host processes in tests) apart.
+ */
+export function reservationFileOf(podUid: string): string {
+  return `/tmp/idgen/lease-reservations-${podUid.replace(/[^\w-]/g, "_")}.json`;
+}
 
 /** A ReservationMemory in a JSON file; unreadable content counts as none (and is logged). */
 export function fileReservationMemory(
