@@ -78,8 +78,11 @@ describe("lease protocol simulation", () => {
     "keeps a lost lease's reservation when its container crashes and returns with another clock (regression)",
     { timeout: 600_000 },
     async () => {
+      // Without the pod's emptyDir memory (generator/src/lease/reservation-memory.ts), which
+      // protects a restarted container on its own: here the operator's rule alone must.
       const schedule = (seed: number, stepMs: number, operatorMutation?: Scenario["operatorMutation"]) =>
         runScenario({
+          generatorMutation: { forgetAcrossRestarts: true },
           seed,
           rangeSize: 2,
           initialReplicas: 2,
@@ -122,8 +125,11 @@ describe("lease protocol simulation", () => {
       { generatorMutation: { ignoreHandoverFloor: true } },
     ],
     [
-      "an operator that re-issues a lost lease with the floor its claim was made with",
-      { operatorMutation: { forgetLostLeaseReservations: true } },
+      "an operator that re-issues a lost lease with the floor its claim was made with (pods without emptyDir memory)",
+      {
+        operatorMutation: { forgetLostLeaseReservations: true },
+        generatorMutation: { forgetAcrossRestarts: true },
+      },
       fc.oneof(faultArbs.leaseLoss, faultArbs.leaseLoss, faultArbs.scale),
     ],
     [
