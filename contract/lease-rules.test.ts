@@ -10,6 +10,7 @@ import {
   leaseTimingProblems,
   nextReservedUntil,
   RenewalConflict,
+  resourceVersionWentBack,
   selfFenceDeadlineMonoMs,
 } from "./lease-rules.ts";
 
@@ -134,5 +135,15 @@ describe("lease rules", () => {
     expect((15 + 5) / (1 + r)).toBeCloseTo((15 - 3) / (1 - r));
     expect(toleratesRateDrift(defaults)).toBe(true);
     expect(toleratesRateDrift({ ...defaults, duration: 300, safetyMargin: 1, reclaimGrace: 0 })).toBe(false);
+  });
+
+  it("sees a resourceVersion below the highest seen as gone back (an etcd restore), a higher one as not", () => {
+    expect(resourceVersionWentBack("520", "300")).toBe(true);
+    expect(resourceVersionWentBack("520", "1000520")).toBe(false);
+    expect(resourceVersionWentBack("520", "520")).toBe(false);
+    expect(resourceVersionWentBack(undefined, "300")).toBe(false);
+    // Numbers past 2^53 compare exactly; opaque versions are never compared.
+    expect(resourceVersionWentBack("9007199254740993", "9007199254740992")).toBe(true);
+    expect(resourceVersionWentBack("a7", "a3")).toBe(false);
   });
 });

@@ -185,6 +185,17 @@ export function rollbackHoldOffMs(leaseDurationMs: number, safetyMarginMs: numbe
   return leaseDurationMs + safetyMarginMs;
 }
 
+/**
+ * Whether resourceVersion `now` is older than `highest`, the highest seen of the same object or
+ * id space: an etcd restore takes objects back to older versions, every write after it gets a
+ * higher one (a deleted and recreated object too). Kubernetes calls resourceVersions opaque;
+ * etcd-backed ones are revision numbers, so only decimal integers are compared. Pure.
+ */
+export function resourceVersionWentBack(highest: string | undefined, now: string): boolean {
+  const numeric = /^\d+$/;
+  return highest !== undefined && numeric.test(highest) && numeric.test(now) && BigInt(now) < BigInt(highest);
+}
+
 /** Why a lease cannot be acquired by a pod, or null when it can. */
 export function acquireRefusal(lease: LeaseData | null, podUid: string): string | null {
   if (lease === null) return "no lease assigned to this pod yet";

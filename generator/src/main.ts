@@ -7,6 +7,7 @@ import type { ServerTimeSample } from "../../contract/server-time.ts";
 import { IN_FLIGHT_BUDGET_SECONDS } from "../../contract/shutdown-timing.ts";
 import { createGeneratorRuntime, type GeneratorRuntime } from "./generator-runtime.ts";
 import { startStandaloneFence } from "./issuing/standalone-fence.ts";
+import { fileReservationMemory, reservationFileOf } from "./lease/reservation-memory.ts";
 import { gracefulShutdownOf } from "./shutdown/graceful-shutdown.ts";
 
 /**
@@ -71,6 +72,9 @@ async function startLeaseMode(runtime: GeneratorRuntime, mode: LeaseMode): Promi
   const keeper = new LeaseKeeper({
     store,
     ledgerStore,
+    reservationMemory: fileReservationMemory(reservationFileOf(mode.podUid), (message) =>
+      runtime.app.log.warn(message),
+    ),
     issuer: runtime.issuer,
     readiness: runtime.readiness,
     report: () => {

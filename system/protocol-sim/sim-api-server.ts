@@ -1,4 +1,5 @@
 import type { Kernel, Random, SimProcess } from "./sim-kernel.ts";
+import { SIM_WALL_START_MS } from "./sim-layouts.ts";
 
 /*
  * A simulated API server for ConfigMaps with the semantics the protocol relies on:
@@ -24,9 +25,6 @@ export type SimRequest =
   | { op: "create"; name: string; data: Record<string, string>; labels?: Record<string, string> }
   | { op: "replace"; name: string; resourceVersion: string; data: Record<string, string> }
   | { op: "delete"; name: string; resourceVersion: string };
-
-/** True wall-clock time at simulated time 0: what a correct clock (and the API server's) reads then. */
-export const SIM_WALL_OFFSET = 1_000_000_000 + Date.parse("2024-01-01T00:00:00Z");
 
 /** What the client sees; every answer the server sent carries its `Date` (true time, whole seconds). */
 export type SimResponse = (
@@ -172,7 +170,7 @@ export class SimApiServer {
     this.kernel.after(delay, () => {
       const res = {
         ...this.apply(req, client.name),
-        serverDateMs: Math.floor((SIM_WALL_OFFSET + this.kernel.now) / 1000) * 1000,
+        serverDateMs: Math.floor((SIM_WALL_START_MS + this.kernel.now) / 1000) * 1000,
       };
       if (this.kernel.now < link.partitionedUntil) return; // response lost
       this.kernel.after(this.random.int(1, 25), () => answer(res));

@@ -1,9 +1,5 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { layoutMath } from "../../contract/id-layout-math.ts";
-import { parseIdLayout } from "../../contract/id-layout.ts";
-import { spaceLayoutOf } from "../../contract/id-space-layout.ts";
 import { fleetKey } from "../../contract/lease-record.ts";
-import { SIM_NAMESPACE } from "./sim-lease-store.ts";
 import { ClockHealth } from "../../generator/src/clock/clock-health.ts";
 import { JUMP_CHECK_EVERY_MS, JUMP_THRESHOLD_MS } from "../../generator/src/clock/clock-monitor.ts";
 import { WallJumpDetector } from "../../generator/src/clock/wall-jump-detector.ts";
@@ -19,14 +15,11 @@ import {
 } from "../../generator/src/lease/configmap-store.ts";
 import { renewalRetryTiming, type HolderReport } from "../../generator/src/lease/lease-holding.ts";
 import { LeaseKeeper } from "../../generator/src/lease/lease-keeper.ts";
+import type { ReservationMemory } from "../../generator/src/lease/reservation-memory.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { InvariantTracker, IssuerView } from "./sim-invariants.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
-
-/** The layout every simulated fleet uses (1 ms ticks). */
-export const SIM_MATH = layoutMath(parseIdLayout({}, new Date("2030-01-01T00:00:00Z")));
-/** The simulated id space's layout, as its ledger records it. */
-export const SIM_SPACE_LAYOUT = spaceLayoutOf(SIM_MATH.layout);
+import type { SimLayout } from "./sim-layouts.ts";
 
 /** Deliberate protocol breaks, to prove the checks can fail. */
 export interface GeneratorMutation {
@@ -36,6 +29,10 @@ export interface GeneratorMutation {
   ignoreSuspend?: boolean;
   /** Issue whatever the API server's clock says about this one (no clock check without NTP). */
   ignoreClockCheck?: boolean;
+  /** Serve a claim whatever layout the id space's ledger records. */
+  ignoreLayout?: boolean;
+  /** A new container of a pod knows nothing of what its predecessor reserved (no emptyDir memory). */
+  forgetAcrossRestarts?: boolean;
 }
 
 /** Timings shared by the simulated holders. */
@@ -64,7 +61,8 @@ const REPORT: HolderReport = {
  */
 export class SimGenerator implements IssuerView {
   readonly id: string;
-  private readonly issuer = new Issuer({ math: SIM_MATH, workerId: null, maxBackwardWaitMs: 5 });
+  readonly layout: SimLayout;
+  private readonly issuer: Issuer;
   private readonly keeper: LeaseKeeper;
   /** Send time (own monotonic clock) of the last lease write the server applied and this process heard back about. */
   private lastAckedSendMono: number | null = null;
@@ -89,9 +87,21 @@ export class SimGenerator implements IssuerView {
     tracker: InvariantTracker,
     random: Random,
     timing: SimHolderTiming,
-    pod: { fleet: string; name: string; uid: string; ledgerName: string },
+    pod: {
+      namespace: string;
+      fleet: string;
+      name: string;
+      uid: string;
+      ledgerName: string;
+      layout: SimLayout;
+      /** The pod's emptyDir: what its containers remember across restarts. */
+      memory: ReservationMemory;
+    },
     mutation: GeneratorMutation,
   ) {
+    this.layout = pod.layout;
+    const math = pod.layout.math;
+    this.issuer = new Issuer({ math, workerId: null, maxBackwardWaitMs: 5 });
     this.proc = proc;
     this.link = link;
     this.api = api;
@@ -108,11 +118,11 @@ export class SimGenerator implements IssuerView {
     // The same request timeout the real generator derives from its settings (main.ts).
     this.requestTimeoutMs = renewalRetryTiming(
       timing.renewIntervalMs,
-      timing.reserveAheadTicks * SIM_MATH.layout.timeUnitMs,
+      timing.reserveAheadTicks * math.layout.timeUnitMs,
     ).requestTimeoutMs;
     const issuer = this.issuer;
     this.keeper = new LeaseKeeper({
-      store: this.store(pod.ledgerName),
+      store: this.store(pod.namespace, pod.ledgerName, mutation.ignoreLayout === true),
       issuer: {
         setFence: (fence) => {
           if (fence && mutation.neverSelfFence) fence = { ...fence, validUntilMonoMs: Infinity };
@@ -125,23 +135,24 @@ export class SimGenerator implements IssuerView {
       },
       readiness: new ReadinessGate(),
       report: () => REPORT,
-      math: SIM_MATH,
+      math,
       settings: {
         // As main.ts: the ledger names fleets as namespace/name.
-        fleet: fleetKey(SIM_NAMESPACE, pod.fleet),
+        fleet: fleetKey(pod.namespace, pod.fleet),
         podName: pod.name,
         podUid: pod.uid,
         leaseName: `${pod.name}-lease`,
         leaseDurationMs: timing.leaseDurationMs,
         safetyMarginMs: timing.safetyMarginMs,
         reserveAheadTicks: timing.reserveAheadTicks,
-        layout: SIM_SPACE_LAYOUT,
+        layout: pod.layout.space,
       },
       ledgerName: pod.ledgerName,
       renewIntervalMs: timing.renewIntervalMs,
       acquirePollMs: timing.acquirePollMs,
       clock: { wallMs: () => proc.wallMs(), monoMs: () => proc.monoMs() },
       sleep: (ms, signal) => this.sleep(ms, signal),
+      reservationMemory: mutation.forgetAcrossRestarts ? undefined : pod.memory,
     });
     tracker.register(this);
   }
@@ -245,14 +256,21 @@ export class SimGenerator implements IssuerView {
     });
   }
 
-  private store(ledgerName: string): ConfigMapStore {
-    const objectName = (name: string) => (name === ledgerName ? `ledger/${name}` : `lease/${name}`);
+  private store(namespace: string, ledgerName: string, ignoreLayout: boolean): ConfigMapStore {
+    const objectName = (name: string) =>
+      name === ledgerName ? `ledger/${name}` : `lease/${namespace}/${name}`;
+    // The mutation: the ledger read back as if it recorded no layout.
+    const seen = (name: string, data: Record<string, string>) => {
+      if (!ignoreLayout || name !== ledgerName) return data;
+      const { layout: _ignored, ...rest } = data;
+      return rest;
+    };
     const toStored = (name: string, obj: StoredObject): StoredConfigMap => ({
       resourceVersion: obj.resourceVersion,
-      data: obj.data,
+      data: seen(name, obj.data),
       object: {
         metadata: { name, resourceVersion: obj.resourceVersion },
-        data: obj.data,
+        data: seen(name, obj.data),
       } satisfies V1ConfigMap,
     });
     const fail = (res: SimResponse & { ok: false }, name: string): Error => {

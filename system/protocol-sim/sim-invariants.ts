@@ -1,4 +1,6 @@
+import { encodeId } from "../../contract/id-layout-math.ts";
 import { suspendedSince, type IssueFence } from "../../generator/src/issuing/issue-fence.ts";
+import type { SimLayout, SimLayoutName } from "./sim-layouts.ts";
 
 /*
  * Ground truth of the simulation, and the checks of the lease invariants (docs/design.md) against it. The
@@ -10,6 +12,8 @@ import { suspendedSince, type IssueFence } from "../../generator/src/issuing/iss
 export interface IssuerView {
   readonly id: string;
   readonly alive: boolean;
+  /** The layout its IDs are in. */
+  readonly layout: SimLayout;
   /** The fence the issuer currently enforces and the worker id it is bound to. */
   fence(): { workerId: number; fence: IssueFence } | null;
   monoMs(): number;
@@ -18,6 +22,8 @@ export interface IssuerView {
 
 interface AssignmentRecord {
   workerId: number;
+  /** The layout of its holder (known once a holder wrote or issued under it): ticks compare only within one. */
+  layout: SimLayoutName | undefined;
   /** Highest reservedUntil any applied write stored for this assignment. */
   maxDurable: number;
   /** Whether its holder ever confirmed it (state Active written). */
@@ -30,13 +36,17 @@ interface AssignmentRecord {
 export class InvariantTracker {
   readonly violations: string[] = [];
   private readonly assignments = new Map<number, AssignmentRecord>();
-  /** Per worker id: tick range issued by each holding (process and assignment). */
-  private readonly ranges = new Map<number, Map<string, { min: number; max: number }>>();
+  /** Per layout and worker id: tick range issued by each holding (process and assignment). */
+  private readonly ranges = new Map<string, Map<string, { min: number; max: number }>>();
   private readonly processes = new Set<IssuerView>();
   issuedTotal = 0;
+  readonly issuedByLayout: Partial<Record<SimLayoutName, number>> = {};
   /** Exact duplicate IDs found (each repeat counts once). */
   duplicates = 0;
-  private readonly seenIds = new Set<string>();
+  /** Every ID issued, as the 64-bit number it is: two layouts' IDs compare as what they are. */
+  private readonly seenIds = new Set<bigint>();
+  /** Per layout, in the order they first issued: the smallest and largest ID issued. */
+  private readonly layoutIds = new Map<SimLayoutName, { min: bigint; max: bigint }>();
   /** Per process: the assignment and worker id it last issued under, and how many runs it had. */
   private readonly runs = new Map<string, { key: string; n: number }>();
   handovers = 0;
@@ -59,10 +69,17 @@ export class InvariantTracker {
     this.processes.add(process);
   }
 
-  /** Every applied lease write. */
-  leaseWritten(assignment: number, workerId: number, reservedUntil: number, active: boolean): void {
+  /** Every applied lease write; `layout`: the writer's, when a holder wrote it. */
+  leaseWritten(
+    assignment: number,
+    workerId: number,
+    reservedUntil: number,
+    active: boolean,
+    layout?: SimLayoutName,
+  ): void {
     const rec = this.assignments.get(assignment) ?? {
       workerId,
+      layout,
       maxDurable: reservedUntil,
       confirmed: false,
       minIssued: Infinity,
@@ -73,6 +90,7 @@ export class InvariantTracker {
       this.fail(`assignment ${assignment} changed worker id ${rec.workerId} -> ${workerId}`);
     rec.maxDurable = Math.max(rec.maxDurable, reservedUntil);
     rec.confirmed ||= active;
+    rec.layout ??= layout;
     this.assignments.set(assignment, rec);
     if (workerId < this.range.min || workerId > this.range.max) {
       this.fail(`bounded space: lease for worker id ${workerId} outside ${this.range.min}-${this.range.max}`);
@@ -92,16 +110,20 @@ export class InvariantTracker {
     sequence = 0,
   ): void {
     this.issuedTotal++;
-    // The exact check beside the tick-range ones: this very ID (one layout per run) seen before.
-    const id = `${workerId}:${tick}:${sequence}`;
+    const layout = process.layout.name;
+    this.issuedByLayout[layout] = (this.issuedByLayout[layout] ?? 0) + 1;
+    // The exact check beside the tick-range ones: this very 64-bit ID seen before, in any layout.
+    const id = encodeId(process.layout.math, tick, workerId, sequence);
     if (this.seenIds.has(id)) {
       this.duplicates++;
       this.fail(
-        `DUPLICATE ID: worker ${workerId}, tick ${tick}, sequence ${sequence} issued twice (${process.id})`,
+        `DUPLICATE ID: ${id} (${layout} layout: worker ${workerId}, tick ${tick}, sequence ${sequence}) issued twice (${process.id})`,
       );
     }
     this.seenIds.add(id);
+    this.checkLayouts(process, id, workerId);
     const rec = this.assignments.get(assignment);
+    if (rec) rec.layout ??= layout;
     // Invariant 2: only ticks its holder has durably reserved.
     if (!rec || tick > rec.maxDurable) {
       this.fail(
@@ -119,7 +141,7 @@ export class InvariantTracker {
     }
     // Invariant 1: no other process may be able to issue this worker id right now.
     for (const other of this.processes) {
-      if (other === process || !other.alive) continue;
+      if (other === process || !other.alive || other.layout.name !== layout) continue;
       const f = other.fence();
       if (
         f &&
@@ -143,19 +165,21 @@ export class InvariantTracker {
     // under one assignment; a process may hold the same id again later) never overlap.
     // A holding is one unbroken run of one process under one assignment: a process may come
     // back to a worker id (even to an old assignment, after an etcd restore), which is a new run.
-    const runKey = `${assignment}/${workerId}`;
+    const runKey = `${assignment}/${layout}/${workerId}`;
     let run = this.runs.get(process.id);
     if (run?.key !== runKey) {
       run = { key: runKey, n: (run?.n ?? 0) + 1 };
       this.runs.set(process.id, run);
     }
     const holding = `${process.id} (assignment ${assignment}, run ${run.n})`;
-    const byHolding = this.ranges.get(workerId) ?? new Map<string, { min: number; max: number }>();
+    // Ticks of one worker id compare within one layout; across layouts the 64-bit check above does.
+    const rangeKey = `${layout}/${workerId}`;
+    const byHolding = this.ranges.get(rangeKey) ?? new Map<string, { min: number; max: number }>();
     const mine = byHolding.get(holding) ?? { min: tick, max: tick };
     mine.min = Math.min(mine.min, tick);
     mine.max = Math.max(mine.max, tick);
     byHolding.set(holding, mine);
-    this.ranges.set(workerId, byHolding);
+    this.ranges.set(rangeKey, byHolding);
     for (const [other, r] of byHolding) {
       if (other !== holding && r.min <= mine.max && mine.min <= r.max) {
         this.fail(
@@ -163,6 +187,49 @@ export class InvariantTracker {
         );
       }
     }
+  }
+
+  /**
+   * Invariant 8: one layout per id space at a time, and a successor's IDs above every ID of the
+   * layouts before it. At the moment of an issue no process of another layout may hold a valid
+   * fence, and the layouts' ID ranges, in the order the layouts first issued, must not overlap.
+   */
+  private checkLayouts(process: IssuerView, id: bigint, workerId: number): void {
+    const layout = process.layout.name;
+    for (const other of this.processes) {
+      if (other === process || !other.alive || other.layout.name === layout) continue;
+      const f = other.fence();
+      if (
+        f &&
+        other.monoMs() < f.fence.validUntilMonoMs &&
+        !suspendedSince(f.fence, other.wallMs(), other.monoMs()) &&
+        f.fence.ceilingTick > f.fence.floorTick
+      ) {
+        this.fail(
+          `invariant 8: ${process.id} issued in the ${layout} layout (worker ${workerId}) while ${other.id} holds a valid fence in the ${other.layout.name} layout`,
+        );
+      }
+    }
+    const mine = this.layoutIds.get(layout) ?? { min: id, max: id };
+    mine.min = id < mine.min ? id : mine.min;
+    mine.max = id > mine.max ? id : mine.max;
+    let earlier = true;
+    for (const [name, r] of this.layoutIds) {
+      if (name === layout) {
+        earlier = false;
+        continue;
+      }
+      // Layouts are kept in the order they first issued: before this one, or after it.
+      if (earlier && id <= r.max)
+        this.fail(
+          `invariant 8: ${process.id} issued ${id} in the ${layout} layout, not above ${r.max}, the largest ID of the earlier ${name} layout`,
+        );
+      if (!earlier && id >= r.min)
+        this.fail(
+          `invariant 8: ${process.id} issued ${id} in the ${layout} layout after the ${name} layout started at ${r.min}`,
+        );
+    }
+    this.layoutIds.set(layout, mine);
   }
 
   /**
@@ -175,6 +242,8 @@ export class InvariantTracker {
     let earlier = false;
     for (const [a, other] of this.assignments) {
       if (a === assignment || other.workerId !== rec.workerId || !other.confirmed) continue;
+      // A tick of another layout is another time line: the successor's floor (checkLayouts) covers it.
+      if (other.layout !== undefined && rec.layout !== undefined && other.layout !== rec.layout) continue;
       if (other.issued === 0 && a > assignment) continue;
       earlier = true;
       earlierMax = Math.max(earlierMax, other.maxDurable);

@@ -3,18 +3,24 @@ import { idSpaceNameOf, type IdGeneratorFleet } from "../../contract/fleet-spec.
 import {
   LEASE_COMPONENT,
   LeaseLabel,
-  ledgerNameForIdSpace,
   serializeLeaseData,
   serializeLedgerData,
 } from "../../contract/lease-record.ts";
 import type { ServerTimeSample } from "../../contract/server-time.ts";
-import type { IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
+import type { IdSpaceFleet, IdSpaceObjects, LeaseStore } from "../../operator/src/leases/lease-store.ts";
 import type { PlanAction } from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer, SimRequest, SimResponse, StoredObject } from "./sim-api-server.ts";
 import type { SimProcess } from "./sim-kernel.ts";
 
-/** Namespace every simulated object lives in. */
+/** Namespace of a simulated fleet unless it names another. */
 export const SIM_NAMESPACE = "sim";
+/** The operator's namespace, where ledgers live. */
+const OPERATOR_NAMESPACE = "idfleet-system";
+
+/** Key of a lease ConfigMap in the simulated API server: leases live in their fleet's namespace. */
+export function simLeaseKey(namespace: string, configMapName: string): string {
+  return `lease/${namespace}/${configMapName}`;
+}
 
 /**
  * The LeaseStore of a simulated operator process: every read and write goes over the
@@ -27,6 +33,13 @@ export function simLeaseStore(
   link: LinkState,
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
+  world: {
+    fleets: () => readonly IdSpaceFleet[];
+    /** The ledger's name for a fleet (a mutation may put one in each namespace). */
+    ledgerName: (fleet: IdGeneratorFleet) => string;
+    /** Only the fleet's own namespace's leases are listed (a namespace-scoped install). */
+    namespaceScoped?: boolean;
+  },
   onServerTime: (sample: ServerTimeSample) => void = () => {},
 ): LeaseStore {
   const request = (req: SimRequest) =>
@@ -40,8 +53,7 @@ export function simLeaseStore(
         resolve(res);
       });
     });
-  const ledgerKey = (fleet: IdGeneratorFleet) =>
-    `ledger/${ledgerNameForIdSpace(idSpaceNameOf(fleet.metadata.name, fleet.spec))}`;
+  const ledgerKey = (fleet: IdGeneratorFleet) => `ledger/${world.ledgerName(fleet)}`;
   return {
     cached: () => undefined,
 
@@ -51,8 +63,22 @@ export function simLeaseStore(
       const ledger = await request({ op: "get", name: ledgerKey(fleet) });
       if (!ledger.ok && ledger.status !== 404) throw failure(ledger, "read ledger");
       return {
-        leases: [...leases.list].map(([name, obj]) => toConfigMap(name.slice("lease/".length), obj)),
-        ledger: ledger.ok && ledger.object ? toConfigMap(ledgerKey(fleet), ledger.object) : undefined,
+        // Every namespace's leases of the id space (the label selector of the real store).
+        leases: [...leases.list]
+          .filter(
+            ([, obj]) => obj.labels?.[LeaseLabel.idSpace] === idSpaceNameOf(fleet.metadata.name, fleet.spec),
+          )
+          .filter(
+            ([key]) => !world.namespaceScoped || key.startsWith(simLeaseKey(fleet.metadata.namespace, "")),
+          )
+          .map(([key, obj]) => {
+            const [namespace = "", name = ""] = key.slice("lease/".length).split("/");
+            return toConfigMap(namespace, name, obj);
+          }),
+        ledger:
+          ledger.ok && ledger.object
+            ? toConfigMap(OPERATOR_NAMESPACE, ledgerKey(fleet), ledger.object)
+            : undefined,
       };
     },
 
@@ -67,14 +93,17 @@ export function simLeaseStore(
     },
 
     idSpaceHadHolders: () => idSpaceHadLedger(),
+
+    otherFleetsOfIdSpace: (fleet) =>
+      world.fleets().filter((f) => f.key !== `${fleet.metadata.namespace}/${fleet.metadata.name}`),
   };
 }
 
-function toConfigMap(name: string, obj: StoredObject): V1ConfigMap {
+function toConfigMap(namespace: string, name: string, obj: StoredObject): V1ConfigMap {
   return {
     metadata: {
       name,
-      namespace: SIM_NAMESPACE,
+      namespace,
       resourceVersion: obj.resourceVersion,
       uid: obj.uid,
       labels: obj.labels ?? {},
@@ -93,6 +122,7 @@ function failure(res: SimResponse, what: string): Error {
 }
 
 function toRequest(fleet: IdGeneratorFleet, action: PlanAction, ledgerName: string): SimRequest {
+  const namespace = fleet.metadata.namespace;
   switch (action.kind) {
     case "write-ledger":
       return action.resourceVersion === null
@@ -106,7 +136,7 @@ function toRequest(fleet: IdGeneratorFleet, action: PlanAction, ledgerName: stri
     case "create-lease":
       return {
         op: "create",
-        name: `lease/${action.configMapName}`,
+        name: simLeaseKey(namespace, action.configMapName),
         data: serializeLeaseData(action.lease),
         labels: {
           [LeaseLabel.fleet]: fleet.metadata.name,
@@ -117,11 +147,15 @@ function toRequest(fleet: IdGeneratorFleet, action: PlanAction, ledgerName: stri
     case "replace-lease":
       return {
         op: "replace",
-        name: `lease/${action.configMapName}`,
+        name: simLeaseKey(namespace, action.configMapName),
         resourceVersion: action.resourceVersion,
         data: serializeLeaseData(action.lease),
       };
     case "delete-lease":
-      return { op: "delete", name: `lease/${action.configMapName}`, resourceVersion: action.resourceVersion };
+      return {
+        op: "delete",
+        name: simLeaseKey(namespace, action.configMapName),
+        resourceVersion: action.resourceVersion,
+      };
   }
 }

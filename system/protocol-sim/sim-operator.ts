@@ -12,9 +12,9 @@ import {
   type PlannerInput,
 } from "../../operator/src/leases/worker-id-planner.ts";
 import type { LinkState, SimApiServer } from "./sim-api-server.ts";
-import { SIM_MATH } from "./sim-generator.ts";
 import type { Random, SimProcess } from "./sim-kernel.ts";
-import { SIM_NAMESPACE, simLeaseStore } from "./sim-lease-store.ts";
+import type { SimLayout } from "./sim-layouts.ts";
+import { simLeaseStore } from "./sim-lease-store.ts";
 
 /** Deliberate protocol breaks on the operator side (wrapped around the real planner). */
 export interface OperatorMutation {
@@ -29,11 +29,26 @@ export interface OperatorMutation {
   forgetLostLeaseReservations?: boolean;
   /** Compute floors from the operator's own clock, however far behind the API server's it is. */
   trustOwnClock?: boolean;
+  /** Plan as if the fleet's layout were the one the id space's ledger records (no layout check). */
+  ignoreLayout?: boolean;
+  /** A layout succession starts at once instead of above the space's high-water mark. */
+  successorBelowMark?: boolean;
+  /**
+   * Any fleet recreates a lost ledger in its own layout (the rule before the simulation found
+   * that a fleet refused for its layout then takes the space over).
+   */
+  recreateLostLedgerInAnyLayout?: boolean;
 }
 
 /** What a simulated operator manages. */
 export interface SimFleetSpec {
+  namespace: string;
   fleet: string;
+  /** metadata.uid: a fleet deleted and created again under the same name is another object. */
+  uid: string;
+  layout: SimLayout;
+  /** spec.idSpace.layoutSuccession. */
+  layoutSuccession: boolean;
   idSpace: string;
   range: { min: number; max: number };
   /** Lease timing as the fleet spec states it (whole seconds, as the CRD has them). */
@@ -66,6 +81,9 @@ export class SimOperator {
   private readonly podsNow: () => FleetPod[];
   private readonly desired: () => number;
   private readonly sizeStatefulSet: (replicas: number) => void;
+  private readonly deleting: () => boolean;
+  private readonly gone: () => boolean;
+  private readonly finalized: () => void;
   passes = 0;
 
   constructor(
@@ -74,11 +92,7 @@ export class SimOperator {
     leaseSync: LeaseSync,
     random: Random,
     spec: SimFleetSpec,
-    world: {
-      pods: () => FleetPod[];
-      desired: () => number;
-      sizeStatefulSet: (replicas: number) => void;
-    },
+    world: SimFleetWorld,
   ) {
     this.proc = proc;
     this.link = link;
@@ -88,6 +102,9 @@ export class SimOperator {
     this.podsNow = world.pods;
     this.desired = world.desired;
     this.sizeStatefulSet = world.sizeStatefulSet;
+    this.deleting = world.deleting;
+    this.gone = world.gone;
+    this.finalized = world.finalized;
   }
 
   /** Key of the id space's ledger in the simulated API server. */
@@ -105,11 +122,15 @@ export class SimOperator {
   }
 
   private pass(): void {
-    if (this.deposed) return;
+    if (this.deposed || this.gone()) return;
     this.passes++;
     // Pods come from an informer-like read: a snapshot that is already a little old when used.
     const pods = this.podsNow().map(toPod);
     const fleet = this.fleet();
+    if (this.deleting()) {
+      this.proc.timer(this.random.int(1, 30), () => this.finalizeDeletion(fleet, pods.length));
+      return;
+    }
     this.proc.timer(this.random.int(1, 30), () => {
       this.leaseSync.sync(fleet, pods).then(
         (report) => {
@@ -126,22 +147,61 @@ export class SimOperator {
     });
   }
 
+  /**
+   * The finalizer, as reconcile-fleet.ts runs it: the StatefulSet to zero while the (cached)
+   * pod list shows pods, then LeaseSync.releaseFleet until it answers 0, then the finalizer goes.
+   */
+  private finalizeDeletion(fleet: IdGeneratorFleet, podCount: number): void {
+    if (podCount > 0) {
+      this.sizeStatefulSet(0);
+      this.next(1000);
+      return;
+    }
+    this.leaseSync.releaseFleet(fleet, this.proc.wallMs()).then(
+      (waitMs) => {
+        if (waitMs > 0) this.next(Math.max(100, waitMs));
+        else if (!this.deposed) this.finalized();
+      },
+      () => this.next(this.spec.reconcileEveryMs),
+    );
+  }
+
   private fleet(): IdGeneratorFleet {
     const s = this.spec;
     return {
       apiVersion: "idfleet.dev/v1alpha1",
       kind: "IdGeneratorFleet",
-      metadata: { name: s.fleet, namespace: SIM_NAMESPACE, uid: `fleet-${s.fleet}`, generation: 1 },
+      metadata: {
+        name: s.fleet,
+        namespace: s.namespace,
+        uid: s.uid,
+        generation: 1,
+        ...(this.deleting() ? { deletionTimestamp: new Date(0) } : {}),
+      },
       spec: parseFleetSpec({
         // The API server refuses more replicas than the range has ids (a CEL rule).
         replicas: Math.min(this.desired(), s.range.max - s.range.min + 1),
-        layout: SIM_MATH.layout,
-        idSpace: { name: s.idSpace, workerIdRange: s.range },
+        layout: s.layout.math.layout,
+        idSpace: { name: s.idSpace, workerIdRange: s.range, layoutSuccession: s.layoutSuccession },
         leases: s.leases,
         clock: { maxDriftMs: s.maxDriftMs },
       }),
     };
   }
+}
+
+/** What a simulated operator sees of and does to the world, per fleet. */
+export interface SimFleetWorld {
+  /** The fleet's pods as the operator's informer shows them (possibly some seconds old). */
+  pods: () => FleetPod[];
+  desired: () => number;
+  sizeStatefulSet: (replicas: number) => void;
+  /** The fleet has a deletionTimestamp: the finalizer runs. */
+  deleting: () => boolean;
+  /** The fleet object is gone (its finalizer was removed). */
+  gone: () => boolean;
+  /** Removes the finalizer: the fleet object goes away. */
+  finalized: () => void;
 }
 
 /** The LeaseSync of one simulated operator process. */
@@ -151,11 +211,12 @@ export function simLeaseSync(
   api: SimApiServer,
   idSpaceHadLedger: () => boolean,
   mutation: OperatorMutation,
+  world: Parameters<typeof simLeaseStore>[4],
 ): LeaseSync {
   // As operator.ts: floors come from a clock never behind the API server's, fed by its answers.
   const serverClock = new ApiServerClock(() => proc.wallMs());
   return new LeaseSync(
-    simLeaseStore(proc, link, api, idSpaceHadLedger, (sample) => serverClock.record(sample)),
+    simLeaseStore(proc, link, api, idSpaceHadLedger, world, (sample) => serverClock.record(sample)),
     {
       metrics: createOperatorMetrics(),
       // A paused leader has not noticed it lost leadership: it finishes what it was doing.
@@ -172,6 +233,12 @@ export function simLeaseSync(
 function mutatedPlanner(mutation: OperatorMutation): (input: PlannerInput) => Plan {
   return (input) => {
     let changed = input;
+    if (mutation.ignoreLayout && input.ledger.ledger.layout)
+      changed = { ...changed, layout: input.ledger.ledger.layout };
+    if (mutation.recreateLostLedgerInAnyLayout && input.ledger.resourceVersion === null) {
+      const { lastSeenLayout: _forgotten, ...rest } = changed;
+      changed = { ...rest, otherFleets: [], layoutSuccession: false };
+    }
     if (mutation.reclaimWithoutWaiting) changed = { ...changed, reclaimGraceMs: -changed.leaseDurationMs };
     if (mutation.forgetLostLeaseReservations) {
       changed = {
@@ -181,6 +248,17 @@ function mutatedPlanner(mutation: OperatorMutation): (input: PlannerInput) => Pl
       };
     }
     const plan = planWorkerIds(changed);
+    if (mutation.successorBelowMark) {
+      const succession = (a: PlanAction) =>
+        a.kind === "write-ledger" &&
+        (a.ledger.formerLayouts?.length ?? 0) > (input.ledger.ledger.formerLayouts?.length ?? 0);
+      return {
+        ...plan,
+        actions: plan.actions.map((a) =>
+          a.kind === "write-ledger" && succession(a) ? { ...a, ledger: { ...a.ledger, baseFloor: 0 } } : a,
+        ),
+      };
+    }
     return mutation.forgetFloors ? { ...plan, actions: plan.actions.map(forgetFloors) } : plan;
   };
 }

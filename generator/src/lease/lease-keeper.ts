@@ -6,9 +6,11 @@ import {
   serializeLeaseData,
   type LeaseData,
 } from "../../../contract/lease-record.ts";
+import type { ReservationMemory } from "./reservation-memory.ts";
 import {
   classifyRenewalConflict,
   RenewalConflict,
+  resourceVersionWentBack,
   rollbackHoldOffMs,
   type HeldAssignment,
 } from "../../../contract/lease-rules.ts";
@@ -101,6 +103,8 @@ export interface LeaseKeeperOptions {
   log?: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
   /** Called once per renewal that did not confirm the lease (metrics). */
   onRenewFailure?: (reason: RenewFailureReason) => void;
+  /** The pod's memory of reservations sent, across container restarts (none: this process only). */
+  reservationMemory?: ReservationMemory;
 }
 
 /** What the keeper is doing, for logs, tests and metrics. */
@@ -120,13 +124,18 @@ export interface KeeperState {
  * is one of the pure functions in lease-holding.ts; this class only does the I/O and timing.
  */
 export class LeaseKeeper {
-  private readonly o: Required<Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore">> &
+  private readonly o: Required<
+    Omit<LeaseKeeperOptions, "log" | "onRenewFailure" | "ledgerStore" | "reservationMemory">
+  > &
     Pick<LeaseKeeperOptions, "log" | "onRenewFailure">;
   private readonly ledgerStore: ConfigMapStore;
   /** The highest reservedUntil this process made durable, per worker id (the issuer forgets a worker id it leaves). */
   private readonly ownReservations = new Map<number, number>();
+  private readonly memory: ReservationMemory | undefined;
   /** After a rollback: no acquisition before this monotonic time. */
   private holdOffUntilMono = 0;
+  /** The highest resourceVersion this process read or wrote of its lease ConfigMap. */
+  private highestLeaseVersion: string | undefined;
   private mode: KeeperState["mode"] = "acquiring";
   private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
   private held: HeldAssignment | null = null;
@@ -152,6 +161,7 @@ export class LeaseKeeper {
   constructor(options: LeaseKeeperOptions) {
     this.o = { acquirePollMs: 1000, clock: systemClock, sleep: timerSleep, ...options };
     this.ledgerStore = options.ledgerStore ?? options.store;
+    this.memory = options.reservationMemory;
     this.retry = renewalRetryTiming(
       options.renewIntervalMs,
       options.settings.reserveAheadTicks * options.math.layout.timeUnitMs,
@@ -160,6 +170,8 @@ export class LeaseKeeper {
 
   /** Registers the readiness condition and starts acquiring. */
   start(): void {
+    // An earlier container of this pod may have issued up to what it sent: start above it.
+    for (const [workerId, tick] of this.memory?.load() ?? []) this.noteReservation(workerId, tick);
     this.o.readiness.define(LEASE_CONDITION, () => this.condition());
     this.loop = this.run();
   }
@@ -281,6 +293,19 @@ export class LeaseKeeper {
     }
     const stored = await store.read(settings.leaseName);
     const lease = stored ? parseLeaseData(stored.data) : null;
+    if (stored && this.leaseWentBack(stored.resourceVersion)) {
+      // An etcd restore brought back a lease this process had moved past, perhaps naming an
+      // assignment it held while another pod now holds the worker id: that pod fences itself
+      // within its lease duration, so wait that long before serving from it (found by the
+      // simulation: the old holder took its restored lease back at once, beside the new one).
+      this.holdOffUntilMono =
+        this.o.clock.monoMs() +
+        rollbackHoldOffMs(
+          Math.max(settings.leaseDurationMs, (lease?.leaseDurationSeconds ?? 0) * 1000),
+          settings.safetyMarginMs,
+        );
+      return false;
+    }
     let entry;
     let ledgerLayout;
     if (lease && lease.holderUid === settings.podUid) {
@@ -304,6 +329,7 @@ export class LeaseKeeper {
         this.waiting = { ok: false, reason: decision.reason, message: decision.message };
       return false;
     }
+    this.memory?.save(decision.write.workerId, decision.write.reservedUntil);
     const sent = this.sentAt();
     let written: StoredConfigMap;
     try {
@@ -330,11 +356,27 @@ export class LeaseKeeper {
     return { monoMs: this.o.clock.monoMs(), wallMs: this.o.clock.wallMs() };
   }
 
+  private noteReservation(workerId: number, tick: number): void {
+    this.ownReservations.set(workerId, Math.max(this.ownReservations.get(workerId) ?? -1, tick));
+  }
+
+  /** Notes a version of the lease ConfigMap; true when it is older than one seen before (a restore). */
+  private leaseWentBack(resourceVersion: string): boolean {
+    const highest = this.highestLeaseVersion;
+    const wentBack = resourceVersionWentBack(highest, resourceVersion);
+    // Higher: remembered. Lower: remembered too, so one restore is noticed once.
+    const higher = highest === undefined || resourceVersionWentBack(resourceVersion, highest);
+    if (wentBack || higher) this.highestLeaseVersion = resourceVersion;
+    return wentBack;
+  }
+
   private confirmed(
     stored: StoredConfigMap,
     written: LeaseData,
     sent: { monoMs: number; wallMs: number },
   ): void {
+    this.leaseWentBack(stored.resourceVersion);
+    this.noteReservation(written.workerId, written.reservedUntil);
     this.lease = { stored, data: written };
     if (this.held) this.held = { ...this.held, renewCount: written.renewCount };
     this.renewals++;
@@ -349,6 +391,7 @@ export class LeaseKeeper {
     const current = this.lease;
     if (!current) return;
     const data = renewalWrite(this.o.settings, current.data, this.nowTick(), this.o.report(), this.nowWall());
+    this.memory?.save(data.workerId, data.reservedUntil);
     const sent = this.sentAt();
     try {
       const stored = await this.o.store.replace(current.stored, serializeLeaseData(data));

@@ -1,8 +1,10 @@
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { idSpaceNameOf, parseFleetSpec, type IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
 import {
   LEASE_COMPONENT,
   LEDGER_COMPONENT,
+  fleetKey,
   LeaseLabel,
   ledgerNameForIdSpace,
   serializeLeaseData,
@@ -139,6 +141,28 @@ export function kubeLeaseStore(
           count("delete");
           return {};
       }
+    },
+
+    otherFleetsOfIdSpace(fleet) {
+      const idSpace = idSpaceOf(fleet);
+      const self = fleetKey(fleet.metadata.namespace, fleet.metadata.name);
+      return caches.fleets.list().flatMap((raw) => {
+        const key = fleetKey(raw.metadata?.namespace ?? "", raw.metadata?.name ?? "");
+        try {
+          const spec = parseFleetSpec(raw.spec);
+          if (key === self || idSpaceNameOf(raw.metadata?.name ?? "", spec) !== idSpace) return [];
+          return [
+            {
+              key,
+              layout: spaceLayoutOf(spec.layout),
+              layoutSuccession: spec.idSpace?.layoutSuccession === true,
+            },
+          ];
+        } catch {
+          // A spec that does not parse is that fleet's problem (it gets no worker id either).
+          return [];
+        }
+      });
     },
 
     idSpaceHadHolders(fleet) {

@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { IdGeneratorFleet } from "../../../contract/fleet-spec.ts";
+import type { SpaceLayout } from "../../../contract/id-space-layout.ts";
 import type { PlanAction } from "./worker-id-planner.ts";
 
 /** The lease ConfigMaps of an id space (every namespace in scope) and its ledger, as read. */
@@ -34,6 +35,19 @@ export interface LeaseStore {
    * reconcile creates the ledger before it writes status, so a ledger missing after that was lost.
    */
   idSpaceHadHolders(fleet: IdGeneratorFleet): boolean;
+  /**
+   * The other fleets of this fleet's id space that exist (every namespace in scope, deleting
+   * ones too), as `namespace/name` with their layout and whether they declare a succession.
+   */
+  otherFleetsOfIdSpace(fleet: IdGeneratorFleet): readonly IdSpaceFleet[];
+}
+
+/** A fleet of an id space, as the layout rules see it. */
+export interface IdSpaceFleet {
+  /** namespace/name (fleetKey). */
+  key: string;
+  layout: SpaceLayout;
+  layoutSuccession: boolean;
 }
 
 /** The clocks lease sync reads: wall for ticks and assignment numbers, monotonic for every wait. */

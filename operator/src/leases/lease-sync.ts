@@ -10,7 +10,7 @@ import {
   parseLedgerData,
 } from "../../../contract/lease-record.ts";
 import { layoutMath, tickAt, tickStartMs } from "../../../contract/id-layout-math.ts";
-import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
+import { sameSpaceLayout, spaceLayoutOf, type SpaceLayout } from "../../../contract/id-space-layout.ts";
 import { fleetFenceTick, fleetHoldsWorkerIds } from "./fleet-release.ts";
 import { describeError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { OperatorMetrics } from "../metrics/operator-metrics.ts";
@@ -86,7 +86,9 @@ export class LeaseSync {
   readonly #deletionFence = new Map<string, number>();
   /** Ledgers (by uid) this process created for new id spaces: it knows their whole past. */
   readonly #vouchedLedgers = new Set<string>();
-  /** The highest nextAssignment and resourceVersion seen per ledger uid (a restore goes below them). */
+  /** The layout and base floor last read from each id space's ledger: after a loss, what it had. */
+  readonly #lastLayoutSeen = new Map<string, { layout: SpaceLayout; baseFloor: number }>();
+  /** The highest nextAssignment and resourceVersion seen per id space's ledger (a restore goes below them). */
   readonly #ledgerHighs = new Map<string, LedgerHighs>();
 
   constructor(store: LeaseStore, options: LeaseSyncOptions) {
@@ -169,7 +171,18 @@ export class LeaseSync {
     );
     this.#deletionFence.set(key, fence);
 
-    if (before.ledger.resourceVersion === null) {
+    // A lost ledger is recreated first, as a scale-down to zero would: it is the space's memory
+    // of its layout and high-water mark, which must outlive this fleet (a successor of another
+    // layout may be waiting for it to go). Without it, or where it may not be created, the
+    // leases are revoked without one.
+    let ledgerMissing = before.ledger.resourceVersion === null;
+    if (ledgerMissing && this.#store.idSpaceHadHolders(fleet)) {
+      const created = await this.#sync({ ...fleet, spec: { ...fleet.spec, replicas: 0 } }, []).catch(
+        () => undefined,
+      );
+      ledgerMissing = created === undefined || created.snapshot.ledger.resourceVersion === null;
+    }
+    if (ledgerMissing) {
       if (before.leases.length > 0) {
         await this.#revokeWithoutLedger(fleet, before);
         return DELETION_POLL_MS; // look again: gone, or renewed meanwhile (a higher fence)
@@ -238,24 +251,40 @@ export class LeaseSync {
     // behind the reference (ApiServerClock in the operator).
     const lostStateMarginMs =
       spec.leases.reserveAheadMs + clockToleranceOf(spec) + spec.clock.maxBackwardWaitMs;
-    // A ledger recreated after a loss starts past any reservation a holder may have written.
-    // A new id space had no holders (and one whose fleets were all deleted kept its ledger).
+    const idSpace = idSpaceNameOf(fleet.metadata.name, spec);
+    const readLayout = snapshot.ledger.ledger.layout;
+    if (readLayout)
+      this.#lastLayoutSeen.set(idSpace, {
+        layout: readLayout,
+        baseFloor: snapshot.ledger.ledger.baseFloor ?? 0,
+      });
+    const lastSeen = this.#lastLayoutSeen.get(idSpace);
+    // A ledger recreated after a loss starts past any reservation a holder may have written,
+    // past the base floor this process last read from it in this layout and past every floor
+    // the fleet's own leases carry: a succession's floor lies in the future and bounds the old
+    // layout's IDs, which no clock of ours does. A new id space had no holders (and one whose
+    // fleets were all deleted kept its ledger).
     const newLedgerBaseFloor =
       snapshot.ledger.resourceVersion === null && this.#store.idSpaceHadHolders(fleet)
-        ? tickAt(math, nowMs + lostStateMarginMs) + 1
+        ? Math.max(
+            tickAt(math, nowMs + lostStateMarginMs) + 1,
+            lastSeen && sameSpaceLayout(lastSeen.layout, spaceLayoutOf(spec.layout)) ? lastSeen.baseFloor : 0,
+            // The fleet's own leases carry their floors (after a restart, the only record of one).
+            ...snapshot.leases.map((l) => Math.max(l.lease.handoverAfter, l.lease.reservedUntil)),
+          )
         : undefined;
     const uid = snapshot.ledger.uid;
-    if (uid !== undefined && this.#noteLedger(uid, snapshot)) {
+    if (uid !== undefined && this.#noteLedger(idSpace, snapshot)) {
       // An etcd restore (or a hand edit) took the ledger back: trust none of it any more.
       this.#vouchedLedgers.delete(uid);
       for (const [k, o] of this.#observations) {
         if (o.ledgerSight?.uid === uid) this.#observations.set(k, { ...o, ledgerSight: undefined });
       }
-      this.#metrics.ledgerRollbacks.inc({ idSpace: idSpaceNameOf(fleet.metadata.name, spec) });
+      this.#metrics.ledgerRollbacks.inc({ idSpace });
     }
     const plan = this.#planner({
       fleet: fleetKey(fleet.metadata.namespace, fleet.metadata.name),
-      idSpace: idSpaceNameOf(fleet.metadata.name, spec),
+      idSpace,
       layout: spaceLayoutOf(spec.layout),
       layoutSuccession: spec.idSpace?.layoutSuccession === true,
       range: workerIdRangeOf(spec),
@@ -281,6 +310,16 @@ export class LeaseSync {
         lagTicks: Math.ceil(spec.leases.reserveAheadMs / spec.layout.timeUnitMs),
       },
       newLedgerBaseFloor,
+      ...(newLedgerBaseFloor === undefined
+        ? {}
+        : {
+            ...(lastSeen ? { lastSeenLayout: lastSeen.layout } : {}),
+            otherFleets: this.#store.otherFleetsOfIdSpace(fleet).map((f) => ({
+              layout: f.layout,
+              layoutSuccession: f.layoutSuccession,
+              holdsLeases: snapshot.otherLeaseFleets.has(f.key),
+            })),
+          }),
       leaseDurationMs: spec.leases.durationSeconds * 1000,
       reclaimGraceMs: spec.leases.reclaimGraceSeconds * 1000,
     });
@@ -288,18 +327,22 @@ export class LeaseSync {
     return plan;
   }
 
-  /** Remembers how far the ledger has got; true when it went back (a restore). */
-  #noteLedger(uid: string, snapshot: Snapshot): boolean {
-    return this.#noteLedgerVersion(uid, {
+  /**
+   * Remembers how far the id space's ledger has got; true when it went back (a restore). Kept
+   * per id space, not per ledger uid: a restore can bring back a ledger deleted since, with the
+   * very version this process last saw of it, while the one that replaced it went further.
+   */
+  #noteLedger(idSpace: string, snapshot: Snapshot): boolean {
+    return this.#noteLedgerVersion(idSpace, {
       nextAssignment: snapshot.ledger.ledger.nextAssignment,
       resourceVersion: snapshot.ledger.resourceVersion ?? "0",
     });
   }
 
-  #noteLedgerVersion(uid: string, seen: LedgerHighs): boolean {
-    const highs = this.#ledgerHighs.get(uid);
+  #noteLedgerVersion(idSpace: string, seen: LedgerHighs): boolean {
+    const highs = this.#ledgerHighs.get(idSpace);
     const wentBack = highs !== undefined && ledgerWentBack(highs, seen);
-    this.#ledgerHighs.set(uid, wentBack || !highs ? seen : maxHighs(highs, seen));
+    this.#ledgerHighs.set(idSpace, wentBack || !highs ? seen : maxHighs(highs, seen));
     return wentBack;
   }
 
@@ -311,9 +354,11 @@ export class LeaseSync {
     if (createdUid && !action.ledger.baseFloor) this.#vouchedLedgers.add(createdUid);
     // What we wrote counts as seen: a restore to the version before it is a rollback even if
     // no read ever returned our write.
-    const uid = createdUid ?? ledgerUid;
-    if (uid && resourceVersion) {
-      this.#noteLedgerVersion(uid, { nextAssignment: action.ledger.nextAssignment, resourceVersion });
+    if ((createdUid ?? ledgerUid) && resourceVersion) {
+      this.#noteLedgerVersion(idSpaceNameOf(fleet.metadata.name, fleet.spec), {
+        nextAssignment: action.ledger.nextAssignment,
+        resourceVersion,
+      });
     }
   }
 }
@@ -325,6 +370,8 @@ interface Snapshot {
   otherFleetsLeases: ObservedLease[];
   malformed: string[];
   ledger: ObservedLedger;
+  /** The fleets (namespace/name) the other leases belong to. */
+  otherLeaseFleets: ReadonlySet<string>;
 }
 
 /**
@@ -337,9 +384,14 @@ function toSnapshot(fleet: IdGeneratorFleet, objects: IdSpaceObjects): Snapshot 
   const leases: ObservedLease[] = [];
   const otherFleetsLeases: ObservedLease[] = [];
   const malformed: string[] = [];
+  const otherLeaseFleets = new Set<string>();
   for (const cm of leaseMaps) {
     const name = cm.metadata?.name ?? "";
     const own = cm.metadata?.namespace === namespace && cm.metadata?.labels?.[LeaseLabel.fleet] === fleetName;
+    if (!own)
+      otherLeaseFleets.add(
+        fleetKey(cm.metadata?.namespace ?? "", cm.metadata?.labels?.[LeaseLabel.fleet] ?? ""),
+      );
     try {
       const observed = {
         configMapName: name,
@@ -360,7 +412,7 @@ function toSnapshot(fleet: IdGeneratorFleet, objects: IdSpaceObjects): Snapshot 
         ledger: parseLedgerData(ledgerMap.data),
       }
     : { resourceVersion: null, ledger: EMPTY_LEDGER };
-  return { leases, otherFleetsLeases, malformed, ledger };
+  return { leases, otherFleetsLeases, malformed, ledger, otherLeaseFleets };
 }
 
 /** A stored object always has a resourceVersion; without one, a "conditional" write would be unconditional. */

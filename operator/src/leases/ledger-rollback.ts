@@ -1,3 +1,5 @@
+import { resourceVersionWentBack } from "../../../contract/lease-rules.ts";
+
 /**
  * How far a ledger has been seen to get. Both only rise while etcd keeps its history; an
  * etcd restore from a snapshot (or a hand edit) takes them back, and with them every floor
@@ -14,12 +16,10 @@ export interface LedgerHighs {
  * they are compared only when both are decimal integers. Pure.
  */
 export function ledgerWentBack(highs: LedgerHighs, now: LedgerHighs): boolean {
-  if (now.nextAssignment < highs.nextAssignment) return true;
-  const numeric = /^\d+$/;
-  if (numeric.test(highs.resourceVersion) && numeric.test(now.resourceVersion)) {
-    return BigInt(now.resourceVersion) < BigInt(highs.resourceVersion);
-  }
-  return false;
+  return (
+    now.nextAssignment < highs.nextAssignment ||
+    resourceVersionWentBack(highs.resourceVersion, now.resourceVersion)
+  );
 }
 
 /** The higher of two observations, field by field. Pure. */

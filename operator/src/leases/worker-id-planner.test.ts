@@ -528,6 +528,87 @@ describe("worker-id planner: one layout per id space", () => {
     expect(BigInt(ledger.baseFloor!) << 21n).toBeLessThanOrEqual(oldHighest);
   });
 
+  // Found by the lease simulation: after the ledger was deleted, a fleet refused for its layout
+  // recreated it in its own layout when it reconciled first, and repeated the old layout's IDs.
+  describe("a lost ledger", () => {
+    const lose = (world: World) => {
+      world.ledger = { resourceVersion: null, ledger: { nextAssignment: 1, entries: new Map() } };
+    };
+    const lost = { newLedgerBaseFloor: 5_000, ledgerCreatedHere: false };
+    const primary = { layout: TEST_LAYOUT, layoutSuccession: false, holdsLeases: true };
+    const other = (overrides: Partial<PlannerInput> = {}): Partial<PlannerInput> => ({
+      ...lost,
+      fleet: "ns/other",
+      layout: OTHER_LAYOUT,
+      pods: [{ name: "other-0", uid: "o-0", ordinal: 0, terminating: false }],
+      leases: [],
+      ...overrides,
+    });
+
+    it("is not recreated by a fleet refused for its layout while the space's fleet has leases", () => {
+      const world = started(1);
+      lose(world);
+      const plan = world.plan(other({ otherFleets: [primary] }));
+      expect(plan.actions).toEqual([]);
+      expect(plan.allocatableReplicas).toBe(0);
+      expect(plan.layoutConflict).toMatch(/ledger of id space ids is missing .* has leases/);
+    });
+
+    it("nor while the space's fleet has none, unless this operator read the ledger in its layout", () => {
+      const world = started(1);
+      lose(world);
+      const idle = [{ ...primary, holdsLeases: false }];
+      expect(world.plan(other({ otherFleets: idle })).actions).toEqual([]);
+      const remembered = world.plan(other({ otherFleets: idle, lastSeenLayout: OTHER_LAYOUT }));
+      expect(remembered.actions[0]).toMatchObject({ kind: "write-ledger", resourceVersion: null });
+      expect(world.plan(other({ otherFleets: idle, lastSeenLayout: TEST_LAYOUT })).actions).toEqual([]);
+    });
+
+    it("is recreated in its layout by the fleet whose holders served under it", () => {
+      const world = started(1);
+      lose(world);
+      const plan = world.plan({
+        ...lost,
+        otherFleets: [{ ...primary, layout: OTHER_LAYOUT, holdsLeases: false }],
+      });
+      expect(plan.actions[0]).toMatchObject({ kind: "write-ledger", resourceVersion: null });
+      world.apply(plan);
+      expect(world.ledger.ledger.layout).toEqual(TEST_LAYOUT);
+      expect(world.ledger.ledger.baseFloor).toBe(5_000);
+    });
+
+    it("is not recreated by a waiting successor: the old layout's high-water mark went with it", () => {
+      const world = started(1);
+      lose(world);
+      world.leases.clear();
+      const plan = world.plan(other({ layoutSuccession: true, otherFleets: [] }));
+      expect(plan.actions).toEqual([]);
+      expect(plan.layoutConflict).toMatch(/waits to succeed .* high-water mark/);
+    });
+  });
+
+  it("starts a successor above what its own layout may have issued when the ledger may have gone back", () => {
+    // An etcd restore to before an earlier succession to this very layout looks like a ledger of
+    // the old layout that this operator did not create: its holders may have issued up to now.
+    const world = started(1);
+    world.holderWrites(0, { state: LeaseState.Released });
+    world.removePod(0);
+    world.apply(world.plan({ desiredReplicas: 0 }));
+    const plan = world.plan({
+      fleet: "ns/next",
+      pods: [],
+      leases: [],
+      layout: OTHER_LAYOUT,
+      layoutSuccession: true,
+      ledgerCreatedHere: false,
+      nowMs: 100_000,
+      lostStateMarginMs: 10_000,
+    });
+    const write = plan.actions.find((a) => a.kind === "write-ledger");
+    // Tick 110000 of the successor's own layout (1 ms ticks from 0), not just above the old mark.
+    expect(write?.kind === "write-ledger" && write.ledger.baseFloor).toBeGreaterThanOrEqual(110_000);
+  });
+
   it("refuses a successor that could rise above the old IDs only after an unreasonable wait, with the numbers", () => {
     const world = started(1);
     world.holderWrites(0, { state: LeaseState.Released });

@@ -58,7 +58,10 @@ export function planWorkerIds(input: PlannerInput): Plan {
   const actions: PlanAction[] = [];
   const read = input.ledger;
   // A new ledger is created, and one no fleet has written yet gets the space's layout.
-  if (draft.dirty || read.resourceVersion === null || read.ledger.layout === undefined) {
+  if (
+    (draft.dirty || read.resourceVersion === null || read.ledger.layout === undefined) &&
+    !gate.mayNotCreateLedger
+  ) {
     actions.push({
       kind: "write-ledger",
       resourceVersion: read.resourceVersion,

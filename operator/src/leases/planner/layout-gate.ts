@@ -1,7 +1,10 @@
 import { LedgerEntryState } from "../../../../contract/lease-record.ts";
+import { tickAt } from "../../../../contract/id-layout-math.ts";
 import {
   describeSpaceLayout,
+  highWaterIdAt,
   sameSpaceLayout,
+  spaceLayoutMath,
   successionStart,
 } from "../../../../contract/id-space-layout.ts";
 import { highWaterId } from "./high-water.ts";
@@ -20,6 +23,8 @@ export interface LayoutGate {
   succession: WriteLedgerAction | null;
   /** Plan again after this long (a waiting succession); null: no timer needed. */
   wakeAfterMs: number | null;
+  /** The ledger is missing and this fleet must not be the one to create it (a lost ledger). */
+  mayNotCreateLedger: boolean;
 }
 
 /**
@@ -33,9 +38,11 @@ export function gateLayout(input: PlannerInput, view: SnapshotView, draft: Ledge
     successionWaiting: null,
     succession: null,
     wakeAfterMs: null,
+    mayNotCreateLedger: false,
   };
   const ledgerExists = input.ledger.resourceVersion !== null;
-  if (!ledgerExists || !read.layout || sameSpaceLayout(read.layout, input.layout)) return open;
+  if (!ledgerExists) return gateLostLedger(input, open);
+  if (!read.layout || sameSpaceLayout(read.layout, input.layout)) return open;
   const theirs = describeSpaceLayout(read.layout);
   const ours = describeSpaceLayout(input.layout);
   const holders = [...read.entries.values()].filter((e) => e.state !== LedgerEntryState.Free).length;
@@ -54,7 +61,7 @@ export function gateLayout(input: PlannerInput, view: SnapshotView, draft: Ledge
       wakeAfterMs: Math.max(1000, input.reclaimGraceMs),
     };
   }
-  const mark = highWaterId(draft, view, read.highWaterId);
+  const mark = maxId(highWaterId(draft, view, read.highWaterId), ownIssuedBound(input));
   const start = successionStart(mark, input.layout, input.nowMs);
   if (!start.ok) return { ...open, layoutConflict: `layout succession refused: ${start.message}` };
   const reason = `layout of id space ${input.idSpace} succeeded from ${theirs} to ${ours}: first ID above ${mark}, issued from ${new Date(start.firstTickStartMs).toISOString()}`;
@@ -78,6 +85,61 @@ export function gateLayout(input: PlannerInput, view: SnapshotView, draft: Ledge
       reasons: [reason],
     },
   };
+}
+
+/**
+ * A lost ledger (missing although a fleet of the space has reported status) took the space's
+ * layout and high-water mark with it, and whoever recreates it records its own layout. So only
+ * a fleet whose layout the lost ledger recorded may: one whose holders were serving under it
+ * (leases of its own), one whose layout this operator last read from the ledger (its memory),
+ * or, with no memory, one that is not a declared successor while every fleet of another layout
+ * is one and none of them has leases. A fleet refused for its layout, or a successor still
+ * waiting, would otherwise take the space over without a succession, and its IDs could repeat
+ * the old layout's (found by the simulation). A successor with neither leases nor memory never
+ * recreates a lost ledger: the old layout's high-water mark is gone, and no clock bounds the IDs
+ * of a layout it does not know.
+ */
+function gateLostLedger(input: PlannerInput, open: LayoutGate): LayoutGate {
+  if (input.newLedgerBaseFloor === undefined || input.leases.length > 0) return open;
+  const others = (input.otherFleets ?? []).filter((f) => !sameSpaceLayout(f.layout, input.layout));
+  const serving = others.some((f) => f.holdsLeases);
+  const seen = input.lastSeenLayout;
+  const seenOurs = seen !== undefined && sameSpaceLayout(seen, input.layout);
+  if (
+    !serving &&
+    (seenOurs || (seen === undefined && !input.layoutSuccession && others.every((f) => f.layoutSuccession)))
+  )
+    return open;
+  const ours = describeSpaceLayout(input.layout);
+  const theirs = others.map((f) => describeSpaceLayout(f.layout)).join("; ");
+  const why = serving
+    ? `a fleet of another layout (${theirs}) has leases, so the lost ledger recorded its layout`
+    : seen !== undefined
+      ? `the lost ledger recorded layout ${describeSpaceLayout(seen)}`
+      : input.layoutSuccession
+        ? `this fleet waits to succeed the space's layout with ${ours}, and the lost ledger held the old layout's high-water mark`
+        : `fleets of other layouts (${theirs}) share the space, and the lost ledger recorded which layout it has`;
+  return {
+    ...open,
+    layoutConflict: `the worker-id ledger of id space ${input.idSpace} is missing (deleted or lost) and this fleet may not recreate it: ${why}. A fleet of the space's layout recreates it; if none is left and no table holds IDs of the old layout, remove layoutSuccession (or the fleets of other layouts) to start the space afresh`,
+    mayNotCreateLedger: true,
+  };
+}
+
+/**
+ * What this fleet's own layout may already have issued, when the ledger may have gone back: a
+ * ledger this operator cannot vouch for may be an etcd restore from before an earlier succession
+ * to this very layout, whose holders issued up to their clocks + the lost-state margin (found by
+ * the simulation). 0 for a ledger this process created: it saw its whole past.
+ */
+function ownIssuedBound(input: PlannerInput): bigint {
+  if (input.ledgerCreatedHere) return 0n;
+  const math = spaceLayoutMath(input.layout);
+  return highWaterIdAt(math, tickAt(math, input.nowMs + input.lostStateMarginMs));
+}
+
+function maxId(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 /** The layout withholds worker ids from this fleet (a conflict, or a succession still waiting). */

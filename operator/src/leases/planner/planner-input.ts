@@ -142,4 +142,24 @@ export interface PlannerInput {
    * cannot be handed out below a reservation it forgot.
    */
   newLedgerBaseFloor?: number;
+  /**
+   * The other fleets of the id space that exist (any namespace, deleting ones too): their
+   * layouts and whether they declare a succession. Read when the ledger was lost
+   * (`newLedgerBaseFloor` set): its creator records its own layout, which must be the one the
+   * lost ledger had (layout-gate.ts).
+   */
+  otherFleets?: readonly OtherFleet[];
+  /**
+   * The layout this operator process last read from the id space's ledger (its memory, lost on
+   * restart). After a loss it tells which layout the lost ledger recorded.
+   */
+  lastSeenLayout?: SpaceLayout;
+}
+
+/** Another fleet of the id space, as far as the layout rules care. */
+export interface OtherFleet {
+  layout: SpaceLayout;
+  layoutSuccession: boolean;
+  /** Lease ConfigMaps of it exist: its holders may be serving under the space's layout. */
+  holdsLeases: boolean;
 }
