@@ -3,7 +3,7 @@ import type { NtpServer } from "../../../contract/generator-env.ts";
 import type { ClockHealth } from "./clock-health.ts";
 import { querySntp } from "./sntp-client.ts";
 import type { SntpSample } from "./sntp-packet.ts";
-import { WallJumpDetector } from "./wall-jump-detector.ts";
+import { readClocksTogether, WallJumpDetector } from "./wall-jump-detector.ts";
 
 /** A wall-clock step larger than this (against the monotonic clock) counts as a jump. */
 export const JUMP_THRESHOLD_MS = 10;
@@ -55,9 +55,13 @@ export function startClockMonitor(options: ClockMonitorOptions): {
     return polling;
   };
   const detector = new WallJumpDetector(JUMP_THRESHOLD_MS);
-  detector.observe(Date.now(), performance.now());
+  const read = () => readClocksTogether(Date.now, () => performance.now());
+  const first = read();
+  if (first) detector.observe(first.wallMs, first.monoMs);
   const jumpTimer = setInterval(() => {
-    const step = detector.observe(Date.now(), performance.now());
+    const clocks = read();
+    if (!clocks) return; // preempted between the reads: no evidence either way
+    const step = detector.observe(clocks.wallMs, clocks.monoMs);
     if (step === 0) return;
     health.recordJump(step, performance.now());
     options.onJump?.(step);

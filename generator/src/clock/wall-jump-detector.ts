@@ -21,3 +21,23 @@ export class WallJumpDetector {
     return Math.abs(step) > this.thresholdMs ? step : 0;
   }
 }
+
+/** Reads straddling more than this much monotonic time say nothing about a step. */
+export const MAX_READ_SPREAD_MS = 2;
+
+/**
+ * The wall and monotonic clocks read together: the monotonic clock on both sides of the wall
+ * clock, so a process preempted between the reads (a busy node) is not mistaken for a wall-clock
+ * step, which would fence a healthy holder until its next renewal. Null when the reads were too
+ * far apart to count.
+ */
+export function readClocksTogether(
+  wallMs: () => number,
+  monoMs: () => number,
+): { wallMs: number; monoMs: number } | null {
+  const before = monoMs();
+  const wall = wallMs();
+  const after = monoMs();
+  if (after - before > MAX_READ_SPREAD_MS) return null;
+  return { wallMs: wall, monoMs: (before + after) / 2 };
+}
