@@ -27,8 +27,6 @@ export interface OperatorMutation {
    * planner did before leases could be lost without losing their reservation).
    */
   forgetLostLeaseReservations?: boolean;
-  /** Compute floors from the operator's own clock, however far behind the API server's it is. */
-  trustOwnClock?: boolean;
   /** Plan as if the fleet's layout were the one the id space's ledger records (no layout check). */
   ignoreLayout?: boolean;
   /** A layout succession starts at once instead of above the space's high-water mark. */
@@ -222,7 +220,7 @@ export function simLeaseSync(
       // A paused leader has not noticed it lost leadership: it finishes what it was doing.
       isLeader: () => true,
       clock: {
-        wallMs: () => (mutation.trustOwnClock ? proc.wallMs() : serverClock.notBehindMs()),
+        wallMs: () => serverClock.notBehindMs(),
         monoMs: () => proc.monoMs(),
       },
       planner: mutatedPlanner(mutation),

@@ -137,7 +137,7 @@ export class ClockHealth {
       return unhealthy(
         offsetMs,
         ClockReason.Drift,
-        `clock is at least ${offsetMs.toFixed(0)} ms ahead of the API server's (max drift ${this.options.maxDriftMs} ms; no NTP servers configured)`,
+        `clock is at least ${offsetMs.toFixed(0)} ms ahead of the API server's (max drift ${this.options.maxDriftMs} ms; no NTP servers configured): fix time sync on this node (chrony/ntpd), or name NTP servers in spec.clock.ntpServers`,
       );
     }
     return { offsetMs, healthy: true, status: OK };
