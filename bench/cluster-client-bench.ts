@@ -5,10 +5,9 @@
 // works in its own namespace, deleted at the end. Every load loop is bounded in time.
 import { loadavg, cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FleetResource } from "../contract/fleet-spec.ts";
 import { LeaseLabel } from "../contract/lease-record.ts";
 import { k, kJson } from "../cluster/client/cluster-access.ts";
-import { applyFleet, waitForFleetReady } from "../cluster/client/fleet-resources.ts";
+import { applyFleet, localFleet, waitForFleetReady } from "../cluster/client/fleet-resources.ts";
 import { requireImage } from "../cluster/client/images.ts";
 import { installOperator } from "../cluster/client/operator-install.ts";
 import {
@@ -111,25 +110,19 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const image = requireImage("generator");
   await installOperator();
   await k(["create", "namespace", NAMESPACE, "--dry-run=client", "-o", "yaml"]).then((yaml) =>
     k(["apply", "-f", "-"], { input: yaml }),
   );
   try {
-    await applyFleet(NAMESPACE, {
-      apiVersion: FleetResource.apiVersion,
-      kind: FleetResource.kind,
-      metadata: { name: FLEET },
-      spec: {
+    await applyFleet(
+      NAMESPACE,
+      localFleet(FLEET, PORT, {
         replicas: REPLICAS,
-        image,
-        imagePullPolicy: "IfNotPresent",
-        service: { port: PORT },
         // No CPU limit: the figure is what the work costs, not what a quota allows.
         resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-      },
-    });
+      }),
+    );
     await waitForFleetReady(NAMESPACE, FLEET, 300_000);
     const load0 = loadavg();
     // What the pods use with no traffic (lease renewals, metrics): subtracted from the per-ID cost.

@@ -1,12 +1,23 @@
 import { parseAllDocuments } from "yaml";
 import { FleetResource, type IdGeneratorFleet } from "../../contract/fleet-spec.ts";
 import { apply, k, kJson } from "./cluster-access.ts";
+import { requireImage } from "./images.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** A fleet as the e2e suite reads it back: the raw object (spec as the API server defaulted it). */
 export type FleetObject = Omit<IdGeneratorFleet, "spec"> & {
   spec: Record<string, unknown> & { replicas?: number };
 };
+
+/** A fleet manifest running the locally built generator image, its Service on `port`; `spec` adds the rest. */
+export function localFleet(name: string, port: number, spec: Record<string, unknown>): object {
+  return {
+    apiVersion: FleetResource.apiVersion,
+    kind: FleetResource.kind,
+    metadata: { name },
+    spec: { image: requireImage("generator"), imagePullPolicy: "IfNotPresent", service: { port }, ...spec },
+  };
+}
 
 /**
  * Applies fleets (YAML text, possibly several documents, or objects) into `namespace`, whatever namespace

@@ -10,12 +10,11 @@
 import { isIP } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, test } from "vitest";
-import { FleetResource } from "../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../contract/lease-record.ts";
 import { decodeId, layoutMath } from "../../contract/id-layout-math.ts";
 import { parseIdLayout } from "../../contract/id-layout.ts";
 import { k, kJson, suiteKubeconfig } from "../../cluster/client/cluster-access.ts";
-import { applyFleet, waitForFleetReady } from "../../cluster/client/fleet-resources.ts";
+import { applyFleet, localFleet, waitForFleetReady } from "../../cluster/client/fleet-resources.ts";
 import { requireImage } from "../../cluster/client/images.ts";
 import {
   installOperator,
@@ -67,25 +66,19 @@ describe("the client through routine operations", () => {
   });
 
   test("a rollout, scale-down and up, a forced pod deletion and an operator restart surface no error and repeat no ID", async () => {
-    const image = requireImage("generator");
-    await applyFleet(ns.name, {
-      apiVersion: FleetResource.apiVersion,
-      kind: FleetResource.kind,
-      metadata: { name: FLEET },
-      spec: {
+    await applyFleet(
+      ns.name,
+      localFleet(FLEET, PORT, {
         replicas: REPLICAS,
-        image,
-        imagePullPolicy: "IfNotPresent",
-        service: { port: PORT },
         resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-      },
-    });
+      }),
+    );
     const fleet = await waitForFleetReady(ns.name, FLEET, 240_000);
     const math = layoutMath(parseIdLayout(fleet.spec.layout ?? {}));
     const observer = new FleetObserver(suiteKubeconfig(), ns.name, FLEET, 250);
     observer.start();
 
-    const app = await startIdConsumer(ns.name, image, "orders-app", {
+    const app = await startIdConsumer(ns.name, requireImage("generator"), "orders-app", {
       source: "client",
       endpoint: `http://${FLEET}-headless.${ns.name}.svc:${String(PORT)}`,
       concurrency: 4,

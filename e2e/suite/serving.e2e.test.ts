@@ -6,11 +6,10 @@
  * may repeat, and no container may be restarted.
  */
 import { beforeAll, describe, expect, test } from "vitest";
-import { FleetResource } from "../../contract/fleet-spec.ts";
 import { LeaseLabel } from "../../contract/lease-record.ts";
 import { k, kJson } from "../../cluster/client/cluster-access.ts";
 import { requireImage } from "../../cluster/client/images.ts";
-import { applyFleet, waitForFleetReady } from "../../cluster/client/fleet-resources.ts";
+import { applyFleet, localFleet, waitForFleetReady } from "../../cluster/client/fleet-resources.ts";
 import { installOperator } from "../../cluster/client/operator-install.ts";
 import {
   pullerSummary,
@@ -61,19 +60,7 @@ const readySeconds = (pods: Pod[]) =>
 const restartsOf = (pods: Pod[]) =>
   pods.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((m, c) => m + c.restartCount, 0), 0);
 
-function fleet(name: string, spec: Record<string, unknown>) {
-  return {
-    apiVersion: FleetResource.apiVersion,
-    kind: FleetResource.kind,
-    metadata: { name },
-    spec: {
-      image: requireImage("generator"),
-      imagePullPolicy: "IfNotPresent",
-      service: { port: PORT },
-      ...spec,
-    },
-  };
-}
+const fleet = (name: string, spec: Record<string, unknown>) => localFleet(name, PORT, spec);
 
 function expectClean(what: string, r: PullerResult): void {
   console.log(pullerSummary(what, r));
