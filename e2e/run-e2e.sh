@@ -13,6 +13,11 @@ bash cluster/build-binaries.sh >/dev/null
 node cluster/cluster-up.ts
 bash cluster/images/build-images.sh --load local
 log "cluster and images ready in $(( $(date +%s) - start ))s"
+# Pods come and go during the suite and the kubelet deletes their logs with them; keep copies
+# (under /tmp/idfleet/logs/pod-logs) so a failure can be read afterwards.
+node cluster/pod-log-mirror.ts &
+mirror=$!
+trap 'kill "$mirror" 2>/dev/null; wait "$mirror" 2>/dev/null || true' EXIT
 # The suite talks to whatever KUBECONFIG names; here, the local cluster's admin kubeconfig.
 export KUBECONFIG="${IDFLEET_TMP:-/tmp/idfleet}/cluster/kubeconfig/admin.kubeconfig"
 vitest run --project e2e "$@"

@@ -14,6 +14,7 @@ summary() {
   printf '\n== timings\n' >&2
   print_timings
   if [ "${CI:-}" = "true" ]; then npm run --silent cluster:down || true; fi
+  if [ "$rc" -ne 0 ]; then print_failures; fi
   if [ "$rc" -ne 0 ]; then printf '\nFAILED (exit %s): logs are under /tmp/idfleet/logs\n' "$rc" >&2; fi
   exit "$rc"
 }

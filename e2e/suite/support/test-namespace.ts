@@ -10,8 +10,10 @@ export type E2eNamespace = { readonly name: string };
 
 /**
  * Registers beforeAll/afterAll hooks that create a uniquely named namespace for the calling test file and
- * delete it afterwards. Before deleting, what was in it (objects, events, pod logs) is saved under
- * LOG_ROOT/e2e/<namespace>/ so a failed run can be diagnosed.
+ * delete it afterwards. Before deleting, what was in it (objects, events, the last lines of the pods
+ * still there) is saved under LOG_ROOT/e2e/<namespace>/ so a failed run can be diagnosed. On the local
+ * cluster every pod's whole log, also of pods deleted mid-test, is in LOG_ROOT/pod-logs/<namespace>/
+ * (cluster/pod-log-mirror.ts).
  */
 export function useE2eNamespace(prefix: string): E2eNamespace {
   const name = `${prefix
@@ -31,19 +33,7 @@ export function useE2eNamespace(prefix: string): E2eNamespace {
     ] as const) {
       writeFileSync(join(dir, file), await k([...args]).catch((e: unknown) => String(e)));
     }
-    writeFileSync(
-      join(dir, "pod-logs.txt"),
-      await k([
-        "logs",
-        "-n",
-        name,
-        "--all-containers",
-        "--prefix",
-        "--tail=200",
-        "-l",
-        "idfleet.dev/e2e-app",
-      ]).catch((e: unknown) => String(e)),
-    );
+    writeFileSync(join(dir, "pod-logs.txt"), await podLogs(name));
     await k(["delete", "namespace", name, "--wait=false"]).catch(() => "");
   });
   return {
@@ -51,4 +41,18 @@ export function useE2eNamespace(prefix: string): E2eNamespace {
       return name;
     },
   };
+}
+
+/** The last 200 lines of every container of every pod still in the namespace. */
+async function podLogs(namespace: string): Promise<string> {
+  const pods = (await k(["get", "pods", "-n", namespace, "-o", "name"]).catch(() => "")).split("\n");
+  const out: string[] = [];
+  for (const pod of pods.filter((p) => p.trim() !== "")) {
+    out.push(
+      await k(["logs", "-n", namespace, pod.trim(), "--all-containers", "--prefix", "--tail=200"]).catch(
+        (e: unknown) => `${pod}: ${String(e)}`,
+      ),
+    );
+  }
+  return out.join("\n");
 }
