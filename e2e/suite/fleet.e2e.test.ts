@@ -92,12 +92,21 @@ async function waitForScale(replicas: number): Promise<{ fleet: FleetObject; lea
  */
 async function expectFleetServesUniqueIds(fleet: FleetObject, leaseOf: Map<string, number>): Promise<void> {
   const started = Date.now();
-  const ids = await fetchIdsThroughService(ns.name, FLEET, 8_000, { requests: 40 });
-  expect(ids).toHaveLength(8_000);
+  const leasedWorkers = [...new Set(leaseOf.values())].sort();
+  // A pod is Ready a moment before kube-proxy routes the Service to it: pull until every leased worker
+  // has answered through the Service (a few rounds at most), checking every ID pulled on the way.
+  const ids: string[] = [];
+  const workers = new Set<number>();
+  for (let round = 0; round < 10 && workers.size < leasedWorkers.length; round++) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const pulled = await fetchIdsThroughService(ns.name, FLEET, 8_000, { requests: 40 });
+    expect(pulled).toHaveLength(8_000);
+    ids.push(...pulled);
+    for (const d of decodeFleetIds(fleet, pulled)) workers.add(d.workerId);
+  }
   expect(new Set(ids).size).toBe(ids.length);
   const decoded = decodeFleetIds(fleet, ids);
-  const workers = new Set(decoded.map((d) => d.workerId));
-  expect([...workers].sort()).toEqual([...new Set(leaseOf.values())].sort());
+  expect([...workers].sort()).toEqual(leasedWorkers);
   for (const d of decoded) {
     expect(d.time.getTime()).toBeGreaterThan(started - 60_000);
     expect(d.time.getTime()).toBeLessThan(Date.now() + 60_000);

@@ -5,6 +5,7 @@ import { layoutMath, tickAt } from "../../../contract/id-layout-math.ts";
 import { spaceLayoutOf } from "../../../contract/id-space-layout.ts";
 import {
   LeaseLabel,
+  parseLeaseData,
   parseLedgerData,
   serializeLeaseData,
   serializeLedgerData,
@@ -167,5 +168,35 @@ describe("lease sync: a ledger that went missing or back", () => {
     await sync.releaseFleet(fleet(true), NOW);
     expect(ledgerOf(store).layout).toEqual(spaceLayoutOf(fleet().spec.layout));
     expect(ledgerOf(store).highWaterId).toBeGreaterThan(0n);
+  });
+});
+
+describe("lease sync: what it reports", () => {
+  const pod = { metadata: { name: "ids-0", uid: "pod-uid-0" } };
+  const oneReplica = (): IdGeneratorFleet => ({ ...fleet(), spec: parseFleetSpec({ replicas: 1 }) });
+
+  it("names a created ledger and a claim, and keeps a renewal's bookkeeping out of events", async () => {
+    const store = new MemoryStore();
+    let now = NOW; // a new ledger's ids wait for holders it cannot see to have lapsed
+    const sync = new LeaseSync(store, {
+      metrics: createOperatorMetrics(),
+      isLeader: () => true,
+      clock: { wallMs: () => now, monoMs: () => now - NOW },
+    });
+    const applied: string[] = [];
+    for (let i = 0; i < 5 && store.objects.size < 2; i++, now += 60_000)
+      applied.push(...(await sync.sync(oneReplica(), [pod])).applied);
+    expect(applied[0]).toMatch(/^ledger: created/);
+    expect(applied.join("; ")).toContain("worker id 0: claimed for ids-0");
+
+    // The holder renews far ahead: the ledger notes the reservation, a change nobody needs an event for.
+    const [name, cm] = [...store.objects].find(([n]) => n !== LEDGER)!;
+    const lease = parseLeaseData(cm.data);
+    const renewed = { ...lease, reservedUntil: tickAt(math, now) + 3_600_000, renewCount: 1 };
+    store.objects.set(name, { ...cm, data: serializeLeaseData(renewed) });
+    const before = ledgerOf(store).entries.get(0);
+    const second = await sync.sync(oneReplica(), [pod]);
+    expect(ledgerOf(store).entries.get(0)).not.toEqual(before);
+    expect(second.applied).toEqual([]);
   });
 });

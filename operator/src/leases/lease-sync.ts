@@ -124,7 +124,7 @@ export class LeaseSync {
       for (const action of plan.actions) {
         try {
           await this.#apply(fleet, action, snapshot.ledger.uid);
-          applied.push(describeAction(action));
+          if (!isBookkeeping(action)) applied.push(describeAction(action));
         } catch (err) {
           failure = `${describeAction(action)}: ${describeError(err)}`;
           if (!isConflict(err) && !isNotFound(err)) throw new Error(failure, { cause: err });
@@ -433,13 +433,23 @@ function toFleetPod(pod: V1Pod): FleetPod[] {
 function describeAction(action: PlanAction): string {
   switch (action.kind) {
     case "write-ledger":
-      return `ledger: ${action.reasons.join(", ") || "created"}`;
+      if (action.resourceVersion === null) return `ledger: created${listed(action.reasons)}`;
+      return `ledger: ${action.reasons.join(", ") || "reservations seen recorded"}`;
     case "create-lease":
     case "replace-lease":
       return `${action.configMapName}: ${action.reason}`;
     case "delete-lease":
       return `deleted ${action.configMapName}: ${action.reason}`;
   }
+}
+
+/** A ledger write only noting what renewals were seen: logs and events stay about real changes. */
+function isBookkeeping(action: PlanAction): boolean {
+  return action.kind === "write-ledger" && action.resourceVersion !== null && action.reasons.length === 0;
+}
+
+function listed(reasons: readonly string[]): string {
+  return reasons.length > 0 ? `; ${reasons.join(", ")}` : "";
 }
 
 /** How far a healthy holder's clock may be off: NTP-checked, or checked against the API server. */
