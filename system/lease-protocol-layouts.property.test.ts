@@ -414,7 +414,8 @@ describe("fleets of the same name in two namespaces, one id space", () => {
     async () => {
       const t = await broken(families.namespaces, { ledgerPerNamespace: true }, 60);
       console.info(`two namespaces, a ledger each: ${JSON.stringify(t)}`);
-      expect(t.violating).toBeGreaterThan(0);
+      // Two pools hand out the same worker ids whenever both fleets run: most schedules must show it.
+      expect(t.violating).toBeGreaterThan(t.runs / 2);
       expect(t.duplicates).toBeGreaterThan(0);
     },
   );

@@ -343,7 +343,7 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   let operatorProcess: {
     proc: SimProcess;
     link: LinkState;
-    leaseSync: ReturnType<typeof simLeaseSync>;
+    leaseSyncOf: (fleet: FleetState) => ReturnType<typeof simLeaseSync>;
   } | null = null;
   /** Where the current operator process's pod informer has got to (only forward). */
   let informerViewAt = 0;
@@ -364,8 +364,15 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
   });
   const operate = (fleet: FleetState) => {
     if (!operatorProcess) return;
-    const { proc, link, leaseSync } = operatorProcess;
-    const operator = new SimOperator(proc, link, leaseSync, random, fleet.spec, operatorWorld(fleet));
+    const { proc, link, leaseSyncOf } = operatorProcess;
+    const operator = new SimOperator(
+      proc,
+      link,
+      leaseSyncOf(fleet),
+      random,
+      fleet.spec,
+      operatorWorld(fleet),
+    );
     operators.push(operator);
     operator.start();
   };
@@ -384,12 +391,23 @@ export async function runScenario(s: Scenario): Promise<RunResult> {
         layout: f.spec.layout.space,
         layoutSuccession: f.spec.layoutSuccession,
       }));
-    const leaseSync = simLeaseSync(proc, link, api, () => ledgerWritten, s.operatorMutation ?? {}, {
-      fleets: fleetObjects,
-      ledgerName: (fleet) => ledgerNameIn(fleet.metadata.namespace),
-      namespaceScoped: s.ledgerPerNamespace === true,
-    });
-    operatorProcess = { proc, link, leaseSync };
+    const newLeaseSync = () =>
+      simLeaseSync(proc, link, api, () => ledgerWritten, s.operatorMutation ?? {}, {
+        fleets: fleetObjects,
+        ledgerName: (fleet) => ledgerNameIn(fleet.metadata.namespace),
+        namespaceScoped: s.ledgerPerNamespace === true,
+      });
+    // The mutation's namespace-scoped installs: an operator per namespace, each with its own memory.
+    const byNamespace = new Map<string, ReturnType<typeof simLeaseSync>>();
+    const shared = s.ledgerPerNamespace ? undefined : newLeaseSync();
+    const leaseSyncOf = (fleet: FleetState) => {
+      if (shared) return shared;
+      const ns = fleet.spec.namespace;
+      const sync = byNamespace.get(ns) ?? newLeaseSync();
+      byNamespace.set(ns, sync);
+      return sync;
+    };
+    operatorProcess = { proc, link, leaseSyncOf };
     operators = [];
     // A new process's informer lists pods afresh.
     informerViewAt = kernel.now;
