@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleGenerator } from "../scripts/bundle-generator.ts";
 import { freePort } from "./http-bench.ts";
 
 /** The commit the issue measured (generator with client-node, swagger-ui at start, no drain). */
@@ -88,7 +89,7 @@ function line(name: string, samples: StartSample[]): string {
   const cpu = median(samples.map((s) => s.cpuSeconds));
   const wall = median(samples.map((s) => s.wallSeconds));
   const rss = median(samples.map((s) => s.peakRssBytes));
-  return `  ${name.padEnd(52)} ${cpu.toFixed(2).padStart(5)} CPU-s  ${wall.toFixed(2).padStart(5)} s wall  ${(rss / 2 ** 20).toFixed(0).padStart(4)} MiB peak RSS`;
+  return `  ${name.padEnd(80)} ${cpu.toFixed(2).padStart(5)} CPU-s  ${wall.toFixed(2).padStart(5)} s wall  ${(rss / 2 ** 20).toFixed(0).padStart(4)} MiB peak RSS`;
 }
 
 /** `node -e 0` under /usr/bin/time (elapsed, user, system, max RSS). */
@@ -125,8 +126,12 @@ interface Build {
   compileCache: string;
 }
 
-function buildCurrent(into: string): Build {
-  // The working tree, uncommitted changes included.
+/**
+ * The working tree's generator (uncommitted changes included), both ways: `bundle` as the image
+ * ships it (scripts/bundle-generator.ts), `modules` as tsc emits it, one file per module (the image
+ * before the bundle). Each with its compile cache filled by warm-compile-cache.js.
+ */
+async function buildCurrent(into: string): Promise<{ bundle: Build; modules: Build }> {
   symlinkSync(join(repo, "node_modules"), join(into, "node_modules"));
   writeFileSync(join(into, "package.json"), readFileSync(join(repo, "package.json")));
   const tsc = spawnSync(
@@ -141,15 +146,24 @@ function buildCurrent(into: string): Build {
     { cwd: repo, encoding: "utf8" },
   );
   if (tsc.status !== 0) throw new Error(`tsc: ${tsc.stdout.slice(0, 1000)}`);
-  const main = join(into, "dist/generator/src/main.js");
-  const compileCache = join(into, "compile-cache");
-  const warm = spawnSync(process.execPath, [join(into, "dist/generator/src/warm-compile-cache.js")], {
+  const modulesDir = join(into, "dist/generator/src");
+  const bundleDir = join(into, "bundle");
+  await bundleGenerator(bundleDir);
+  symlinkSync(join(repo, "node_modules"), join(bundleDir, "node_modules")); // the externals
+  return {
+    modules: warmed(modulesDir, join(into, "cache-modules")),
+    bundle: warmed(bundleDir, join(into, "cache-bundle")),
+  };
+}
+
+function warmed(dir: string, compileCache: string): Build {
+  const warm = spawnSync(process.execPath, [join(dir, "warm-compile-cache.js")], {
     env: { ...process.env, NODE_COMPILE_CACHE: compileCache },
     encoding: "utf8",
   });
   if (warm.status !== 0) throw new Error(`warm-compile-cache: ${warm.stderr}`);
   spawnSync("chmod", ["-R", "a-w", compileCache]); // read-only, as in the image
-  return { main, compileCache };
+  return { main: join(dir, "main.js"), compileCache };
 }
 
 async function runs(
@@ -283,13 +297,22 @@ export async function runStartupBench(): Promise<void> {
     mkdirSync(join(work, "before"));
     mkdirSync(join(work, "after"));
     const before = buildRef(BASELINE_REF, join(work, "before"));
-    const after = buildCurrent(join(work, "after"));
+    const { bundle: after, modules } = await buildCurrent(join(work, "after"));
     const standalone = { IDGEN_WORKER_ID: "1", IDGEN_DRAIN_SECONDS: "0" };
     const configs: { name: string; args: string[]; env: Record<string, string> }[] = [
       { name: `standalone, before (${BASELINE_REF})`, args: [before], env: {} },
-      { name: "standalone, after, no compile cache", args: [...GENERATOR_NODE_FLAGS, after.main], env: {} },
       {
-        name: "standalone, after, as the image runs it",
+        name: "standalone, after, one file per module (tsc), compile cache",
+        args: [...GENERATOR_NODE_FLAGS, modules.main],
+        env: { NODE_COMPILE_CACHE: modules.compileCache },
+      },
+      {
+        name: "standalone, after, bundle, no compile cache",
+        args: [...GENERATOR_NODE_FLAGS, after.main],
+        env: {},
+      },
+      {
+        name: "standalone, after, bundle + compile cache, as the image runs it",
         args: [...GENERATOR_NODE_FLAGS, after.main],
         env: { NODE_COMPILE_CACHE: after.compileCache },
       },
@@ -304,7 +327,12 @@ export async function runStartupBench(): Promise<void> {
     );
     const leaseBuilds: { name: string; args: string[]; env: Record<string, string> }[] = [
       {
-        name: "lease mode (real API server), after, as the image runs it",
+        name: "lease mode (real API server), after, one file per module (tsc), compile cache",
+        args: [...GENERATOR_NODE_FLAGS, modules.main],
+        env: { NODE_COMPILE_CACHE: modules.compileCache },
+      },
+      {
+        name: "lease mode (real API server), after, bundle, as the image runs it",
         args: [...GENERATOR_NODE_FLAGS, after.main],
         env: { NODE_COMPILE_CACHE: after.compileCache },
       },

@@ -41,7 +41,15 @@ describe("operator install and removal leave namespace deletion working", () => 
       "fleets being deleted to be gone",
       async () => {
         const list = await kJson<FleetList>(["get", "idgeneratorfleets", "--all-namespaces"]);
-        const deleting = list.items.filter((f) => f.metadata.deletionTimestamp);
+        // A fleet in a namespace being deleted counts too: the namespace controller may not have got to it yet.
+        const terminating = new Set(
+          (await kJson<NamespaceList>(["get", "namespaces"])).items
+            .filter((n) => n.status?.phase === "Terminating")
+            .map((n) => n.metadata.name),
+        );
+        const deleting = list.items.filter(
+          (f) => f.metadata.deletionTimestamp !== undefined || terminating.has(f.metadata.namespace),
+        );
         if (deleting.length) throw new Error(`still deleting: ${deleting.map(fleetName).join(", ")}`);
         return list.items.map(fleetName);
       },
@@ -63,6 +71,7 @@ describe("operator install and removal leave namespace deletion working", () => 
 
 type FleetList = { items: { metadata: { namespace: string; name: string; deletionTimestamp?: string } }[] };
 const fleetName = (f: FleetList["items"][number]) => `${f.metadata.namespace}/${f.metadata.name}`;
+type NamespaceList = { items: ({ metadata: { name: string } } & NamespaceStatus)[] };
 
 type NamespaceStatus = {
   status?: { phase?: string; conditions?: { type: string; status: string; message?: string }[] };

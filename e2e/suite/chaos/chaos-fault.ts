@@ -62,7 +62,7 @@ export function pickPodToKill(ctx: ChaosContext, round: number): FleetPod {
   return pod;
 }
 
-/** The generator's command line contains this (node dist/generator/src/main.js). */
+/** The generator's command line contains this (node dist/generator/main.js). */
 const GENERATOR_PROCESS = "main.js";
 
 /** Host pid of the generator process of pod instance `pod` (this node runs every pod). */
