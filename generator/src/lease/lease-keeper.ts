@@ -134,8 +134,8 @@ export class LeaseKeeper {
   private readonly memory: ReservationMemory | undefined;
   /** After a rollback: no acquisition before this monotonic time. */
   private holdOffUntilMono = 0;
-  /** The highest resourceVersion this process read or wrote of its lease ConfigMap. */
-  private highestLeaseVersion: string | undefined;
+  /** The last resourceVersion this process read or wrote of its lease ConfigMap. */
+  private lastLeaseVersion: string | undefined;
   private mode: KeeperState["mode"] = "acquiring";
   private lease: { stored: StoredConfigMap; data: LeaseData } | null = null;
   private held: HeldAssignment | null = null;
@@ -360,13 +360,14 @@ export class LeaseKeeper {
     this.ownReservations.set(workerId, Math.max(this.ownReservations.get(workerId) ?? -1, tick));
   }
 
-  /** Notes a version of the lease ConfigMap; true when it is older than one seen before (a restore). */
+  /**
+   * Notes a version of the lease ConfigMap; true when it is older than the last one seen (a
+   * restore: reads go to etcd, so nothing else takes a version back). The older one is then
+   * the one remembered, so one restore is noticed once.
+   */
   private leaseWentBack(resourceVersion: string): boolean {
-    const highest = this.highestLeaseVersion;
-    const wentBack = resourceVersionWentBack(highest, resourceVersion);
-    // Higher: remembered. Lower: remembered too, so one restore is noticed once.
-    const higher = highest === undefined || resourceVersionWentBack(resourceVersion, highest);
-    if (wentBack || higher) this.highestLeaseVersion = resourceVersion;
+    const wentBack = resourceVersionWentBack(this.lastLeaseVersion, resourceVersion);
+    this.lastLeaseVersion = resourceVersion;
     return wentBack;
   }
 

@@ -101,29 +101,31 @@ export function gateLayout(input: PlannerInput, view: SnapshotView, draft: Ledge
  */
 function gateLostLedger(input: PlannerInput, open: LayoutGate): LayoutGate {
   if (input.newLedgerBaseFloor === undefined || input.leases.length > 0) return open;
-  const others = (input.otherFleets ?? []).filter((f) => !sameSpaceLayout(f.layout, input.layout));
-  const serving = others.some((f) => f.holdsLeases);
-  const seen = input.lastSeenLayout;
-  const seenOurs = seen !== undefined && sameSpaceLayout(seen, input.layout);
-  if (
-    !serving &&
-    (seenOurs || (seen === undefined && !input.layoutSuccession && others.every((f) => f.layoutSuccession)))
-  )
-    return open;
-  const ours = describeSpaceLayout(input.layout);
-  const theirs = others.map((f) => describeSpaceLayout(f.layout)).join("; ");
-  const why = serving
-    ? `a fleet of another layout (${theirs}) has leases, so the lost ledger recorded its layout`
-    : seen !== undefined
-      ? `the lost ledger recorded layout ${describeSpaceLayout(seen)}`
-      : input.layoutSuccession
-        ? `this fleet waits to succeed the space's layout with ${ours}, and the lost ledger held the old layout's high-water mark`
-        : `fleets of other layouts (${theirs}) share the space, and the lost ledger recorded which layout it has`;
+  const why = whyNotRecreate(input);
+  if (why === null) return open;
   return {
     ...open,
     layoutConflict: `the worker-id ledger of id space ${input.idSpace} is missing (deleted or lost) and this fleet may not recreate it: ${why}. A fleet of the space's layout recreates it; if none is left and no table holds IDs of the old layout, remove layoutSuccession (or the fleets of other layouts) to start the space afresh`,
     mayNotCreateLedger: true,
   };
+}
+
+/** Why this fleet (without leases of its own) may not recreate the lost ledger; null when it may. */
+function whyNotRecreate(input: PlannerInput): string | null {
+  const others = (input.otherFleets ?? []).filter((f) => !sameSpaceLayout(f.layout, input.layout));
+  const theirs = others.map((f) => describeSpaceLayout(f.layout)).join("; ");
+  if (others.some((f) => f.holdsLeases))
+    return `a fleet of another layout (${theirs}) has leases, so the lost ledger recorded its layout`;
+  const seen = input.lastSeenLayout;
+  if (seen !== undefined)
+    return sameSpaceLayout(seen, input.layout)
+      ? null
+      : `the lost ledger recorded layout ${describeSpaceLayout(seen)}`;
+  if (input.layoutSuccession)
+    return `this fleet waits to succeed the space's layout with ${describeSpaceLayout(input.layout)}, and the lost ledger held the old layout's high-water mark`;
+  if (!others.every((f) => f.layoutSuccession))
+    return `fleets of other layouts (${theirs}) share the space, and the lost ledger recorded which layout it has`;
+  return null;
 }
 
 /**
